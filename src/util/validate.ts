@@ -1,0 +1,73 @@
+import { InvalidOptionError } from '../errors.js';
+
+/** Renders a received value for an error message: `-1 (number)`, `'x' (string)`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  const type = typeof value;
+  if (type === 'string') {
+    const s = value as string;
+    return `${JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s)} (string)`;
+  }
+  if (type === 'number' || type === 'boolean' || type === 'bigint') return `${String(value)} (${type})`;
+  if (type === 'function') return `function ${(value as { name?: string }).name || '(anonymous)'}`;
+  if (type === 'symbol') return `${String(value)} (symbol)`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  const ctor = (value as object).constructor?.name;
+  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+}
+
+/** Builds the standard "Expected `name` to be X, got Y" error. */
+export function invalid(option: string, expected: string, value: unknown): InvalidOptionError {
+  return new InvalidOptionError(option, `Expected \`${option}\` to be ${expected}, got ${describe(value)}`);
+}
+
+/** A finite number >= `min` (and an integer when `integer`), else throws. */
+export function checkNumber(
+  option: string,
+  value: unknown,
+  { min = 0, integer = false, allowInfinity = false }: { min?: number; integer?: boolean; allowInfinity?: boolean } = {},
+): number {
+  const ok =
+    typeof value === 'number' &&
+    !Number.isNaN(value) &&
+    value >= min &&
+    (allowInfinity || Number.isFinite(value)) &&
+    (!integer || Number.isInteger(value) || value === Number.POSITIVE_INFINITY);
+  if (!ok) {
+    const kind = integer ? 'an integer' : 'a number';
+    const range = min === 0 ? '>= 0' : `>= ${min}`;
+    throw invalid(option, `${kind} ${range}${allowInfinity ? ' (or Infinity)' : ''}`, value);
+  }
+  return value as number;
+}
+
+/** Like `checkNumber` but `undefined` returns the fallback. */
+export function optionalNumber(
+  option: string,
+  value: unknown,
+  fallback: number,
+  opts?: { min?: number; integer?: boolean; allowInfinity?: boolean },
+): number {
+  return value === undefined ? fallback : checkNumber(option, value, opts);
+}
+
+/** One of a fixed set of strings, else throws listing the valid values. */
+export function checkOneOf<T extends string>(option: string, value: unknown, valid: readonly T[]): T {
+  if (typeof value === 'string' && (valid as readonly string[]).includes(value)) return value as T;
+  throw invalid(option, `one of ${valid.map((v) => `'${v}'`).join(', ')}`, value);
+}
+
+/** A plain object (or undefined), else throws. */
+export function checkObject(option: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(option, 'an object', value);
+  return value as Record<string, unknown>;
+}
+
+/** An AbortSignal (or undefined), else throws. */
+export function checkSignal(option: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw invalid(option, 'an AbortSignal', value);
+  return value;
+}

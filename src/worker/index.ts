@@ -1,0 +1,2 @@
+// What task modules import from `spindle/worker`.
+export {};
