@@ -8,7 +8,7 @@ import type { WireTask, WorkerHandle } from '../runtime/types.js';
  * tasks waiting at a worker add up to about AHEAD_MS of work.
  */
 const AHEAD_MS = 2;
-const MAX_AHEAD = 512;
+const MAX_AHEAD = 8192;
 const FIRST_AHEAD = 4;
 
 /** The pool's bookkeeping for one worker handle. */

@@ -81,7 +81,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       resourceLimits: options.resourceLimits,
     });
     this.worker.unref();
-    port1.on('message', (m: ChildMessage) => this.handlers[m[0]]?.(m));
+    port1.on('message', (m: ChildMessage) => {
+      this.handlers[m[0]]?.(m);
+      this.drain(); // the rest of the burst, without one event dispatch each
+    });
     port1.on('messageerror', (err) => {
       // A result that cannot be deserialized here would leave its task
       // unsettled forever; end the worker so its tasks settle as crashed.
