@@ -85,33 +85,35 @@ export class PoolCore implements WorkerSink<Task> {
 
   /**
    * Hands queued tasks to workers: first to workers with a free running slot,
-   * then to new workers if the pool may grow, then ahead to busy workers.
-   * With nothing queued, idle workers take back work sent ahead elsewhere.
+   * then to new workers if the pool may grow, then ahead to busy workers,
+   * spreading evenly at each step. Whatever is left idle then takes back
+   * work sent ahead elsewhere.
    */
   private pump(): void {
     this.scheduled = false;
     if (this.destroyed) return;
-    if (this.queue.size === 0) {
-      for (const w of this.workers) if (this.isIdle(w)) this.steal(w);
-      return;
+    if (this.queue.size > 0) {
+      const c = this.o.concurrency;
+      this.share((w) => w.ready && w.handle.inflight < c);
+      if (this.queue.size > 0 && !this.broken) {
+        const n = Math.min(this.o.maxWorkers - this.liveWorkers(), this.queue.size);
+        for (let i = 0; i < n; i++) this.spawn();
+      }
+      this.share(() => true);
     }
-    const c = this.o.concurrency;
-    for (const w of this.workers) {
-      if (this.queue.size === 0) return;
-      if (w.ready && w.handle.inflight < c) this.fill(w);
-    }
-    if (this.queue.size > 0 && !this.broken) {
-      const n = Math.min(this.o.maxWorkers - this.liveWorkers(), this.queue.size);
-      for (let i = 0; i < n; i++) this.spawn();
-    }
-    for (const w of this.workers) {
-      if (this.queue.size === 0) return;
-      this.fill(w);
+    if (this.queue.size === 0) for (const w of this.workers) if (this.isIdle(w)) this.steal(w);
+  }
+
+  /** Splits the queue evenly over the workers that `pick` selects (each up to its room). */
+  private share(pick: (w: PoolWorker<Task>) => boolean): void {
+    const chosen = this.workers.filter((w) => w.usable && pick(w));
+    for (let i = 0; i < chosen.length && this.queue.size > 0; i++) {
+      this.fill(chosen[i]!, Math.ceil(this.queue.size / (chosen.length - i)));
     }
   }
 
-  private fill(w: PoolWorker<Task>): void {
-    let n = w.room(this.o.concurrency, this.o.afterTasks);
+  private fill(w: PoolWorker<Task>, limit = Number.POSITIVE_INFINITY): void {
+    let n = Math.min(limit, w.room(this.o.concurrency, this.o.afterTasks));
     if (n <= 0 || this.queue.size === 0) return;
     const batch: Task[] = [];
     for (let t = this.queue.shift(); t !== undefined; t = n > 1 ? this.queue.shift() : undefined) {
@@ -331,7 +333,7 @@ export class PoolCore implements WorkerSink<Task> {
 
   recycle(handle: WorkerHandle<Task>, heapMb: number): void {
     const w = this.byHandle.get(handle);
-    if (!w || !w.usable) return;
+    if (!w?.usable) return;
     w.retiring = true;
     w.stopDetail = `was recycled at ${heapMb} MB of heap`;
     const list = handle.tasks();

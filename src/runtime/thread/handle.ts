@@ -91,6 +91,9 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       this.error = err;
       void this.worker.terminate();
     });
+    // The port never holds the process open; the Worker is ref'd while it has
+    // tasks in flight (a ref'd port alone lets the process exit before a
+    // dying worker's 'exit' event arrives, leaving its tasks unsettled).
     port1.unref();
     this.worker.on('error', (err) => {
       this.error = err;
@@ -168,13 +171,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     this.bySlot[slot] = t;
     this.seqOf[slot] = ++this.seq;
     this.claims.offer(slot, tagOf(t.id));
-    if (this.inflight++ === 0) this.port.ref();
+    if (this.inflight++ === 0) this.worker.ref();
   }
 
   private release(slot: number): void {
     this.bySlot[slot] = undefined;
     this.free.push(slot);
-    if (--this.inflight === 0) this.port.unref();
+    if (--this.inflight === 0) this.worker.unref();
   }
 
   private results(m: ChildMessage): void {
