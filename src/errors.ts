@@ -25,3 +25,106 @@ export class InvalidOptionError extends SpindleError {
     this.option = option;
   }
 }
+
+// ---------------------------------------------------------------- exec
+
+/** What `spindle/exec` knows about a finished (or failed) command; every exec error carries it. */
+export interface ExecErrorDetails {
+  /** The command as a shell-quoted string, for messages and logs (never run through a shell). */
+  command: string;
+  file: string;
+  args: readonly string[];
+  /** Buffered stdout (a prefix when `isMaxBuffer`); `''` when it was streamed elsewhere. */
+  stdout: string | Buffer;
+  stderr: string | Buffer;
+  /** undefined when the program never started or was ended by a signal. */
+  exitCode: number | undefined;
+  signal: NodeJS.Signals | undefined;
+  durationMs: number;
+  pid: number | undefined;
+  timedOut: boolean;
+  isCanceled: boolean;
+  isMaxBuffer: boolean;
+  /** SIGKILL had to follow `killSignal` because the process outlived `killGrace`. */
+  forceKilled: boolean;
+}
+
+/** Base class of every failure of a command run by `spindle/exec`; the fields describe the run. */
+export class ExecError extends SpindleError implements ExecErrorDetails {
+  readonly failed = true;
+  command!: string;
+  file!: string;
+  args!: readonly string[];
+  stdout!: string | Buffer;
+  stderr!: string | Buffer;
+  exitCode!: number | undefined;
+  signal!: NodeJS.Signals | undefined;
+  durationMs!: number;
+  pid!: number | undefined;
+  timedOut!: boolean;
+  isCanceled!: boolean;
+  isMaxBuffer!: boolean;
+  forceKilled!: boolean;
+  /** The upstream command's result or error when this command was fed through `a.pipe(b)`. */
+  pipedFrom?: unknown;
+  constructor(code: string, message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super(code, message, options);
+    Object.assign(this, details);
+  }
+}
+
+/** The program does not exist on PATH (or at the given path). */
+export class ExecNotFoundError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_NOT_FOUND', message, details, options);
+  }
+}
+
+/** The program could not be started for another reason (permission denied, missing `cwd`, too many files). */
+export class ExecSpawnError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_SPAWN', message, details, options);
+  }
+}
+
+/** The program exited with a non-zero code. */
+export class ExecExitError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_EXIT', message, details, options);
+  }
+}
+
+/** The program was ended by a signal that spindle did not send for a timeout, abort or maxBuffer. */
+export class ExecSignalError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_SIGNAL', message, details, options);
+  }
+}
+
+/** The program ran longer than `timeout` and was killed (with its process group). */
+export class ExecTimeoutError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_TIMEOUT', message, details, options);
+  }
+}
+
+/** The `signal` option aborted the command, before or after it started. */
+export class ExecAbortError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_ABORTED', message, details, options);
+  }
+}
+
+/** stdout or stderr grew past `maxBuffer`; the program was killed and the kept prefix is on the error. */
+export class ExecMaxBufferError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_MAX_BUFFER', message, details, options);
+  }
+}
+
+/** The `input` stream or a stream given as `stdout`/`stderr` failed; the program was killed. */
+export class ExecStreamError extends ExecError {
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super('ERR_EXEC_STREAM', message, details, options);
+  }
+}
