@@ -46,6 +46,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   #reapable: Reapable | undefined;
   #onAbort: (() => void) | undefined;
   #stdinUsed = false;
+  #stdinEnded = false;
   #upstream: ExecProcess<string | Buffer> | undefined;
   #downstreamClosed = false;
   #finished = false;
@@ -200,6 +201,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   /** Closes stdin (after writing `chunk`); returns the handle so `await p.end(data)` gives the result. */
   end(chunk?: string | Uint8Array): this {
     const s = this.#stdinFor('end');
+    this.#stdinEnded = true;
     if (s && !s.destroyed) chunk === undefined ? s.end() : s.end(chunk);
     return this;
   }
@@ -211,7 +213,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       if (this.pid === undefined && (this.#finished || this.#child)) return undefined;
       throw new InvalidOptionError('stdin', `Cannot ${what}() to ${this.command}: its stdin is not 'pipe'`);
     }
-    if (s.writableEnded && !s.destroyed) {
+    if (this.#stdinEnded || (s.writableEnded && !s.destroyed)) {
       throw new InvalidOptionError('stdin', `Cannot ${what}() to ${this.command}: stdin was already ended`);
     }
     this.#stdinUsed = true;
@@ -371,7 +373,8 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   /**
    * Feeds this command's stdout into `target`'s stdin (an ExecProcess or a new command).
    * Returns the target; awaiting it reports a failure of either side. When the target
-   * exits first, this side's stdout is cut and its SIGPIPE is not an error (as in a shell).
+   * exits first, this side's stdout is cut and the resulting SIGPIPE/EPIPE exit is not
+   * an error (as in a shell).
    */
   pipe<T extends string | Buffer>(target: ExecProcess<T>): ExecProcess<T> {
     if (!(target instanceof ExecProcess)) throw invalid('target', 'an ExecProcess (from spawn() or $)', target);

@@ -50,7 +50,7 @@ export interface Observed {
   killGrace: number;
   maxBuffer: number;
   overflowed: 'stdout' | 'stderr' | undefined;
-  /** The process we fed exited first, so a SIGPIPE here is the usual end of a pipeline. */
+  /** The process we fed exited while our stdout was still open; what follows is its consequence. */
   downstreamClosed: boolean;
   cwd: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -105,8 +105,10 @@ export function classify(o: Observed): ExecError | undefined {
       });
     }
   }
+  // The process we fed exited while we were still writing: our SIGPIPE or EPIPE/ECONNRESET
+  // exit is the ordinary end of a pipeline (`yes | head`), as in a shell.
+  if (o.downstreamClosed && o.reason === undefined) return undefined;
   if (d.signal) {
-    if (d.signal === 'SIGPIPE' && o.downstreamClosed) return undefined;
     const by = o.reason === 'user' ? ' by kill()' : '';
     return new ExecSignalError(`Command was killed with ${d.signal}${by}: ${cmd}${suffix(o)}`, d);
   }

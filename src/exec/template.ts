@@ -61,7 +61,11 @@ export function parseTemplate(strings: readonly string[], values: readonly unkno
 function bind(options: ExecOptions | undefined): Template<any> {
   const fn = (first: unknown, ...values: unknown[]): unknown => {
     if (!isTemplate(first)) return bind({ ...options, ...(first as ExecOptions) });
-    const tokens = parseTemplate(first.raw, values);
+    // Cooked text, as JS reads it (`\n` is a newline, so whitespace); raw where an escape is invalid.
+    const tokens = parseTemplate(
+      first.map((c, i) => c ?? first.raw[i]!),
+      values,
+    );
     if (tokens.length === 0) throw invalid('command', 'a template with a program name', '');
     const [file, ...args] = tokens as [string, ...string[]];
     return new ExecProcess(file, args, normalize(options, { stdin: 'pipe', buffer: 'auto' }));
