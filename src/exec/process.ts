@@ -1,11 +1,11 @@
 // The handle of one running external program: streams, lines, stdin, kill, pipe,
 // and a promise of its result. It settles on 'exit' plus a short bounded drain of
 // stdout/stderr, never on 'close', so a grandchild holding a pipe cannot hang it.
-import { type ChildProcess, spawn as cpSpawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn as cpSpawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidOptionError } from '../errors.js';
 import { invalid } from '../util/validate.js';
-import { Collector, decode } from './collect.js';
+import { Collector } from './collect.js';
 import { formatCommand } from './command.js';
 import { wireInput } from './input.js';
 import { groupAlive, isSigkill, sendSignal } from './kill.js';
@@ -21,6 +21,18 @@ export interface LinesOptions {
 }
 
 const noop = () => {};
+
+/** node:child_process options with only the keys that are set (its normalisation walks them all). */
+function spawnOptions(o: Normalized): SpawnOptions {
+  const s: SpawnOptions = { stdio: o.stdio, detached: o.killTree || o.detached, windowsHide: o.windowsHide };
+  if (o.cwd !== undefined) s.cwd = o.cwd;
+  if (o.env !== undefined) s.env = o.env;
+  if (o.shell !== false) s.shell = o.shell;
+  if (o.uid !== undefined) s.uid = o.uid;
+  if (o.gid !== undefined) s.gid = o.gid;
+  if (o.argv0 !== undefined) s.argv0 = o.argv0;
+  return s;
+}
 
 /** A running (or finished) command. Await it for the result; read it line by line or as streams meanwhile. */
 export class ExecProcess<O extends string | Buffer = string> implements PromiseLike<ExecResult<O>> {
@@ -71,17 +83,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       return;
     }
     try {
-      this.#child = cpSpawn(file, args, {
-        cwd: o.cwd,
-        env: o.env,
-        stdio: o.stdio,
-        shell: o.shell,
-        detached: o.killTree || o.detached,
-        windowsHide: o.windowsHide,
-        uid: o.uid,
-        gid: o.gid,
-        argv0: o.argv0,
-      });
+      this.#child = cpSpawn(file, args, spawnOptions(o));
     } catch (e) {
       this.#spawnError = e as NodeJS.ErrnoException;
       this.pid = undefined;
@@ -126,7 +128,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   #wireOutput(stream: Readable | null, sink: Writable | undefined, name: 'stdout' | 'stderr'): Collector | undefined {
     if (!stream) return undefined;
     const keep = !sink && this.#o.buffer !== false;
-    const c = new Collector(keep, this.#o.maxBuffer, name === 'stderr', () => {
+    const c = new Collector(keep, this.#o.maxBuffer, this.#o.encoding, name === 'stderr', () => {
       this.#overflowed ??= name;
       this.#terminate('maxBuffer');
     });
@@ -292,8 +294,8 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       command: this.command,
       file: this.file,
       args: this.args,
-      stdout: out ? (decode(out.buffer(), o.encoding, out.exceeded, o.stripFinalNewline) as O) : empty,
-      stderr: err ? (decode(err.buffer(), o.encoding, err.exceeded, o.stripFinalNewline) as O) : empty,
+      stdout: out ? (out.value(o.stripFinalNewline) as O) : empty,
+      stderr: err ? (err.value(o.stripFinalNewline) as O) : empty,
       exitCode: this.#exit?.code ?? undefined,
       signal: this.#exit?.signal ?? undefined,
       durationMs: performance.now() - this.#start,
@@ -316,7 +318,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       cwd: o.cwd,
       env: o.env ?? process.env,
       shell: o.shell !== false,
-      stderrTail: () => (err ? err.tail().toString(o.encoding === 'buffer' ? 'utf8' : o.encoding) : ''),
+      stderrTail: () => (err ? err.tail().toString('utf8') : ''),
     });
     this.#resolve({ ...details, failed: error !== undefined, ...(error ? { error } : {}) });
   }

@@ -102,12 +102,26 @@ function uninstall(): void {
 
 /** Starts watching for our own death on behalf of `r`. */
 export function track(r: Reapable): void {
+  if (idle) {
+    clearImmediate(idle);
+    idle = undefined;
+  }
   if (!installed) install();
   live.add(r);
 }
 
-/** `r` has exited (and its group is gone): stop watching when nothing else runs. */
+let idle: NodeJS.Immediate | undefined;
+
+/**
+ * `r` has exited (and its group is gone): stop watching when nothing else runs. The
+ * listeners go at the end of this loop turn, not at once, so back-to-back commands do
+ * not add and remove four listeners each; a signal in between still re-raises as usual.
+ */
 export function untrack(r: Reapable): void {
-  if (!live.delete(r)) return;
-  if (live.size === 0) uninstall();
+  if (!live.delete(r) || live.size > 0 || idle) return;
+  idle = setImmediate(() => {
+    idle = undefined;
+    if (live.size === 0 && installed) uninstall();
+  });
+  idle.unref();
 }
