@@ -81,6 +81,21 @@ test('a large output read line by line keeps every line in order (backpressure)'
   assert.equal(expected, 200_001);
 });
 
+test('output not yet read when the program exits is kept however slow the reader is', T, async () => {
+  // 1,500 lines of 100 bytes fit in the pipe, so the program exits with most of them unread.
+  const p = spawn('sh', ['-c', 'head -c 148500 /dev/zero | tr "\\0" x | fold -w 99; exec 2>&-']);
+  const it = p.lines();
+  assert.equal((await it.next()).value.length, 99);
+  await new Promise((resolve) => p.stderr.once('close', resolve)); // the program is gone now
+  await new Promise((resolve) => setTimeout(resolve, 600)); // a slow reader, far past the drain's idle time
+  let n = 1;
+  for await (const l of it) {
+    assert.equal(l.length, 99);
+    n++;
+  }
+  assert.equal(n, 1500);
+});
+
 test('break stops reading, lets the program finish and the result still settles', T, async () => {
   const p = spawn('seq', ['1', '300000']);
   for await (const l of p.lines()) {

@@ -60,6 +60,14 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   );
 }
 
+test('with a signal-exit style listener present, the parent still dies and takes its children', T, async (t) => {
+  const { parent, child, grandchild, exited } = await startParent(t, 'signal-exit');
+  parent.kill('SIGTERM');
+  const [, sig] = await within(exited, 10_000, 'the parent to exit');
+  assert.equal(sig, 'SIGTERM');
+  await waitUntil(() => !alive(child) && !alive(grandchild), 10_000, 'children to die');
+});
+
 test('children that ignore SIGTERM are SIGKILLed after killGrace even though the parent is gone', T, async (t) => {
   const { parent, child, grandchild, exited } = await startParent(t, 'ignore-term');
   parent.kill('SIGTERM');

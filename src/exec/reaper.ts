@@ -23,11 +23,27 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const handlers = new Map<NodeJS.Signals, () => void>();
 let installed = false;
 
+/**
+ * Listeners of the `signal-exit` package (v3 and v4 publish how many they installed).
+ * Like us, it re-raises only when it is alone, so we count its listeners as not the
+ * application's, as it does for its own other version; else neither would re-raise.
+ */
+function signalExitListeners(): number {
+  let n = 0;
+  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')];
+  if (typeof v4?.count === 'number') n += v4.count;
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__;
+  if (typeof v3?.count === 'number') n += v3.count;
+  return n;
+}
+
 function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return; // the application handles it
+  if (process.listenerCount(signal) - 1 - signalExitListeners() > 0) return; // the application handles it
   reapAll();
   uninstall();
-  process.kill(process.pid, signal); // default action again: die by this signal
+  // Default action again: die by this signal (or, if signal-exit still listens, it
+  // sees itself alone now and re-raises in turn).
+  process.kill(process.pid, signal);
 }
 
 function onExit(): void {
