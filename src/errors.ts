@@ -49,82 +49,70 @@ export interface ExecErrorDetails {
   forceKilled: boolean;
 }
 
-/** Base class of every failure of a command run by `spindle/exec`; the fields describe the run. */
+/**
+ * Base class of every failure of a command run by `spindle/exec`; the fields describe
+ * the run. Each subclass only names its code.
+ */
 export class ExecError extends SpindleError implements ExecErrorDetails {
+  static readonly CODE: string = 'ERR_EXEC';
   readonly failed = true;
-  command!: string;
-  file!: string;
-  args!: readonly string[];
-  stdout!: string | Buffer;
-  stderr!: string | Buffer;
-  exitCode!: number | undefined;
-  signal!: NodeJS.Signals | undefined;
-  durationMs!: number;
-  pid!: number | undefined;
-  timedOut!: boolean;
-  isCanceled!: boolean;
-  isMaxBuffer!: boolean;
-  forceKilled!: boolean;
-  /** The upstream command's result or error when this command was fed through `a.pipe(b)`. */
+  declare command: string;
+  declare file: string;
+  declare args: readonly string[];
+  declare stdout: string | Buffer;
+  declare stderr: string | Buffer;
+  declare exitCode: number | undefined;
+  declare signal: NodeJS.Signals | undefined;
+  declare durationMs: number;
+  declare pid: number | undefined;
+  declare timedOut: boolean;
+  declare isCanceled: boolean;
+  declare isMaxBuffer: boolean;
+  declare forceKilled: boolean;
+  /** The upstream command's result when this command was fed through `a.pipe(b)`. */
   pipedFrom?: unknown;
-  constructor(code: string, message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super(code, message, options);
+  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
+    super((new.target as typeof ExecError).CODE, message, options);
     Object.assign(this, details);
   }
 }
 
 /** The program does not exist on PATH (or at the given path). */
 export class ExecNotFoundError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_NOT_FOUND', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_NOT_FOUND';
 }
 
 /** The program could not be started for another reason (permission denied, missing `cwd`, too many files). */
 export class ExecSpawnError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_SPAWN', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_SPAWN';
 }
 
 /** The program exited with a non-zero code. */
 export class ExecExitError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_EXIT', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_EXIT';
 }
 
 /** The program was ended by a signal that spindle did not send for a timeout, abort or maxBuffer. */
 export class ExecSignalError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_SIGNAL', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_SIGNAL';
 }
 
 /** The program ran longer than `timeout` and was killed (with its process group). */
 export class ExecTimeoutError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_TIMEOUT', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_TIMEOUT';
 }
 
 /** The `signal` option aborted the command, before or after it started. */
 export class ExecAbortError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_ABORTED', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_ABORTED';
 }
 
 /** stdout or stderr grew past `maxBuffer`; the program was killed and the kept prefix is on the error. */
 export class ExecMaxBufferError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_MAX_BUFFER', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_MAX_BUFFER';
 }
 
 /** The `input` stream or a stream given as `stdout`/`stderr` failed; the program was killed. */
 export class ExecStreamError extends ExecError {
-  constructor(message: string, details: ExecErrorDetails, options?: ErrorOptions) {
-    super('ERR_EXEC_STREAM', message, details, options);
-  }
+  static override readonly CODE = 'ERR_EXEC_STREAM';
 }
