@@ -133,6 +133,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       this.#terminate('maxBuffer');
     });
     stream.on('data', (chunk: Buffer) => c.push(chunk));
+    stream.on('error', (e) => this.#terminate('stream', e)); // a failed read must not crash the process
     if (sink) {
       stream.pipe(sink);
       sink.on('error', (e) => {
