@@ -116,12 +116,13 @@ export class PoolCore implements WorkerSink<Task> {
     let n = Math.min(limit, w.room(this.o.concurrency, this.o.afterTasks));
     if (n <= 0 || this.queue.size === 0) return;
     const batch: Task[] = [];
-    for (let t = this.queue.shift(); t !== undefined; t = n > 1 ? this.queue.shift() : undefined) {
+    for (; n > 0; n--) {
+      const t = this.queue.shift();
+      if (t === undefined) break;
       t.state = State.Sent;
       t.worker = w;
       if (t.timeout > 0) t.timer = setTimeout(this.checkTimeout, t.timeout, t);
       batch.push(t);
-      n--;
     }
     w.sent += batch.length;
     if (w.idleTimer) {
