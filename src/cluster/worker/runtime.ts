@@ -119,13 +119,6 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
     if (isSpindleMessage(m)) dispatch(table, m as ToWorkerMessage, handle);
   };
   process.on('message', onMessage);
-  // Our listener must not keep an idle worker alive (a script that simply ends
-  // should end); the app's own 'message' listeners, or its topic handlers, do.
-  process.channel?.unref();
-  const keepAlive = () => process.channel?.ref();
-  process.on('newListener', (name, fn) => {
-    if (name === 'message' && fn !== onMessage) keepAlive();
-  });
 
   patchListen({
     track(server) {
@@ -161,12 +154,8 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
       }
     },
     request: (topic, data, timeout) => pending.request(topic, data, timeout, post),
-    on(topic, fn) {
-      keepAlive();
-      return listeners.on(topic, fn);
-    },
+    on: (topic, fn) => listeners.on(topic, fn),
     handle(topic, fn) {
-      keepAlive();
       handlers.set(topic, fn);
       return () => void handlers.delete(topic);
     },
