@@ -9,7 +9,9 @@ import { freePort, load, request } from './helpers/load.js';
 
 const app = join(fixtures, 'app.mjs');
 
-test('kill -9 of one worker under load: it is replaced; failures stay within what it held', { timeout: 60_000 }, async (t) => {
+test('kill -9 of one worker under load: it is replaced; failures stay within what it held', {
+  timeout: 60_000,
+}, async (t) => {
   const port = await freePort();
   const sup = await supervise({ script: app, workers: 2, env: { PORT: String(port) }, logger: false });
   t.after(() => sup.stop());
@@ -40,7 +42,9 @@ test('kill -9 of one worker under load: it is replaced; failures stay within wha
   assert.deepEqual(ids, new Set([0, 1]));
 });
 
-test('a slot that keeps crashing backs off, trips the breaker, and a reload brings it back', { timeout: 60_000 }, async (t) => {
+test('a slot that keeps crashing backs off, trips the breaker, and a reload brings it back', {
+  timeout: 60_000,
+}, async (t) => {
   const port = await freePort();
   const crashFile = join(tempDir(), 'crash');
   const sup = await supervise({
@@ -64,9 +68,24 @@ test('a slot that keeps crashing backs off, trips the breaker, and a reload brin
   assert.equal(err.workerId, 0);
   assert.equal(err.crashes, 4);
   // Crash 1 (the kill) and the next two failed starts were retried, the fourth was not.
-  assert.deepEqual(restarts.map((r) => [r.id, r.attempt]), [[0, 1], [0, 2], [0, 3]]);
+  assert.deepEqual(
+    restarts.map((r) => [r.id, r.attempt]),
+    [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+    ],
+  );
   for (const r of restarts) assert.ok(r.delay >= 0 && r.delay <= 100);
-  assert.deepEqual(exits.map((e) => [e.id, e.code, e.signal]), [[0, null, 'SIGKILL'], [0, 2, null], [0, 2, null], [0, 2, null]]);
+  assert.deepEqual(
+    exits.map((e) => [e.id, e.code, e.signal]),
+    [
+      [0, null, 'SIGKILL'],
+      [0, 2, null],
+      [0, 2, null],
+      [0, 2, null],
+    ],
+  );
   assert.equal(sup.workers[0].state, 'failed');
   assert.equal(sup.workers[0].pid, undefined);
   assert.equal(sup.workers[1].state, 'ready');
@@ -75,6 +94,12 @@ test('a slot that keeps crashing backs off, trips the breaker, and a reload brin
 
   rmSync(crashFile);
   await sup.reload();
-  assert.deepEqual(sup.workers.map((w) => [w.state, w.crashes]), [['ready', 0], ['ready', 0]]);
+  assert.deepEqual(
+    sup.workers.map((w) => [w.state, w.crashes]),
+    [
+      ['ready', 0],
+      ['ready', 0],
+    ],
+  );
   assert.equal(restarts.length, 3, 'no restart after the breaker tripped');
 });

@@ -39,7 +39,10 @@ test('SIGHUP under load: zero failed requests, then every worker runs the new co
   const mark = traffic.stats.ok;
   await Promise.all([poll(() => traffic.stats.ok >= mark + 200, 'load to go on after the reload'), delay(1500)]);
   const stats = await traffic.stop();
-  assert.deepEqual({ failed: stats.failed, non2xx: stats.non2xx, errors: stats.errors }, { failed: 0, non2xx: 0, errors: [] });
+  assert.deepEqual(
+    { failed: stats.failed, non2xx: stats.non2xx, errors: stats.errors },
+    { failed: 0, non2xx: 0, errors: [] },
+  );
   assert.ok(stats.ok > 400);
 
   const after = await collect(port, 20);
@@ -63,7 +66,10 @@ test('a new version that crashes at start is refused; the old workers keep servi
   writeFileSync(entry, broken);
   spindle.child.kill('SIGHUP');
   await spindle.waitFor(/Reload refused/);
-  assert.match(spindle.out.stderr, /Reload refused: worker 0 \(pid \d+\) exited with code 1 before it was ready; the old worker 0 keeps serving/);
+  assert.match(
+    spindle.out.stderr,
+    /Reload refused: worker 0 \(pid \d+\) exited with code 1 before it was ready; the old worker 0 keeps serving/,
+  );
   // The app's own error reaches the terminal too, so the "why" is visible.
   assert.match(spindle.out.stderr, /broken build: missing config/);
   assert.doesNotMatch(spindle.out.stderr, /reload complete/);

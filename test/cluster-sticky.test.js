@@ -17,7 +17,9 @@ async function owners(port, headersFor) {
   return out;
 }
 
-test('header:NAME pins each key to one worker, and a restart of another worker moves none of them', { timeout: 60_000 }, async (t) => {
+test('header:NAME pins each key to one worker, and a restart of another worker moves none of them', {
+  timeout: 60_000,
+}, async (t) => {
   const port = await freePort();
   const sup = await supervise({
     script: app,
@@ -40,14 +42,23 @@ test('header:NAME pins each key to one worker, and a restart of another worker m
   process.kill(victim, 'SIGKILL');
   await down;
   const during = await owners(port, byHeader);
-  for (const [key, id] of first) if (id !== 2) assert.equal(during.get(key), id, `${key} moved while another worker restarted`);
+  for (const [key, id] of first)
+    if (id !== 2) assert.equal(during.get(key), id, `${key} moved while another worker restarted`);
   await back;
   assert.deepEqual(await owners(port, byHeader), first, 'keys return to the restarted worker');
 });
 
-test('cookie:NAME and ip keys; keep-alive and large request bodies pass through intact', { timeout: 60_000 }, async (t) => {
+test('cookie:NAME and ip keys; keep-alive and large request bodies pass through intact', {
+  timeout: 60_000,
+}, async (t) => {
   const port = await freePort();
-  const sup = await supervise({ script: app, workers: 2, sticky: 'cookie:sid', env: { PORT: String(port) }, logger: false });
+  const sup = await supervise({
+    script: app,
+    workers: 2,
+    sticky: 'cookie:sid',
+    env: { PORT: String(port) },
+    logger: false,
+  });
   t.after(() => sup.stop());
   const byCookie = (key) => ({ cookie: `theme=dark; sid=${key}; lang=en` });
   const first = await owners(port, byCookie);
@@ -64,7 +75,9 @@ test('cookie:NAME and ip keys; keep-alive and large request bodies pass through 
   const sum = body.reduce((a, b) => (a + b) % 65521, 0);
   const seen = new Set();
   for (let i = 0; i < 4; i++) {
-    const r = JSON.parse((await request(port, { path: '/echo', method: 'POST', body, agent, headers: byCookie('client-7') })).body);
+    const r = JSON.parse(
+      (await request(port, { path: '/echo', method: 'POST', body, agent, headers: byCookie('client-7') })).body,
+    );
     assert.deepEqual([r.length, r.sum, r.id], [body.length, sum, first.get('client-7')]);
     seen.add(r.pid);
   }

@@ -28,7 +28,9 @@ function slow(port, ms) {
   return { head, done };
 }
 
-test('SIGTERM under load with slow requests in flight: all complete, exit 0 within the deadline', { timeout: 60_000 }, async (t) => {
+test('SIGTERM under load with slow requests in flight: all complete, exit 0 within the deadline', {
+  timeout: 60_000,
+}, async (t) => {
   const port = await freePort();
   const pids = tempDir('pids-');
   const spindle = cli(t, ['start', app, '--workers', '2', '--grace', '6s'], {
@@ -79,7 +81,10 @@ test('a worker that does not drain in time is killed; stop() reports it', { time
   assert.equal(result.forced.length, 1);
   assert.equal(exits.length, 2);
   assert.ok(exits.every((e) => e.expected));
-  assert.deepEqual(exits.filter((e) => e.signal === 'SIGTERM').map((e) => e.id), result.forced);
+  assert.deepEqual(
+    exits.filter((e) => e.signal === 'SIGTERM').map((e) => e.id),
+    result.forced,
+  );
   assert.equal(sup.state, 'stopped');
   assert.deepEqual(await sup.stop(), result, 'stop() is idempotent');
   await assert.rejects(sup.reload(), { code: 'ERR_CLUSTER_STOPPED' });

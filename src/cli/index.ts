@@ -63,8 +63,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const usage = err instanceof SpindleError && ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND'].includes(err.code);
-    process.stderr.write(`spindle: ${err instanceof SpindleError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
+    const usage =
+      err instanceof SpindleError &&
+      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND'].includes(err.code);
+    process.stderr.write(
+      `spindle: ${err instanceof SpindleError ? err.message : ((err as Error)?.stack ?? String(err))}\n`,
+    );
     process.exitCode = usage ? 2 : 1;
   },
 );

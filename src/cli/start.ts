@@ -61,24 +61,40 @@ function options(argv: string[]): SuperviseOptions | undefined {
   const { values: v, positionals, rest } = parse('start', argv, flags);
   if (v.help) return undefined;
   const [script, ...appArgs] = positionals;
-  if (!script) throw new CliUsageError("Missing <script>: which file should the workers run? (e.g. 'spindle start server.js')");
+  if (!script)
+    throw new CliUsageError("Missing <script>: which file should the workers run? (e.g. 'spindle start server.js')");
   const str = (name: string) => v[name] as string | undefined;
-  const duration = (name: string) => (str(name) === undefined ? undefined : flag(() => parseDuration(`--${name}`, str(name))));
+  const duration = (name: string) =>
+    str(name) === undefined ? undefined : flag(() => parseDuration(`--${name}`, str(name)));
   const workers = str('workers');
   const maxCrashes = str('max-crashes');
   return {
     script,
     args: [...appArgs, ...rest],
-    workers: flag(() => workerCount('--workers', workers === undefined || workers === 'auto' ? workers : Number(workers) || workers)),
+    workers: flag(() =>
+      workerCount('--workers', workers === undefined || workers === 'auto' ? workers : Number(workers) || workers),
+    ),
     grace: duration('grace'),
     killTimeout: duration('kill-timeout'),
     readyTimeout: duration('ready-timeout'),
     waitReady: v['wait-ready'] === true,
-    probe: str('probe') === undefined ? undefined : flag(() => {
-      if (!str('probe')!.startsWith('/')) throw new Error(`Expected \`--probe\` to be a path starting with '/', got ${JSON.stringify(str('probe'))}`);
-      return str('probe');
-    }),
-    sticky: str('sticky') === undefined ? undefined : flag(() => (parseSticky('--sticky', str('sticky')), str('sticky') as SuperviseOptions['sticky'])),
+    probe:
+      str('probe') === undefined
+        ? undefined
+        : flag(() => {
+            if (!str('probe')!.startsWith('/'))
+              throw new Error(
+                `Expected \`--probe\` to be a path starting with '/', got ${JSON.stringify(str('probe'))}`,
+              );
+            return str('probe');
+          }),
+    sticky:
+      str('sticky') === undefined
+        ? undefined
+        : flag(() => {
+            parseSticky('--sticky', str('sticky'));
+            return str('sticky') as SuperviseOptions['sticky'];
+          }),
     heartbeat: duration('heartbeat'),
     maxMemory: str('max-memory') === undefined ? undefined : flag(() => parseBytes('--max-memory', str('max-memory'))),
     restart:
@@ -87,7 +103,10 @@ function options(argv: string[]): SuperviseOptions | undefined {
         : {
             maxCrashes: flag(() => {
               const n = Number(maxCrashes);
-              if (!Number.isInteger(n) || n < 1) throw new Error(`Expected \`--max-crashes\` to be a positive integer, got ${JSON.stringify(maxCrashes)}`);
+              if (!Number.isInteger(n) || n < 1)
+                throw new Error(
+                  `Expected \`--max-crashes\` to be a positive integer, got ${JSON.stringify(maxCrashes)}`,
+                );
               return n;
             }),
           },
@@ -105,7 +124,10 @@ async function run(argv: string[]): Promise<number> {
   let stopSignal: NodeJS.Signals | undefined;
   // Signals that arrive while the workers start: remember a stop, act once started.
   const early = (sig: NodeJS.Signals) => (stopSignal = sig);
-  process.on('SIGTERM', early).on('SIGINT', early).on('SIGHUP', () => {});
+  process
+    .on('SIGTERM', early)
+    .on('SIGINT', early)
+    .on('SIGHUP', () => {});
   try {
     sup = await supervise(opts);
   } finally {

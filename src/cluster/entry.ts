@@ -19,7 +19,8 @@ export const PRELOAD = new URL('./worker/preload.js', import.meta.url).href;
 export function resolveScript(script: unknown, cwd: string): string {
   let path: string;
   if (script instanceof URL) path = fileURLToPath(script);
-  else if (typeof script === 'string' && script !== '') path = script.startsWith('file:') ? fileURLToPath(script) : script;
+  else if (typeof script === 'string' && script !== '')
+    path = script.startsWith('file:') ? fileURLToPath(script) : script;
   else throw invalid('script', 'a path or file URL of the server entry point', script);
   path = resolve(cwd, path);
   if (!existsSync(path) || !statSync(path).isFile()) throw new ClusterScriptNotFoundError(path);
@@ -42,7 +43,12 @@ function findTsx(script: string, cwd: string): string | undefined {
 }
 
 /** The execArgv of a worker: the primary's, the user's extras, tsx when needed, then spindle's runtime. */
-export function workerExecArgv(script: string, cwd: string, extra: readonly string[], inherited = process.execArgv): string[] {
+export function workerExecArgv(
+  script: string,
+  cwd: string,
+  extra: readonly string[],
+  inherited = process.execArgv,
+): string[] {
   const argv = [...inherited, ...extra];
   if (TS.has(extname(script)) && !hasTsLoader(argv)) {
     const tsx = findTsx(script, cwd);

@@ -106,7 +106,8 @@ export class WorkerHandle {
         this.state = 'exited';
         this.exit = { code, signal };
         this.pending.rejectAll(
-          (topic) => new ClusterPeerGoneError(`Request '${topic}' failed: worker ${id} exited (${describeExit(this.exit!)})`),
+          (topic) =>
+            new ClusterPeerGoneError(`Request '${topic}' failed: worker ${id} exited (${describeExit(this.exit!)})`),
         );
         events.exit(this, this.exit);
         resolve(this.exit);
@@ -162,15 +163,24 @@ export class WorkerHandle {
         try {
           await probe(this.#probePort, p.path, p.timeout);
         } catch (cause) {
-          throw new WorkerNotReadyError(this.id, 'probe', `worker ${this.id} (pid ${this.pid}) failed its ${(cause as Error).message}`, {
-            cause,
-          });
+          throw new WorkerNotReadyError(
+            this.id,
+            'probe',
+            `worker ${this.id} (pid ${this.pid}) failed its ${(cause as Error).message}`,
+            {
+              cause,
+            },
+          );
         }
       }
       if (this.#held && !this.settings.sticky) await this.#admit();
       if (this.state === 'exited') {
         const exit = this.exit!;
-        throw new WorkerNotReadyError(this.id, 'exit', `worker ${this.id} exited with ${describeExit(exit)} before it was ready`);
+        throw new WorkerNotReadyError(
+          this.id,
+          'exit',
+          `worker ${this.id} exited with ${describeExit(exit)} before it was ready`,
+        );
       }
       this.state = 'ready';
       this.readyAt = Date.now();
@@ -190,9 +200,14 @@ export class WorkerHandle {
     });
     this.#onAdmitted = undefined;
     if (error) {
-      throw new WorkerNotReadyError(this.id, 'listen', `worker ${this.id} (pid ${this.pid}) could not listen: ${error.message}`, {
-        cause: error,
-      });
+      throw new WorkerNotReadyError(
+        this.id,
+        'listen',
+        `worker ${this.id} (pid ${this.pid}) could not listen: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -32,13 +32,30 @@ export interface Settings {
 }
 
 const KNOWN = [
-  'script', 'args', 'workers', 'execArgv', 'env', 'cwd', 'grace', 'killTimeout', 'readyTimeout', 'waitReady',
-  'probe', 'sticky', 'heartbeat', 'maxMemory', 'restart', 'logPrefix', 'logger', 'serialization',
+  'script',
+  'args',
+  'workers',
+  'execArgv',
+  'env',
+  'cwd',
+  'grace',
+  'killTimeout',
+  'readyTimeout',
+  'waitReady',
+  'probe',
+  'sticky',
+  'heartbeat',
+  'maxMemory',
+  'restart',
+  'logPrefix',
+  'logger',
+  'serialization',
 ];
 
 function stringArray(option: string, value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalid(option, 'an array of strings', value);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw invalid(option, 'an array of strings', value);
   return [...value];
 }
 
@@ -73,7 +90,8 @@ function heartbeat(value: unknown): Settings['heartbeat'] {
 function probe(value: unknown): Settings['probe'] {
   if (value === undefined || value === false) return undefined;
   const o = typeof value === 'string' ? { path: value } : checkObject('probe', value)!;
-  if (typeof o.path !== 'string' || !o.path.startsWith('/')) throw invalid('probe.path', "a path starting with '/'", o.path);
+  if (typeof o.path !== 'string' || !o.path.startsWith('/'))
+    throw invalid('probe.path', "a path starting with '/'", o.path);
   return { path: o.path, timeout: optionalDuration('probe.timeout', o.timeout, 5000) };
 }
 
@@ -81,12 +99,18 @@ function restart(value: unknown): BackoffSettings {
   const o = checkObject('restart', value) ?? {};
   const minDelay = optionalDuration('restart.minDelay', o.minDelay, 100);
   const maxDelay = optionalDuration('restart.maxDelay', o.maxDelay, 30_000);
-  if (maxDelay < minDelay) throw invalid('restart.maxDelay', `a duration >= restart.minDelay (${minDelay} ms)`, o.maxDelay);
+  if (maxDelay < minDelay)
+    throw invalid('restart.maxDelay', `a duration >= restart.minDelay (${minDelay} ms)`, o.maxDelay);
   const maxCrashes = o.maxCrashes ?? 5;
   if (typeof maxCrashes !== 'number' || !Number.isInteger(maxCrashes) || maxCrashes < 1) {
     throw invalid('restart.maxCrashes', 'a positive integer', maxCrashes);
   }
-  return { minDelay, maxDelay, stableAfter: optionalDuration('restart.stableAfter', o.stableAfter, 30_000), maxCrashes };
+  return {
+    minDelay,
+    maxDelay,
+    stableAfter: optionalDuration('restart.stableAfter', o.stableAfter, 30_000),
+    maxCrashes,
+  };
 }
 
 function logger(value: unknown): (line: string) => void {
@@ -101,7 +125,8 @@ export function normalize(options: SuperviseOptions): Settings {
   const o = checkObject('options', options);
   if (!o) throw invalid('options', 'an object with at least `script`', options);
   const unknown = Object.keys(o).filter((k) => !KNOWN.includes(k));
-  if (unknown.length) throw invalid(`options.${unknown[0]}`, `one of the known options (${KNOWN.join(', ')})`, o[unknown[0]!]);
+  if (unknown.length)
+    throw invalid(`options.${unknown[0]}`, `one of the known options (${KNOWN.join(', ')})`, o[unknown[0]!]);
   const cwd = o.cwd === undefined ? process.cwd() : o.cwd;
   if (typeof cwd !== 'string') throw invalid('cwd', 'a directory path', cwd);
   const script = resolveScript(o.script, cwd);
@@ -128,6 +153,7 @@ export function normalize(options: SuperviseOptions): Settings {
     restart: restart(o.restart),
     logPrefix: bool('logPrefix', o.logPrefix),
     log: logger(o.logger),
-    serialization: o.serialization === undefined ? 'json' : checkOneOf('serialization', o.serialization, ['json', 'advanced']),
+    serialization:
+      o.serialization === undefined ? 'json' : checkOneOf('serialization', o.serialization, ['json', 'advanced']),
   };
 }

@@ -90,11 +90,19 @@ export interface StickyListeningMessage {
 export type ToPrimaryMessage =
   | ReadyMessage
   | AdmittedMessage
-  | BeatMessage | StickyListenMessage | MsgMessage | ReqMessage | ResMessage;
+  | BeatMessage
+  | StickyListenMessage
+  | MsgMessage
+  | ReqMessage
+  | ResMessage;
 export type ToWorkerMessage =
   | ShutdownMessage
   | AdmitMessage
-  | ConnMessage | StickyListeningMessage | MsgMessage | ReqMessage | ResMessage;
+  | ConnMessage
+  | StickyListeningMessage
+  | MsgMessage
+  | ReqMessage
+  | ResMessage;
 
 /** True when an IPC message is one of spindle's own. */
 export function isSpindleMessage(m: unknown): m is { $spindle: string } {

@@ -67,7 +67,11 @@ export async function serveRequest(
       $spindle: 'res',
       id: m.id,
       ok: false,
-      error: { name: 'Error', message: `no handler for '${m.topic}' (handled topics: ${known})`, code: 'ERR_NO_HANDLER' },
+      error: {
+        name: 'Error',
+        message: `no handler for '${m.topic}' (handled topics: ${known})`,
+        code: 'ERR_NO_HANDLER',
+      },
     });
     return;
   }

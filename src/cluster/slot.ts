@@ -127,7 +127,9 @@ export class Slot {
     this.current = undefined;
     if (expected) return;
     const uptime = Date.now() - h.startedAt;
-    this.host.log(`worker ${this.id} (pid ${h.pid}) crashed: exited with ${describeExit(exit)} after ${formatDuration(uptime)}`);
+    this.host.log(
+      `worker ${this.id} (pid ${h.pid}) crashed: exited with ${describeExit(exit)} after ${formatDuration(uptime)}`,
+    );
     this.#scheduleRestart(uptime, describeExit(exit));
   }
 
@@ -141,7 +143,9 @@ export class Slot {
       return;
     }
     const { attempt, delay } = verdict;
-    this.host.log(`restarting worker ${this.id} in ${formatDuration(delay)} (crash ${attempt} of at most ${this.host.settings.restart.maxCrashes - 1} in a row)`);
+    this.host.log(
+      `restarting worker ${this.id} in ${formatDuration(delay)} (crash ${attempt} of at most ${this.host.settings.restart.maxCrashes - 1} in a row)`,
+    );
     this.host.emit('workerRestart', { id: this.id, attempt, delay });
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

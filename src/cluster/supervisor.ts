@@ -54,7 +54,9 @@ export interface SupervisorEvents {
 type State = 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Starts the workers and resolves once all are ready; rejects with ERR_CLUSTER_START_FAILED otherwise. */
-export function supervise<P extends ClusterProtocol = ClusterProtocol>(options: SuperviseOptions): Promise<Supervisor<P>> {
+export function supervise<P extends ClusterProtocol = ClusterProtocol>(
+  options: SuperviseOptions,
+): Promise<Supervisor<P>> {
   return Supervisor.start<P>(options);
 }
 
@@ -113,7 +115,9 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     }
     this.#state = 'running';
     this.#startHealth();
-    log(`${workers} worker${workers === 1 ? '' : 's'} ready (pids ${this.#slots.map((s) => s.current?.pid).join(', ')})`);
+    log(
+      `${workers} worker${workers === 1 ? '' : 's'} ready (pids ${this.#slots.map((s) => s.current?.pid).join(', ')})`,
+    );
   }
 
   /** A snapshot of every slot. */
@@ -150,7 +154,11 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
         this.#balancer!.listen(m.host, m.port, m.backlog).then(
           () => h.post({ $spindle: 'sticky-listening', id: m.id }),
           (err: NodeJS.ErrnoException) =>
-            h.post({ $spindle: 'sticky-listening', id: m.id, error: { ...toWire(err), errno: err.errno, syscall: err.syscall } }),
+            h.post({
+              $spindle: 'sticky-listening',
+              id: m.id,
+              error: { ...toWire(err), errno: err.errno, syscall: err.syscall },
+            }),
         );
         break;
     }
@@ -163,9 +171,10 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     this.#health = setInterval(() => {
       for (const slot of this.#slots) {
         const h = slot.current;
-        if (!h || h.state !== 'ready' || h.unhealthy || slot.incoming) continue;
+        if (h?.state !== 'ready' || h.unhealthy || slot.incoming) continue;
         const silent = Date.now() - h.lastBeat;
-        if (silent > hb.timeout) this.#unhealthy(slot, h, 'heartbeat', `no heartbeat for ${formatDuration(silent)} (event loop blocked?)`);
+        if (silent > hb.timeout)
+          this.#unhealthy(slot, h, 'heartbeat', `no heartbeat for ${formatDuration(silent)} (event loop blocked?)`);
       }
     }, hb.interval).unref();
   }
@@ -257,7 +266,8 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const forced = await Promise.all(this.#slots.map(async (s) => ((await s.stop(deadline)).length > 0 ? s.id : -1)));
     const result: StopResult = { clean: forced.every((id) => id < 0), forced: forced.filter((id) => id >= 0) };
     this.#state = 'stopped';
-    if (live > 0) log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
+    if (live > 0)
+      log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
     this.emit('stopped', result);
     return result;
   }
@@ -272,7 +282,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
       throw invalid('id', `a worker id from 0 to ${this.#slots.length - 1}`, id);
     }
     const h = this.#slots[id]!.current;
-    if (!h || !h.worker.isConnected()) throw new ClusterPeerGoneError(`Worker ${id} has no running process right now`);
+    if (!h?.worker.isConnected()) throw new ClusterPeerGoneError(`Worker ${id} has no running process right now`);
     return h;
   }
 
@@ -301,14 +311,20 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   }
 
   /** Listens for a topic workers send; returns an unsubscribe function. */
-  onMessage<T extends keyof ToPrimary<P> & string>(topic: T, fn: (data: ToPrimary<P>[T], from: WorkerEvent) => void): () => void {
+  onMessage<T extends keyof ToPrimary<P> & string>(
+    topic: T,
+    fn: (data: ToPrimary<P>[T], from: WorkerEvent) => void,
+  ): () => void {
     return this.#listeners.on(topic, fn);
   }
 
   /** Serves workers' requests for a topic; the return value (or promise) is the reply. */
   handle<T extends keyof PrimaryRequests<P> & string>(
     topic: T,
-    fn: (data: RequestData<PrimaryRequests<P>[T]>, from: WorkerEvent) => RequestReply<PrimaryRequests<P>[T]> | Promise<RequestReply<PrimaryRequests<P>[T]>>,
+    fn: (
+      data: RequestData<PrimaryRequests<P>[T]>,
+      from: WorkerEvent,
+    ) => RequestReply<PrimaryRequests<P>[T]> | Promise<RequestReply<PrimaryRequests<P>[T]>>,
   ): () => void {
     this.#handlers.set(topic, fn);
     return () => void this.#handlers.delete(topic);

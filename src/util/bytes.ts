@@ -1,6 +1,15 @@
 import { invalid } from './validate.js';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+};
 const PATTERN = /^(\d+(?:\.\d+)?)\s*([kmg]?b?)$/i;
 
 /** Bytes from a size such as `512M`, `1.5GB` or `300kb` (binary units); a number is bytes already. */

@@ -69,7 +69,10 @@ export function cli(t, args, { env = {}, cwd = root } = {}) {
     async exit(timeout = 30_000) {
       let timer;
       const limit = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`spindle did not exit within ${timeout} ms:\n${out.stderr}`)), timeout);
+        timer = setTimeout(
+          () => reject(new Error(`spindle did not exit within ${timeout} ms:\n${out.stderr}`)),
+          timeout,
+        );
       });
       try {
         return await Promise.race([exited, limit]);

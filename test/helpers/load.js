@@ -56,12 +56,17 @@ export function load({ port, path = '/', concurrency = 8, duration = 30_000, hos
 }
 
 /** One request without keep-alive; resolves with { status, body, headers }. */
-export function request(port, { path = '/', method = 'GET', headers, body, host = '127.0.0.1', localAddress, agent = false } = {}) {
+export function request(
+  port,
+  { path = '/', method = 'GET', headers, body, host = '127.0.0.1', localAddress, agent = false } = {},
+) {
   return new Promise((resolve, reject) => {
     const req = http.request({ host, port, path, method, headers, agent, localAddress }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+      );
       res.on('error', reject);
     });
     req.setTimeout(20_000, () => req.destroy(new Error('request timeout')));

@@ -29,10 +29,11 @@ export class StickyBalancer {
   listen(host: string | undefined, port: number, backlog: number | undefined): Promise<net.AddressInfo> {
     const existing = this.#servers.get(port);
     if (existing?.listening) return Promise.resolve(existing.address() as net.AddressInfo);
-    if (existing) return new Promise((resolve, reject) => {
-      existing.once('listening', () => resolve(existing.address() as net.AddressInfo));
-      existing.once('error', reject);
-    });
+    if (existing)
+      return new Promise((resolve, reject) => {
+        existing.once('listening', () => resolve(existing.address() as net.AddressInfo));
+        existing.once('error', reject);
+      });
     const server = net.createServer({ pauseOnConnect: true }, (socket) => this.#accept(socket, port));
     this.#servers.set(port, server);
     return new Promise((resolve, reject) => {
@@ -40,7 +41,9 @@ export class StickyBalancer {
         this.#servers.delete(port);
         reject(err);
       });
-      server.listen({ port, host, ...(backlog ? { backlog } : {}) }, () => resolve(server.address() as net.AddressInfo));
+      server.listen({ port, host, ...(backlog ? { backlog } : {}) }, () =>
+        resolve(server.address() as net.AddressInfo),
+      );
     });
   }
 
