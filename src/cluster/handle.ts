@@ -6,7 +6,6 @@ import { ClusterPeerGoneError, WorkerNotReadyError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
 import { prefixLines } from './logs.js';
 import type { Settings } from './options.js';
-import { probe } from './probe.js';
 import { type Dispatch, dispatch, isSpindleMessage, type ToPrimaryMessage, type ToWorkerMessage } from './protocol.js';
 import { PendingRequests } from './rpc.js';
 import type { ShutdownReason } from './types.js';
@@ -161,6 +160,8 @@ export class WorkerHandle {
           throw new WorkerNotReadyError(this.id, 'probe', `worker ${this.id} has no HTTP server to probe at ${p.path}`);
         }
         try {
+          // Loaded on demand: node:http is a few MB the supervisor need not carry without probes.
+          const { probe } = await import('./probe.js');
           await probe(this.#probePort, p.path, p.timeout);
         } catch (cause) {
           throw new WorkerNotReadyError(
