@@ -120,43 +120,41 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  let sup: Supervisor;
-  let stopSignal: NodeJS.Signals | undefined;
-  // Signals that arrive while the workers start: remember a stop, act once started.
-  const early = (sig: NodeJS.Signals) => (stopSignal = sig);
-  process
-    .on('SIGTERM', early)
-    .on('SIGINT', early)
-    .on('SIGHUP', () => {});
-  try {
-    sup = await supervise(opts);
-  } finally {
-    process.off('SIGTERM', early).off('SIGINT', early).removeAllListeners('SIGHUP');
-  }
   const log = (line: string) => process.stderr.write(`[spindle] ${line}\n`);
-  return new Promise<number>((resolve) => {
-    const stop = (sig: NodeJS.Signals) => {
-      if (sup.state === 'stopping' || sup.state === 'stopped') {
-        log(`${sig} again: still draining, be patient (SIGKILL the supervisor to abort)`);
-        return;
-      }
-      log(`${sig} received: stopping`);
-      void sup.stop().then((r) => resolve(r.clean ? 0 : 1));
-    };
-    process.on('SIGTERM', stop).on('SIGINT', stop);
-    process.on('SIGHUP', () => {
-      log('SIGHUP received: reloading');
-      // Failures are logged by the supervisor; the old workers keep serving.
-      sup.reload().catch(() => {});
-    });
-    sup.on('crashLoop', () => {
-      if (sup.workers.every((w) => w.state === 'failed')) {
-        log('every worker is crash-looping; giving up');
-        void sup.stop().then(() => resolve(1));
-      }
-    });
-    if (stopSignal) stop(stopSignal);
+  let sup: Supervisor | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const stop = (sig: NodeJS.Signals) => {
+    if (!sup) {
+      stopSignal ??= sig; // still starting: stop as soon as the workers are up
+      return;
+    }
+    if (sup.state === 'stopping' || sup.state === 'stopped') {
+      log(`${sig} again: still draining, be patient (SIGKILL the supervisor to abort)`);
+      return;
+    }
+    log(`${sig} received: stopping`);
+    void sup.stop().then((r) => finish(r.clean ? 0 : 1));
+  };
+  // Installed once and never removed: libuv delivers signals through the event
+  // loop, and one that arrives while its listener is being swapped is lost.
+  process.on('SIGTERM', stop).on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    if (sup?.state !== 'running') return;
+    log('SIGHUP received: reloading');
+    // Failures are logged by the supervisor; the old workers keep serving.
+    sup.reload().catch(() => {});
   });
+  sup = await supervise(opts);
+  sup.on('crashLoop', () => {
+    if (sup!.workers.every((w) => w.state === 'failed')) {
+      log('every worker is crash-looping; giving up');
+      void sup!.stop().then(() => finish(1));
+    }
+  });
+  if (stopSignal) stop(stopSignal);
+  return done;
 }
 
 export const start: Command = { summary: 'run a server on every core (reload on SIGHUP, drain on SIGTERM)', run };
