@@ -246,4 +246,130 @@ export class ExecMaxBufferError extends ExecError {
 /** The `input` stream or a stream given as `stdout`/`stderr` failed; the program was killed. */
 export class ExecStreamError extends ExecError {
   static override readonly CODE = 'ERR_EXEC_STREAM';
+// ---------------------------------------------------------------- cluster
+
+/** `supervise()` was given a script that does not exist. */
+export class ClusterScriptNotFoundError extends SpindleError {
+  readonly script: string;
+  constructor(script: string) {
+    super('ERR_CLUSTER_SCRIPT_NOT_FOUND', `Cannot start workers: the script ${script} does not exist`);
+    this.script = script;
+  }
+}
+
+/** A TypeScript entry point needs tsx, and it could not be found. */
+export class ClusterLoaderError extends SpindleError {
+  constructor(script: string) {
+    super(
+      'ERR_CLUSTER_TS_LOADER',
+      `Cannot run the TypeScript entry ${script}: install tsx next to it (npm i -D tsx), or compile it to JavaScript first`,
+    );
+  }
+}
+
+/** Why a worker never became ready: it exited first, missed the ready timeout, failed the HTTP probe, or could not listen. */
+export type WorkerNotReadyReason = 'exit' | 'timeout' | 'probe' | 'listen';
+
+/** A worker did not become ready (it exited, timed out or failed its probe). */
+export class WorkerNotReadyError extends SpindleError {
+  readonly workerId: number;
+  readonly reason: WorkerNotReadyReason;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(
+    workerId: number,
+    reason: WorkerNotReadyReason,
+    message: string,
+    details: { exitCode?: number | null; signal?: string | null; cause?: unknown } = {},
+  ) {
+    super('ERR_CLUSTER_WORKER_NOT_READY', message, { cause: details.cause });
+    this.workerId = workerId;
+    this.reason = reason;
+    this.exitCode = details.exitCode ?? null;
+    this.signal = details.signal ?? null;
+  }
+}
+
+/** The initial workers did not all become ready, so `supervise()` stopped them and rejected. */
+export class ClusterStartError extends SpindleError {
+  constructor(cause: WorkerNotReadyError) {
+    super('ERR_CLUSTER_START_FAILED', `Cluster failed to start: ${cause.message}`, { cause });
+  }
+}
+
+/** A rolling reload stopped because a new worker did not become ready; the old worker keeps serving. */
+export class ClusterReloadError extends SpindleError {
+  readonly workerId: number;
+  constructor(cause: WorkerNotReadyError) {
+    super(
+      'ERR_CLUSTER_RELOAD_FAILED',
+      `Reload refused: ${cause.message}; the old worker ${cause.workerId} keeps serving`,
+      { cause },
+    );
+    this.workerId = cause.workerId;
+  }
+}
+
+/** A worker slot kept crashing, so the supervisor stopped restarting it. */
+export class CrashLoopError extends SpindleError {
+  readonly workerId: number;
+  readonly crashes: number;
+  constructor(workerId: number, crashes: number, last: string) {
+    super(
+      'ERR_CLUSTER_CRASH_LOOP',
+      `Worker ${workerId} crashed ${crashes} times in a row (last: ${last}); it will not be restarted until the next reload`,
+    );
+    this.workerId = workerId;
+    this.crashes = crashes;
+  }
+}
+
+/** The supervisor is stopping or stopped, so it cannot do what was asked. */
+export class ClusterStoppedError extends SpindleError {
+  constructor(what: string) {
+    super('ERR_CLUSTER_STOPPED', `Cannot ${what}: the supervisor is stopping or stopped`);
+  }
+}
+
+/** The other side of a cluster message went away (exited, disconnected) or does not exist. */
+export class ClusterPeerGoneError extends SpindleError {
+  constructor(message: string) {
+    super('ERR_CLUSTER_PEER_GONE', message);
+  }
+}
+
+/** A cluster request got no reply within its timeout. */
+export class ClusterRequestTimeoutError extends SpindleError {
+  readonly topic: string;
+  constructor(topic: string, timeout: number) {
+    super('ERR_CLUSTER_REQUEST_TIMEOUT', `Request '${topic}' got no reply within ${timeout} ms`);
+    this.topic = topic;
+  }
+}
+
+/** The handler of a cluster request threw or rejected, or no handler exists for the topic; `remote` has its error. */
+export class ClusterHandlerError extends SpindleError {
+  readonly topic: string;
+  readonly remote: { name: string; message: string; code?: string; stack?: string };
+  constructor(topic: string, remote: { name: string; message: string; code?: string; stack?: string }) {
+    super('ERR_CLUSTER_HANDLER_FAILED', `Handler for '${topic}' failed: ${remote.name}: ${remote.message}`);
+    this.topic = topic;
+    this.remote = remote;
+  }
+}
+
+/** An API meant for a supervised worker process was used outside one (or the reverse). */
+export class ClusterContextError extends SpindleError {
+  constructor(message: string) {
+    super('ERR_CLUSTER_CONTEXT', message);
+  }
+}
+
+// ---------------------------------------------------------------- cli
+
+/** The `spindle` command line was wrong: unknown command or flag, bad value. Exit code 2. */
+export class CliUsageError extends SpindleError {
+  constructor(message: string) {
+    super('ERR_CLI_USAGE', message);
+  }
 }
