@@ -246,6 +246,8 @@ export class ExecMaxBufferError extends ExecError {
 /** The `input` stream or a stream given as `stdout`/`stderr` failed; the program was killed. */
 export class ExecStreamError extends ExecError {
   static override readonly CODE = 'ERR_EXEC_STREAM';
+}
+
 // ---------------------------------------------------------------- cluster
 
 /** `supervise()` was given a script that does not exist. */
