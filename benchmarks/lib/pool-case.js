@@ -41,17 +41,21 @@ async function factorial(pool, n) {
 }
 
 async function memory(pool, total) {
+  // RSS counts the worker threads' heaps and malloc arenas too: warm up until
+  // they have grown to their working size, then measure over `total` tasks.
   const wave = 10_000;
-  const rss = () => process.memoryUsage().rss / 1048576;
-  for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: wave }, (_, j) => pool.run('echo', j)));
-  global.gc?.();
-  const before = rss();
-  for (let done = 0; done < total; done += wave) {
-    await Promise.all(Array.from({ length: wave }, (_, j) => pool.run('echo', j)));
-  }
-  global.gc?.();
-  const after = rss();
-  return { before, after, growth: after - before };
+  const mib = (n) => n / 1048576;
+  const sample = () => {
+    global.gc?.();
+    const m = process.memoryUsage();
+    return { rss: mib(m.rss), heap: mib(m.heapUsed) };
+  };
+  const runWave = () => Promise.all(Array.from({ length: wave }, (_, j) => pool.run('echo', j)));
+  for (let done = 0; done < 200_000; done += wave) await runWave();
+  const before = sample();
+  for (let done = 0; done < total; done += wave) await runWave();
+  const after = sample();
+  return { before: before.rss, after: after.rss, growth: after.rss - before.rss, heapBefore: before.heap, heapAfter: after.heap };
 }
 
 const scenarios = {

@@ -76,8 +76,14 @@ export async function run(flags) {
   // 5. memory over 1M tiny tasks through one pool (spindle only; MiB)
   const [mem] = measure('spindle', 'memory', 1);
   results.memory = mem;
-  table('5. 1M tiny tasks through one spindle pool, in waves of 10k (RSS MiB)', [
-    { 'RSS before': mem.before, 'RSS after': mem.after, growth: mem.growth },
+  table('5. 1M tiny tasks through one spindle pool, in waves of 10k, after 200k warm-up (MiB)', [
+    {
+      'RSS before': mem.before,
+      'RSS after': mem.after,
+      'RSS growth': mem.growth,
+      'main heap before': mem.heapBefore,
+      'main heap after': mem.heapAfter,
+    },
   ]);
 
   writeJson('pool', results);
