@@ -144,7 +144,16 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
 
   /** Records in the channel right now, counting ones being written or read (a snapshot). */
   get size(): number {
-    return (((Atomics.load(this.#i32, ENQ) & ~1) - Atomics.load(this.#i32, DEQ)) | 0) >>> 1;
+    // DEQ first: ENQ read later is never behind it. The two reads are not one
+    // snapshot, so clamp what other threads moved in between.
+    const deq = Atomics.load(this.#i32, DEQ);
+    const ahead = ((Atomics.load(this.#i32, ENQ) & ~1) - deq) | 0;
+    return Math.min(Math.max(ahead >> 1, 0), this.#capacity);
+  }
+
+  /** Threads or async calls waiting to send and to receive right now (a snapshot, for monitoring). */
+  get waiting(): { senders: number; receivers: number } {
+    return { senders: Atomics.load(this.#i32, SEND_WAITERS), receivers: Atomics.load(this.#i32, RECV_WAITERS) };
   }
 
   /** Whether `close()` has been called (records may remain to be received). */

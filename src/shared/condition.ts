@@ -43,6 +43,11 @@ export class Condition extends SharedPrimitive<'Condition'> {
     );
   }
 
+  /** Callers inside `wait` right now (a snapshot). */
+  get waiting(): number {
+    return Atomics.load(this.#i32, WAITERS);
+  }
+
   /**
    * Unlocks `mutex` (which the caller holds), waits for a notify, and locks it
    * again, without blocking the event loop. May return without a notify: prefer `waitFor`.

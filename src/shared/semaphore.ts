@@ -63,6 +63,11 @@ export class Semaphore extends SharedPrimitive<'Semaphore'> {
     return Atomics.load(this.#i32, COUNT);
   }
 
+  /** Callers waiting for a permit right now (a snapshot). */
+  get waiting(): number {
+    return Atomics.load(this.#i32, WAITERS);
+  }
+
   /** The most permits the semaphore may hold. */
   get max(): number {
     return this.#i32[MAX]!;
