@@ -121,8 +121,7 @@ test('values that cannot travel, or do not fit, are refused with coded errors an
     assert.equal(err.code, 'ERR_SHARED_UNSUPPORTED_VALUE', inspect(value));
     assert.throws(() => ch.sendSync(value), { code: 'ERR_SHARED_UNSUPPORTED_VALUE' });
   }
-  const err = assert.throws(() => ch.trySend('x'.repeat(100)), { code: 'ERR_SHARED_RECORD_TOO_LARGE' }) ?? {};
-  void err;
+  assert.throws(() => ch.trySend('x'.repeat(100)), { code: 'ERR_SHARED_RECORD_TOO_LARGE' });
   const tooBig = await failure(() => ch.send({ data: new Uint8Array(1000) }));
   assert.equal(tooBig.code, 'ERR_SHARED_RECORD_TOO_LARGE');
   assert.equal(tooBig.limit, 64);
