@@ -56,24 +56,54 @@ const VIEW_TYPES = [
 const VIEW_KIND = new Map<string, number>(VIEW_TYPES.map((type, kind) => [type.name, kind]));
 const DATA_VIEW = VIEW_TYPES.length - 1;
 
+const fromCharCode = String.fromCharCode;
+const KEY_CACHE_SIZE = 256;
+
 // Thrown inside the fast encoder when a value needs v8.serialize.
 const FALLBACK = Symbol('fallback');
 
 class Writer {
-  buf = Buffer.allocUnsafeSlow(0);
+  // One scratch buffer seen three ways: bytes for element writes, text for
+  // Buffer's native string encoder, view for numbers.
+  buf = new Uint8Array(0);
+  text = Buffer.from(this.buf.buffer);
   view = new DataView(this.buf.buffer);
   pos = 0;
   limit = 0;
   busy = false;
-  readonly seen = new Set<object>();
+  // Objects met so far in this value: a short list, then a Set for big values.
+  readonly seenList: (object | undefined)[] = [];
+  seenCount = 0;
+  seenSet: Set<object> | undefined;
 
   reset(limit: number): void {
     if (this.buf.length < limit) {
-      this.buf = Buffer.allocUnsafeSlow(limit);
-      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, limit);
+      const scratch = new ArrayBuffer(limit);
+      this.buf = new Uint8Array(scratch);
+      this.text = Buffer.from(scratch);
+      this.view = new DataView(scratch);
     }
     this.pos = 0;
     this.limit = limit;
+  }
+
+  metBefore(v: object): boolean {
+    if (this.seenSet === undefined) {
+      const list = this.seenList;
+      const n = this.seenCount;
+      for (let i = 0; i < n; i++) if (list[i] === v) return true;
+      list[n] = v;
+      if (++this.seenCount > 16) this.seenSet = new Set(list as object[]);
+      return false;
+    }
+    const size = this.seenSet.size;
+    return this.seenSet.add(v).size === size;
+  }
+
+  forget(): void {
+    for (let i = 0; i < this.seenCount; i++) this.seenList[i] = undefined;
+    this.seenCount = 0;
+    this.seenSet = undefined;
   }
 
   room(n: number): void {
@@ -163,20 +193,14 @@ class Writer {
     }
     this.room(5 + (this.pos + 5 + n * 3 <= this.limit ? n * 3 : Buffer.byteLength(s)));
     buf[this.pos] = UTF8;
-    const written = buf.write(s, this.pos + 5, 'utf8');
+    const written = this.text.write(s, this.pos + 5, 'utf8');
     this.view.setUint32(this.pos + 1, written, true);
     this.pos += 5 + written;
   }
 
   object(v: object): void {
-    if (sharedTag(v) !== undefined) {
-      throw new UnsupportedValueError(
-        'Cannot send a spindle shared primitive through a channel: pass it in workerData, postMessage or pool.run() arguments',
-      );
-    }
     // An object met twice (a shared reference or a cycle): let v8 keep the identity.
-    const size = this.seen.size;
-    if (this.seen.add(v).size === size) throw FALLBACK;
+    if (this.metBefore(v)) throw FALLBACK;
     if (Array.isArray(v)) {
       const n = v.length;
       this.byte(ARRAY);
@@ -188,6 +212,19 @@ class Writer {
       }
       return;
     }
+    const proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      const keys = Object.keys(v);
+      this.byte(OBJECT);
+      this.varint(keys.length);
+      for (const key of keys) {
+        if (key === '__spindleShared') throw sharedPrimitive();
+        this.string(key);
+        this.value((v as Record<string, unknown>)[key]);
+      }
+      return;
+    }
+    if (sharedTag(v) !== undefined) throw sharedPrimitive();
     if (ArrayBuffer.isView(v)) {
       if (v.buffer instanceof SharedArrayBuffer) throw sharedMemory();
       this.byte(VIEW);
@@ -208,15 +245,7 @@ class Writer {
       this.pos += 9;
       return;
     }
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) throw FALLBACK;
-    const keys = Object.keys(v);
-    this.byte(OBJECT);
-    this.varint(keys.length);
-    for (const key of keys) {
-      this.string(key);
-      this.value((v as Record<string, unknown>)[key]);
-    }
+    throw FALLBACK; // Map, Set, RegExp, Error, class instances...: v8.serialize
   }
 
   v8(value: unknown): void {
@@ -236,6 +265,12 @@ class Writer {
   }
 }
 
+function sharedPrimitive(): UnsupportedValueError {
+  return new UnsupportedValueError(
+    'Cannot send a spindle shared primitive through a channel: pass it in workerData, postMessage or pool.run() arguments',
+  );
+}
+
 function sharedMemory(): UnsupportedValueError {
   return new UnsupportedValueError(
     'Cannot send shared memory through a channel (it would arrive as a copy): pass the SharedArrayBuffer in workerData or postMessage',
@@ -244,14 +279,19 @@ function sharedMemory(): UnsupportedValueError {
 
 const writer = new Writer();
 
-/** Bytes of one encoded record, valid until the next `encode` on this thread. */
-export interface Encoded {
-  readonly bytes: Buffer;
-  readonly length: number;
-}
+/** The last encoded record: `bytes[0..length)`, valid until the next `encode` on this thread. */
+export const encoded = { bytes: new Uint8Array(0), length: 0 };
 
-/** Encodes `value` into a scratch buffer; throws coded errors for oversize or unsupported values. */
-export function encode(value: unknown, limit: number): Encoded {
+/** Encodes `value` into a scratch buffer (see `encoded`); throws coded errors for oversize or unsupported values. */
+export function encode(value: unknown, limit: number): typeof encoded {
+  if (typeof value === 'number' && !writer.busy) {
+    // The commonest record, and one that runs no user code: skip the bookkeeping.
+    writer.reset(limit);
+    writer.number(value);
+    encoded.bytes = writer.buf;
+    encoded.length = writer.pos;
+    return encoded;
+  }
   // A getter on the value may itself send on a channel: use a fresh writer then.
   const w = writer.busy ? new Writer() : writer;
   w.busy = true;
@@ -263,9 +303,11 @@ export function encode(value: unknown, limit: number): Encoded {
       if (error !== FALLBACK) throw error;
       w.v8(value);
     }
-    return { bytes: w.buf, length: w.pos };
+    encoded.bytes = w.buf;
+    encoded.length = w.pos;
+    return encoded;
   } finally {
-    w.seen.clear();
+    w.forget();
     w.busy = false;
   }
 }
@@ -276,6 +318,7 @@ export class Decoder {
   readonly #buf: Buffer;
   readonly #view: DataView;
   #pos = 0;
+  readonly #keys: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
 
   constructor(buffer: SharedArrayBuffer) {
     this.#u8 = new Uint8Array(buffer);
@@ -315,9 +358,16 @@ export class Decoder {
       const n = this.#u8[this.#pos++]!;
       const start = this.#pos;
       this.#pos += n;
-      if (n > 8) return this.#buf.toString('latin1', start, start + n);
+      if (n > 24) return this.#buf.toString('latin1', start, start + n);
+      // Short strings: a few String.fromCharCode calls beat a native Buffer call.
+      const u8 = this.#u8;
+      const end = start + n;
       let s = '';
-      for (let i = start; i < start + n; i++) s += String.fromCharCode(this.#u8[i]!);
+      let i = start;
+      for (; i + 8 <= end; i += 8) {
+        s += fromCharCode(u8[i]!, u8[i + 1]!, u8[i + 2]!, u8[i + 3]!, u8[i + 4]!, u8[i + 5]!, u8[i + 6]!, u8[i + 7]!);
+      }
+      for (; i < end; i++) s += fromCharCode(u8[i]!);
       return s;
     }
     if (tag !== UTF8) throw malformed(tag);
@@ -325,6 +375,30 @@ export class Decoder {
     const start = this.#pos + 4;
     this.#pos = start + n;
     return this.#buf.toString('utf8', start, start + n);
+  }
+
+  // Object keys repeat from record to record. Returning the same internalized
+  // string for the same bytes makes the property stores that follow much cheaper.
+  #key(): string {
+    const u8 = this.#u8;
+    const n = u8[this.#pos + 1]!;
+    if (u8[this.#pos] !== ASCII || n > 32) return this.#string();
+    const start = this.#pos + 2;
+    let h = n;
+    for (let i = start; i < start + n; i++) h = (h * 31 + u8[i]!) | 0;
+    const slot = (h ^ (h >>> 11)) & (KEY_CACHE_SIZE - 1);
+    const cached = this.#keys[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === u8[start + i]) i++;
+      if (i === n) {
+        this.#pos = start + n;
+        return cached;
+      }
+    }
+    const key = Object.keys({ [this.#string()]: 0 })[0]!; // an internalized copy
+    this.#keys[slot] = key;
+    return key;
   }
 
   #value(): unknown {
@@ -364,7 +438,7 @@ export class Decoder {
         const n = this.#varint();
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
-          const key = this.#string();
+          const key = this.#key();
           const value = this.#value();
           // An own "__proto__" key must stay data, not become the prototype.
           if (key === '__proto__')
