@@ -1,3 +1,17 @@
 // Public entry of `spindle`: thin re-exports only.
 export * from './errors.js';
+export { Pool, type PoolEvents } from './pool/pool.js';
+export type { WorkerExitEvent } from './pool/core.js';
+export type {
+  AnyModule,
+  PoolOptions,
+  PoolProxy,
+  PoolStats,
+  Percentiles,
+  RunOptions,
+  TaskArgs,
+  TaskName,
+  TaskResult,
+  Transferred,
+} from './pool/types.js';
 export { availableCpus } from './util/cpus.js';

@@ -1,2 +1,53 @@
 // What task modules import from `spindle/worker`.
-export {};
+import type { TransferListItem } from 'node:worker_threads';
+import type { Transferred } from '../pool/types.js';
+import { contextKey, type WorkerContext } from '../runtime/child/context.js';
+
+export type { Transferred } from '../pool/types.js';
+
+const never = new AbortController().signal;
+
+function context(): WorkerContext | undefined {
+  return (globalThis as Record<symbol, WorkerContext | undefined>)[contextKey];
+}
+
+/**
+ * The AbortSignal of the task that is running now: it aborts when the caller
+ * aborts or the task times out. Call it at the top of the task (before the
+ * first `await` when the pool runs several tasks per worker). Outside a pool
+ * task it returns a signal that never aborts, so task functions stay testable
+ * on the main thread.
+ */
+export function taskSignal(): AbortSignal {
+  return context()?.current()?.signal() ?? never;
+}
+
+/**
+ * Throws the abort reason if the running task was aborted or timed out. For
+ * synchronous loops: unlike `taskSignal().aborted` it also sees an abort that
+ * arrived while this thread was too busy to receive messages (thread runtime).
+ */
+export function throwIfAborted(): void {
+  const ctx = context();
+  const task = ctx?.current();
+  if (!ctx || !task) return;
+  if (task.aborted) throw task.reason;
+  if (ctx.abortedNow(task)) {
+    const reason = new DOMException('The task was aborted', 'AbortError');
+    task.abort(reason);
+    throw reason;
+  }
+}
+
+/**
+ * Returns `value` to the caller without copying the objects in `transferList`
+ * (ArrayBuffers, MessagePorts, ...): they move to the caller's thread.
+ */
+export function transfer<T>(value: T, transferList: readonly TransferListItem[]): Transferred<T> {
+  return { value, transferList, [Symbol.for('spindle.transfer')]: true } as unknown as Transferred<T>;
+}
+
+/** The id of the pool worker this code runs in (undefined outside a pool worker). */
+export function workerId(): number | undefined {
+  return context()?.workerId;
+}

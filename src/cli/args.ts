@@ -1,0 +1,49 @@
+// parseArgs with errors a person can act on: an unknown flag lists the valid
+// ones, a missing value says which flag wanted it.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { CliUsageError } from '../errors.js';
+
+export type Flags = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  /** Everything after `--`, untouched. */
+  rest: string[];
+}
+
+function flagList(flags: Flags): string {
+  return Object.entries(flags)
+    .map(([name, f]) => `--${name}${f.short ? ` (-${f.short})` : ''}`)
+    .join(', ');
+}
+
+/** Parses `argv` against `flags`; throws CliUsageError naming the valid flags when it cannot. */
+export function parse(command: string, argv: string[], flags: Flags): Parsed {
+  const cut = argv.indexOf('--');
+  const own = cut < 0 ? argv : argv.slice(0, cut);
+  const rest = cut < 0 ? [] : argv.slice(cut + 1);
+  try {
+    const { values, positionals } = parseArgs({ args: own, options: flags, allowPositionals: true, strict: true });
+    return { values: values as Parsed['values'], positionals, rest };
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const flag = /'(-[^']*)'/.exec(e.message)?.[1] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new CliUsageError(`Unknown option '${flag}' for 'spindle ${command}'. Valid options: ${flagList(flags)}`);
+    }
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new CliUsageError(`${e.message.split('\n')[0]} (see 'spindle ${command} --help')`);
+    }
+    throw new CliUsageError(e.message);
+  }
+}
+
+/** Runs a validator and turns its error into a usage error (exit code 2). */
+export function flag<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new CliUsageError((err as Error).message);
+  }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// The `spindle` command. Each subcommand is one module in this folder that
+// exports a Command; this file only dispatches.
+import { readFileSync } from 'node:fs';
+import { SpindleError } from '../errors.js';
+
+/** One subcommand: a summary for `spindle --help`, and its entry point (returns the exit code). */
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./start.js')).start,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function help(): Promise<string> {
+  const lines = await Promise.all(
+    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`),
+  );
+  return `Usage: spindle <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Options:
+  -h, --help     show help (also: spindle <command> --help)
+  -v, --version  print the version
+
+Examples:
+  spindle start server.js --workers auto
+  spindle start --help
+`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? process.stderr : process.stdout).write(await help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '-v' || name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(
+      `spindle: unknown command '${name}'. Valid commands: ${Object.keys(commands).join(', ')} (see 'spindle --help')\n`,
+    );
+    return 2;
+  }
+  return (await load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const usage =
+      err instanceof SpindleError &&
+      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND'].includes(err.code);
+    process.stderr.write(
+      `spindle: ${err instanceof SpindleError ? err.message : ((err as Error)?.stack ?? String(err))}\n`,
+    );
+    process.exitCode = usage ? 2 : 1;
+  },
+);

@@ -1,0 +1,60 @@
+// How a worker process is started: the app's script stays the real entry
+// (process.argv[1], require.main for CJS), spindle's runtime comes first via
+// `--import`, and TypeScript entries get tsx's loader in the worker itself
+// (workers are separate processes: a loader registered in the primary does not
+// reach them).
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ClusterLoaderError, ClusterScriptNotFoundError } from '../errors.js';
+import { invalid } from '../util/validate.js';
+
+const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
+/** URL of the runtime preloaded in every worker. */
+export const PRELOAD = new URL('./worker/preload.js', import.meta.url).href;
+
+/** Absolute path of the script, checked to exist. */
+export function resolveScript(script: unknown, cwd: string): string {
+  let path: string;
+  if (script instanceof URL) path = fileURLToPath(script);
+  else if (typeof script === 'string' && script !== '')
+    path = script.startsWith('file:') ? fileURLToPath(script) : script;
+  else throw invalid('script', 'a path or file URL of the server entry point', script);
+  path = resolve(cwd, path);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new ClusterScriptNotFoundError(path);
+  return path;
+}
+
+function hasTsLoader(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => /(^|[/\\=@])tsx([/\\]|$|\/esm|\/cjs)|tsx\/dist\/|\bts-node\b/.test(a));
+}
+
+function findTsx(script: string, cwd: string): string | undefined {
+  for (const from of [join(dirname(script), 'noop.js'), join(cwd, 'noop.js')]) {
+    try {
+      return pathToFileURL(createRequire(from).resolve('tsx')).href;
+    } catch {
+      // not installed there
+    }
+  }
+  return undefined;
+}
+
+/** The execArgv of a worker: the primary's, the user's extras, tsx when needed, then spindle's runtime. */
+export function workerExecArgv(
+  script: string,
+  cwd: string,
+  extra: readonly string[],
+  inherited = process.execArgv,
+): string[] {
+  const argv = [...inherited, ...extra];
+  if (TS.has(extname(script)) && !hasTsLoader(argv)) {
+    const tsx = findTsx(script, cwd);
+    if (!tsx) throw new ClusterLoaderError(script);
+    argv.push('--import', tsx);
+  }
+  argv.push('--import', PRELOAD);
+  return argv;
+}

@@ -1,0 +1,130 @@
+// Every IPC message between the supervisor and a worker's spindle runtime, as
+// one tagged union. Each carries `$spindle` (the kind) so it can never be
+// confused with the app's own `process.send()` messages; both sides dispatch
+// through a table keyed by kind.
+
+import type { ShutdownReason } from './types.js';
+
+/** Errors cross the IPC boundary as plain data. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+/** Topic message in either direction. */
+export interface MsgMessage {
+  $spindle: 'msg';
+  topic: string;
+  data: unknown;
+}
+/** Request in either direction; answered by a `res` with the same id. */
+export interface ReqMessage {
+  $spindle: 'req';
+  id: number;
+  topic: string;
+  data: unknown;
+}
+export interface ResMessage {
+  $spindle: 'res';
+  id: number;
+  ok: boolean;
+  data?: unknown;
+  error?: WireError;
+}
+
+// ---- worker → primary
+/** The worker is ready: its first server listens, or the app called ready(). */
+export interface ReadyMessage {
+  $spindle: 'ready';
+  /** Private loopback port of the app's first held server, for the HTTP probe. */
+  probePort?: number;
+  /** Listens were held back (waitReady/probe, round robin): the worker waits for `admit`. */
+  held: boolean;
+}
+/** Answer to `admit`: the held servers now take connections from the shared port (or could not). */
+export interface AdmittedMessage {
+  $spindle: 'admitted';
+  error?: WireError;
+}
+/** Heartbeat: the event loop is alive; carries memory use. */
+export interface BeatMessage {
+  $spindle: 'beat';
+  rss: number;
+}
+/** Sticky mode: the app wants connections for this address (the primary binds it). */
+export interface StickyListenMessage {
+  $spindle: 'sticky-listen';
+  id: number;
+  host: string | undefined;
+  port: number;
+  backlog: number | undefined;
+}
+
+// ---- primary → worker
+/** Start draining: run onShutdown hooks, finish in-flight requests. A cluster disconnect follows. */
+export interface ShutdownMessage {
+  $spindle: 'shutdown';
+  reason: ShutdownReason;
+  /** Epoch ms at which the supervisor escalates to SIGTERM. */
+  deadline: number;
+}
+/** Sticky mode: a connection handed over with the bytes already read from it (base64). */
+export interface ConnMessage {
+  $spindle: 'conn';
+  port: number;
+  head: string;
+}
+/** The worker passed its checks: open the held servers to the shared port. */
+export interface AdmitMessage {
+  $spindle: 'admit';
+}
+/** Answer to `sticky-listen`. */
+export interface StickyListeningMessage {
+  $spindle: 'sticky-listening';
+  id: number;
+  error?: WireError & { errno?: number; syscall?: string };
+}
+
+export type ToPrimaryMessage =
+  | ReadyMessage
+  | AdmittedMessage
+  | BeatMessage
+  | StickyListenMessage
+  | MsgMessage
+  | ReqMessage
+  | ResMessage;
+export type ToWorkerMessage =
+  | ShutdownMessage
+  | AdmitMessage
+  | ConnMessage
+  | StickyListeningMessage
+  | MsgMessage
+  | ReqMessage
+  | ResMessage;
+
+/** True when an IPC message is one of spindle's own. */
+export function isSpindleMessage(m: unknown): m is { $spindle: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { $spindle?: unknown }).$spindle === 'string';
+}
+
+/** A handler per message kind; unknown kinds are ignored (a newer peer may send more). */
+export type Dispatch<M extends { $spindle: string }, C> = {
+  [K in M['$spindle']]?: (message: Extract<M, { $spindle: K }>, context: C) => void;
+};
+
+/** Routes a message to its handler by kind. */
+export function dispatch<M extends { $spindle: string }, C>(table: Dispatch<M, C>, message: M, context: C): void {
+  const fn = table[message.$spindle as M['$spindle']] as ((m: M, c: C) => void) | undefined;
+  fn?.(message, context);
+}
+
+/** Turns any thrown value into a WireError. */
+export function toWire(err: unknown): WireError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(err) };
+}

@@ -1,0 +1,176 @@
+// One worker slot: a stable id with at most one serving worker. Operations on
+// a slot (first start, crash restart, rolling replacement) run one at a time;
+// a replacement starts the new worker first and drains the old one only once
+// the new one is ready, so the slot never stops serving.
+import { CrashLoopError, type WorkerNotReadyError } from '../errors.js';
+import { formatDuration } from '../util/duration.js';
+import { CrashCounter } from './backoff.js';
+import { describeExit, type Exit, type WorkerHandle } from './handle.js';
+import type { Settings } from './options.js';
+import type { ShutdownReason, WorkerInfo, WorkerState } from './types.js';
+
+/** What a slot needs from its supervisor. */
+export interface SlotHost {
+  readonly settings: Settings;
+  readonly stopping: boolean;
+  spawn(id: number): WorkerHandle;
+  log(line: string): void;
+  emit(event: string, payload: unknown): boolean;
+}
+
+export class Slot {
+  current: WorkerHandle | undefined;
+  incoming: WorkerHandle | undefined;
+  restarts = 0;
+  failed: CrashLoopError | undefined;
+  readonly crashes: CrashCounter;
+  #timer: NodeJS.Timeout | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly id: number,
+    private readonly host: SlotHost,
+  ) {
+    this.crashes = new CrashCounter(host.settings.restart);
+  }
+
+  get info(): WorkerInfo {
+    const w = this.current ?? this.incoming;
+    let state: WorkerState = 'stopped';
+    if (this.current) state = this.current.state === 'draining' ? 'draining' : 'ready';
+    else if (this.incoming) state = 'starting';
+    else if (this.failed) state = 'failed';
+    else if (this.#timer) state = 'waiting';
+    return {
+      id: this.id,
+      pid: w && w.state !== 'exited' ? w.pid : undefined,
+      state,
+      restarts: this.restarts,
+      crashes: this.crashes.crashes,
+      readySince: this.current?.readyAt,
+      rss: this.current?.rss,
+    };
+  }
+
+  /** Handles of this slot that are still running. */
+  get live(): WorkerHandle[] {
+    return [this.current, this.incoming].filter((h): h is WorkerHandle => h !== undefined && h.state !== 'exited');
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Starts a worker and waits until it is ready; on failure it is stopped and the error thrown. */
+  async #fill(): Promise<WorkerHandle> {
+    const h = this.host.spawn(this.id);
+    this.incoming = h;
+    try {
+      await h.whenReady();
+    } catch (err) {
+      const { grace, killTimeout } = this.host.settings;
+      // Give it a short drain (it may have opened connections), then escalate.
+      await h.stop('stop', Date.now() + Math.min(grace, 1000), killTimeout);
+      throw err;
+    } finally {
+      if (this.incoming === h) this.incoming = undefined;
+    }
+    this.current = h;
+    this.host.emit('workerReady', { id: this.id, pid: h.pid });
+    return h;
+  }
+
+  /** First start. Throws WorkerNotReadyError. */
+  start(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#fill();
+    });
+  }
+
+  /**
+   * Rolling replacement: a new worker is started and must be ready before the
+   * old one leaves the rotation and drains. Throws WorkerNotReadyError (the old
+   * worker keeps serving) when the new one fails.
+   */
+  replace(reason: Exclude<ShutdownReason, 'stop'>): Promise<void> {
+    return this.#serial(async () => {
+      if (this.host.stopping) return;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      const old = this.current;
+      try {
+        await this.#fill();
+      } catch (err) {
+        // A crash restart was due while we tried: schedule it again.
+        if (!this.current && !this.#timer && !this.failed) this.#scheduleRestart(0, 'a failed replacement');
+        throw err;
+      }
+      this.restarts++;
+      if (reason === 'reload') {
+        this.failed = undefined;
+        this.crashes.reset();
+      }
+      if (old && old.state !== 'exited') {
+        const { grace, killTimeout } = this.host.settings;
+        await old.stop(reason, Date.now() + grace, killTimeout);
+      }
+    });
+  }
+
+  /** Called for every exit of one of this slot's workers. */
+  exited(h: WorkerHandle, exit: Exit): void {
+    const expected = h.asked || this.host.stopping;
+    this.host.emit('workerExit', { id: this.id, pid: h.pid, code: exit.code, signal: exit.signal, expected });
+    if (h !== this.current) return; // a failed start is reported by whoever awaited it
+    this.current = undefined;
+    if (expected) return;
+    const uptime = Date.now() - h.startedAt;
+    this.host.log(
+      `worker ${this.id} (pid ${h.pid}) crashed: exited with ${describeExit(exit)} after ${formatDuration(uptime)}`,
+    );
+    this.#scheduleRestart(uptime, describeExit(exit));
+  }
+
+  #scheduleRestart(uptime: number, what: string): void {
+    if (this.host.stopping) return;
+    const verdict = this.crashes.crashed(uptime);
+    if (!verdict.restart) {
+      this.failed = new CrashLoopError(this.id, verdict.crashes, what);
+      this.host.log(this.failed.message);
+      this.host.emit('crashLoop', this.failed);
+      return;
+    }
+    const { attempt, delay } = verdict;
+    this.host.log(
+      `restarting worker ${this.id} in ${formatDuration(delay)} (crash ${attempt} of at most ${this.host.settings.restart.maxCrashes - 1} in a row)`,
+    );
+    this.host.emit('workerRestart', { id: this.id, attempt, delay });
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#serial(() => this.#restart());
+    }, delay);
+  }
+
+  async #restart(): Promise<void> {
+    if (this.host.stopping || this.current) return;
+    try {
+      await this.#fill();
+      this.restarts++;
+    } catch (err) {
+      if (this.host.stopping) return;
+      this.host.log(`restart failed: ${(err as WorkerNotReadyError).message}`);
+      this.#scheduleRestart(0, (err as WorkerNotReadyError).message);
+    }
+  }
+
+  /** Stops this slot's workers (all slots share the one deadline) and cancels a pending restart. */
+  async stop(deadline: number): Promise<number[]> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const handles = this.live;
+    await Promise.all(handles.map((h) => h.stop('stop', deadline, this.host.settings.killTimeout)));
+    return handles.filter((h) => h.forced).map((h) => h.pid);
+  }
+}

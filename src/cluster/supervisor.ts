@@ -1,0 +1,332 @@
+// The supervisor in the cluster primary: starts the worker slots, restarts
+// crashed workers, runs rolling reloads and health replacements through the
+// slots, stops everything under one deadline, and carries typed messages.
+import { EventEmitter } from 'node:events';
+import {
+  ClusterPeerGoneError,
+  ClusterReloadError,
+  ClusterStartError,
+  ClusterStoppedError,
+  type CrashLoopError,
+  type WorkerNotReadyError,
+} from '../errors.js';
+import { formatBytes } from '../util/bytes.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
+import { invalid } from '../util/validate.js';
+import { WorkerHandle } from './handle.js';
+import { normalize, type Settings } from './options.js';
+import { type ToPrimaryMessage, toWire } from './protocol.js';
+import { Listeners, serveRequest } from './rpc.js';
+import { Slot, type SlotHost } from './slot.js';
+import { StickyBalancer } from './sticky/balancer.js';
+import type {
+  ClusterProtocol,
+  PrimaryRequests,
+  RequestData,
+  RequestOptions,
+  RequestReply,
+  StopResult,
+  SuperviseOptions,
+  ToPrimary,
+  ToWorker,
+  WorkerEvent,
+  WorkerExitEvent,
+  WorkerInfo,
+  WorkerRequests,
+  WorkerRestartEvent,
+  WorkerUnhealthyEvent,
+} from './types.js';
+
+/** Events a Supervisor emits, with their arguments. */
+export interface SupervisorEvents {
+  workerReady: [WorkerEvent];
+  workerExit: [WorkerExitEvent];
+  workerRestart: [WorkerRestartEvent];
+  workerUnhealthy: [WorkerUnhealthyEvent];
+  crashLoop: [CrashLoopError];
+  reloadStart: [];
+  reloadDone: [];
+  reloadFailed: [ClusterReloadError];
+  stopping: [];
+  stopped: [StopResult];
+}
+
+type State = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Starts the workers and resolves once all are ready; rejects with ERR_CLUSTER_START_FAILED otherwise. */
+export function supervise<P extends ClusterProtocol = ClusterProtocol>(
+  options: SuperviseOptions,
+): Promise<Supervisor<P>> {
+  return Supervisor.start<P>(options);
+}
+
+export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends EventEmitter<SupervisorEvents> {
+  #settings: Settings;
+  #slots: Slot[];
+  #state: State = 'starting';
+  #balancer: StickyBalancer | undefined;
+  #health: NodeJS.Timeout | undefined;
+  #listeners = new Listeners();
+  #handlers = new Map<string, (data: any, from: WorkerEvent) => unknown>();
+  #reloadTail: Promise<void> = Promise.resolve();
+  #queuedReload: Promise<void> | undefined;
+  #stopping: Promise<StopResult> | undefined;
+
+  /** Use `supervise()`. */
+  private constructor(settings: Settings) {
+    super();
+    this.#settings = settings;
+    const sup = this;
+    const host: SlotHost = {
+      settings,
+      get stopping() {
+        return sup.#state === 'stopping' || sup.#state === 'stopped';
+      },
+      spawn: (id) => this.#spawn(id),
+      log: settings.log,
+      emit: (event, payload) => this.emit(event as 'workerReady', payload as WorkerEvent),
+    };
+    this.#slots = Array.from({ length: settings.workers }, (_, id) => new Slot(id, host));
+    if (settings.sticky) {
+      this.#balancer = new StickyBalancer(settings.sticky, () => {
+        const out = new Map();
+        for (const slot of this.#slots) if (slot.current?.state === 'ready') out.set(slot.id, slot.current.worker);
+        return out;
+      });
+    }
+  }
+
+  /** Use `supervise()`. */
+  static async start<P extends ClusterProtocol>(options: SuperviseOptions): Promise<Supervisor<P>> {
+    const sup = new Supervisor<P>(normalize(options));
+    await sup.#start();
+    return sup;
+  }
+
+  async #start(): Promise<void> {
+    const { workers, log } = this.#settings;
+    const results = await Promise.allSettled(this.#slots.map((s) => s.start()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      const err = new ClusterStartError(failed.reason as WorkerNotReadyError);
+      log(err.message);
+      throw err;
+    }
+    this.#state = 'running';
+    this.#startHealth();
+    log(
+      `${workers} worker${workers === 1 ? '' : 's'} ready (pids ${this.#slots.map((s) => s.current?.pid).join(', ')})`,
+    );
+  }
+
+  /** A snapshot of every slot. */
+  get workers(): WorkerInfo[] {
+    return this.#slots.map((s) => s.info);
+  }
+
+  /** 'starting', 'running', 'stopping' or 'stopped'. */
+  get state(): State {
+    return this.#state;
+  }
+
+  #spawn(id: number): WorkerHandle {
+    const slot = this.#slots[id]!;
+    return new WorkerHandle(id, this.#settings, {
+      message: (h, m) => this.#onMessage(h, m),
+      exit: (h, exit) => slot.exited(h, exit),
+    });
+  }
+
+  #onMessage(h: WorkerHandle, m: ToPrimaryMessage): void {
+    const from: WorkerEvent = { id: h.id, pid: h.pid };
+    switch (m.$spindle) {
+      case 'msg':
+        this.#listeners.emit(m.topic, m.data, from);
+        break;
+      case 'req':
+        void serveRequest(this.#handlers, m, (r) => h.post(r), from);
+        break;
+      case 'beat':
+        this.#checkMemory(h);
+        break;
+      case 'sticky-listen':
+        this.#balancer!.listen(m.host, m.port, m.backlog).then(
+          () => h.post({ $spindle: 'sticky-listening', id: m.id }),
+          (err: NodeJS.ErrnoException) =>
+            h.post({
+              $spindle: 'sticky-listening',
+              id: m.id,
+              error: { ...toWire(err), errno: err.errno, syscall: err.syscall },
+            }),
+        );
+        break;
+    }
+  }
+
+  // ---- health: heartbeat (blocked event loop) and memory limit; replacement goes through the rolling path
+  #startHealth(): void {
+    const hb = this.#settings.heartbeat;
+    if (!hb) return;
+    this.#health = setInterval(() => {
+      for (const slot of this.#slots) {
+        const h = slot.current;
+        if (h?.state !== 'ready' || h.unhealthy || slot.incoming) continue;
+        const silent = Date.now() - h.lastBeat;
+        if (silent > hb.timeout)
+          this.#unhealthy(slot, h, 'heartbeat', `no heartbeat for ${formatDuration(silent)} (event loop blocked?)`);
+      }
+    }, hb.interval).unref();
+  }
+
+  #checkMemory(h: WorkerHandle): void {
+    const max = this.#settings.maxMemory;
+    if (!max || h.rss === undefined || h.state !== 'ready' || h.unhealthy) return;
+    // Two readings in a row, so a short spike before a GC does not count.
+    h.overMemory = h.rss > max ? h.overMemory + 1 : 0;
+    const slot = this.#slots[h.id]!;
+    if (h.overMemory >= 2 && slot.current === h && !slot.incoming) {
+      this.#unhealthy(slot, h, 'memory', `rss ${formatBytes(h.rss)} is above the limit of ${formatBytes(max)}`);
+    }
+  }
+
+  #unhealthy(slot: Slot, h: WorkerHandle, reason: 'heartbeat' | 'memory', detail: string): void {
+    if (this.#state !== 'running') return;
+    h.unhealthy = true;
+    this.#settings.log(`worker ${slot.id} (pid ${h.pid}) is unhealthy: ${detail}; replacing it`);
+    this.emit('workerUnhealthy', { id: slot.id, pid: h.pid, reason, detail });
+    slot.replace('unhealthy').catch((err: Error) => {
+      this.#settings.log(`could not replace unhealthy worker ${slot.id}: ${err.message}; it keeps serving for now`);
+      // Try again later rather than in a tight loop of failing starts.
+      setTimeout(() => (h.unhealthy = false), this.#settings.readyTimeout).unref();
+    });
+  }
+
+  // ---- reload
+  /**
+   * Zero-downtime rolling reload, one slot at a time; each new worker runs the
+   * script as it is on disk now. Rejects with ERR_CLUSTER_RELOAD_FAILED, and
+   * stops the rollout, when a new worker does not become ready. A reload asked
+   * for while one runs is queued (several requests share one queued reload).
+   */
+  reload(): Promise<void> {
+    if (this.#state !== 'running') return Promise.reject(new ClusterStoppedError('reload'));
+    if (this.#queuedReload) return this.#queuedReload;
+    const run: Promise<void> = this.#reloadTail.then(
+      () => this.#rollout(run),
+      () => this.#rollout(run),
+    );
+    this.#queuedReload = run;
+    this.#reloadTail = run.catch(() => {});
+    return run;
+  }
+
+  async #rollout(run: Promise<void>): Promise<void> {
+    if (this.#queuedReload === run) this.#queuedReload = undefined;
+    const { log } = this.#settings;
+    if (this.#state !== 'running') throw new ClusterStoppedError('reload');
+    log(`reloading ${this.#slots.length} worker${this.#slots.length === 1 ? '' : 's'}, one at a time`);
+    this.emit('reloadStart');
+    for (const slot of this.#slots) {
+      try {
+        await slot.replace('reload');
+      } catch (err) {
+        if (this.#state !== 'running') throw new ClusterStoppedError('finish the reload');
+        const e = new ClusterReloadError(err as WorkerNotReadyError);
+        log(e.message);
+        this.emit('reloadFailed', e);
+        throw e;
+      }
+      if (this.#state !== 'running') throw new ClusterStoppedError('finish the reload');
+    }
+    log('reload complete');
+    this.emit('reloadDone');
+  }
+
+  // ---- stop
+  /**
+   * Graceful stop: every worker drains at once under one deadline (`grace`):
+   * its servers stop accepting, onShutdown hooks run, in-flight requests
+   * finish; then SIGTERM, then SIGKILL after `killTimeout`. Idempotent.
+   */
+  stop(): Promise<StopResult> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<StopResult> {
+    const { grace, log } = this.#settings;
+    this.#state = 'stopping';
+    clearInterval(this.#health);
+    const live = this.#slots.reduce((n, s) => n + s.live.length, 0);
+    if (live > 0) log(`stopping ${live} worker${live === 1 ? '' : 's'} (grace ${formatDuration(grace)})`);
+    this.emit('stopping');
+    this.#balancer?.close();
+    const deadline = Date.now() + grace;
+    const forced = await Promise.all(this.#slots.map(async (s) => ((await s.stop(deadline)).length > 0 ? s.id : -1)));
+    const result: StopResult = { clean: forced.every((id) => id < 0), forced: forced.filter((id) => id >= 0) };
+    this.#state = 'stopped';
+    if (live > 0)
+      log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
+    this.emit('stopped', result);
+    return result;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  // ---- typed messages
+  #serving(id: number): WorkerHandle {
+    if (!Number.isInteger(id) || id < 0 || id >= this.#slots.length) {
+      throw invalid('id', `a worker id from 0 to ${this.#slots.length - 1}`, id);
+    }
+    const h = this.#slots[id]!.current;
+    if (!h?.worker.isConnected()) throw new ClusterPeerGoneError(`Worker ${id} has no running process right now`);
+    return h;
+  }
+
+  /** Sends a message to every serving worker; returns how many it was sent to. */
+  broadcast<T extends keyof ToWorker<P> & string>(topic: T, data: ToWorker<P>[T]): number {
+    let n = 0;
+    for (const slot of this.#slots) if (slot.current?.post({ $spindle: 'msg', topic, data })) n++;
+    return n;
+  }
+
+  /** Sends a message to the worker serving slot `id`. */
+  send<T extends keyof ToWorker<P> & string>(id: number, topic: T, data: ToWorker<P>[T]): void {
+    this.#serving(id).post({ $spindle: 'msg', topic, data });
+  }
+
+  /** Asks the worker serving slot `id` (its `primary().handle(topic)`) and resolves with the reply. */
+  async request<T extends keyof WorkerRequests<P> & string>(
+    id: number,
+    topic: T,
+    data: RequestData<WorkerRequests<P>[T]>,
+    options?: RequestOptions,
+  ): Promise<RequestReply<WorkerRequests<P>[T]>> {
+    const timeout = options?.timeout === undefined ? 10_000 : parseDuration('options.timeout', options.timeout);
+    const h = this.#serving(id);
+    return h.pending.request(topic, data, timeout, (m) => h.post(m)) as Promise<RequestReply<WorkerRequests<P>[T]>>;
+  }
+
+  /** Listens for a topic workers send; returns an unsubscribe function. */
+  onMessage<T extends keyof ToPrimary<P> & string>(
+    topic: T,
+    fn: (data: ToPrimary<P>[T], from: WorkerEvent) => void,
+  ): () => void {
+    return this.#listeners.on(topic, fn);
+  }
+
+  /** Serves workers' requests for a topic; the return value (or promise) is the reply. */
+  handle<T extends keyof PrimaryRequests<P> & string>(
+    topic: T,
+    fn: (
+      data: RequestData<PrimaryRequests<P>[T]>,
+      from: WorkerEvent,
+    ) => RequestReply<PrimaryRequests<P>[T]> | Promise<RequestReply<PrimaryRequests<P>[T]>>,
+  ): () => void {
+    this.#handlers.set(topic, fn);
+    return () => void this.#handlers.delete(topic);
+  }
+}

@@ -1,0 +1,65 @@
+// How a command is shown in messages, and the not-found / spawn-failure texts.
+import { existsSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, resolve } from 'node:path';
+
+const SAFE = /^[\w@%+=:,./-]+$/;
+
+/** Quotes one argument the way a POSIX shell would need it, for display only. */
+export function quoteArg(arg: string): string {
+  if (arg === '') return "''";
+  return SAFE.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `file arg1 'arg 2'`: a readable, copy-pastable rendering of the command (never executed). */
+export function formatCommand(file: string, args: readonly string[]): string {
+  let out = quoteArg(file);
+  for (const a of args) out += ` ${quoteArg(a)}`;
+  return out;
+}
+
+function pathOf(env: NodeJS.ProcessEnv): string {
+  if (process.platform === 'win32') {
+    const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH');
+    return (key && env[key]) || '';
+  }
+  return env.PATH ?? '';
+}
+
+/**
+ * Explains a spawn ENOENT. Node reports a missing `cwd` with the same code as a
+ * missing program, so tell them apart before blaming the program.
+ */
+export function describeSpawnFailure(
+  file: string,
+  code: string | undefined,
+  cwd: string | undefined,
+  env: NodeJS.ProcessEnv,
+  shell: boolean,
+): { notFound: boolean; reason: string } {
+  if (cwd !== undefined && !isDirectory(cwd)) {
+    return { notFound: false, reason: `the working directory ${JSON.stringify(cwd)} does not exist` };
+  }
+  if (code === 'ENOENT' && !shell) {
+    if (file.includes('/') || (process.platform === 'win32' && file.includes('\\'))) {
+      const where = isAbsolute(file) ? file : resolve(cwd ?? process.cwd(), file);
+      const why = existsSync(where) ? 'its interpreter (#! line) was not found' : 'no such file';
+      return { notFound: true, reason: `${where}: ${why}` };
+    }
+    const path = pathOf(env);
+    const dirs = path.split(delimiter).filter(Boolean);
+    return {
+      notFound: true,
+      reason: dirs.length ? `searched PATH=${path}` : 'PATH is empty or unset',
+    };
+  }
+  if (code === 'EACCES') return { notFound: false, reason: 'permission denied (is the file executable?)' };
+  return { notFound: false, reason: code ?? 'unknown error' };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,19 @@
+// Public entry of `spindle/exec`: run external programs without hangs, leaks or surprises.
+export {
+  ExecAbortError,
+  ExecError,
+  type ExecErrorDetails,
+  ExecExitError,
+  ExecMaxBufferError,
+  ExecNotFoundError,
+  ExecSignalError,
+  ExecSpawnError,
+  ExecStreamError,
+  ExecTimeoutError,
+} from '../errors.js';
+export { formatCommand } from './command.js';
+export type { ExecInput, ExecOptions, StdioOption } from './options.js';
+export { ExecProcess, type LinesOptions } from './process.js';
+export type { ExecResult } from './result.js';
+export { type OutputOf, run, spawn } from './run.js';
+export { $, sh, type Template } from './template.js';

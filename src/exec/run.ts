@@ -1,0 +1,55 @@
+// run() and spawn(): argument handling shared by both entry points.
+import { invalid } from '../util/validate.js';
+import { type ExecOptions, normalize } from './options.js';
+import { ExecProcess } from './process.js';
+import type { ExecResult } from './result.js';
+
+/** `Buffer` output with `encoding: 'buffer'`, otherwise strings. */
+export type OutputOf<T> = T extends { encoding: 'buffer' } ? Buffer : string;
+
+/** Accepts `(file, args, options)` or `(file, options)`; validates file and args. */
+export function parseArgs(file: unknown, args: unknown, options: unknown): [string, string[], ExecOptions | undefined] {
+  if (typeof file !== 'string' || file === '') throw invalid('file', 'a non-empty string', file);
+  if (args !== undefined && !Array.isArray(args)) {
+    if (options !== undefined) throw invalid('args', 'an array of strings', args);
+    return [file, [], args as ExecOptions];
+  }
+  const list = (args ?? []) as unknown[];
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i];
+    if (typeof a !== 'string') throw invalid(`args[${i}]`, 'a string', a);
+  }
+  return [file, list as string[], options as ExecOptions | undefined];
+}
+
+/**
+ * Starts a program and returns its handle at once: stream its output (`lines()`,
+ * `.stdout`), talk to it (`write()`, `end()`), pipe it, kill it, or await its result.
+ */
+export function spawn<T extends ExecOptions = ExecOptions>(
+  file: string,
+  args?: readonly string[],
+  options?: T,
+): ExecProcess<OutputOf<T>>;
+export function spawn<T extends ExecOptions = ExecOptions>(file: string, options?: T): ExecProcess<OutputOf<T>>;
+export function spawn(file: string, args?: unknown, options?: unknown): ExecProcess<string | Buffer> {
+  const [f, a, o] = parseArgs(file, args, options);
+  return new ExecProcess(f, a, normalize(o, { stdin: 'pipe', buffer: 'auto' }));
+}
+
+/**
+ * Runs a program to completion and resolves with its output. stdin is empty unless
+ * `input` is given, so a program waiting for input cannot hang the call.
+ */
+export function run<T extends ExecOptions = ExecOptions>(
+  file: string,
+  args?: readonly string[],
+  options?: T,
+): Promise<ExecResult<OutputOf<T>>>;
+export function run<T extends ExecOptions = ExecOptions>(file: string, options?: T): Promise<ExecResult<OutputOf<T>>>;
+export async function run(file: string, args?: unknown, options?: unknown): Promise<ExecResult<string | Buffer>> {
+  const [f, a, o] = parseArgs(file, args, options);
+  const n = normalize(o, { stdin: 'ignore', buffer: true });
+  n.buffer = n.buffer !== false; // nobody else can read the output of run()
+  return new ExecProcess(f, a, n);
+}

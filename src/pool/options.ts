@@ -1,0 +1,131 @@
+// Validates `new Pool()` options once, so the hot path can trust them.
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { WorkerNotFoundError } from '../errors.js';
+import { availableCpus } from '../util/cpus.js';
+import { checkNumber, checkObject, checkOneOf, invalid, optionalNumber } from '../util/validate.js';
+import type { PoolOptions } from './types.js';
+
+export interface ResolvedOptions {
+  /** file URL of the task module */
+  url: string;
+  /** filesystem path of the task module */
+  path: string;
+  runtime: 'thread' | 'process';
+  minWorkers: number;
+  maxWorkers: number;
+  idleTimeout: number;
+  maxQueue: number;
+  concurrency: number;
+  taskTimeout: number;
+  abortGrace: number;
+  afterTasks: number;
+  maxHeapMb: number;
+  resourceLimits: ResourceLimits | undefined;
+  env: Record<string, string | undefined> | undefined;
+  execArgv: string[] | undefined;
+  workerData: unknown;
+}
+
+const known = new Set([
+  'worker',
+  'runtime',
+  'minWorkers',
+  'maxWorkers',
+  'idleTimeout',
+  'maxQueue',
+  'concurrency',
+  'taskTimeout',
+  'abortGrace',
+  'resourceLimits',
+  'env',
+  'execArgv',
+  'workerData',
+  'recycle',
+]);
+
+/** Accepts a URL, a `file:` URL string, or a path relative to the working directory. */
+export function resolveWorker(worker: unknown): { url: string; path: string } {
+  let path: string;
+  if (worker instanceof URL) {
+    if (worker.protocol !== 'file:') throw invalid('worker', 'a file: URL or a path', worker.href);
+    path = fileURLToPath(worker);
+  } else if (typeof worker === 'string' && worker.length > 0) {
+    path = worker.startsWith('file:') ? fileURLToPath(worker) : isAbsolute(worker) ? worker : resolve(worker);
+  } else {
+    throw invalid('worker', 'a file URL or a path to the task module', worker);
+  }
+  if (!existsSync(path)) throw new WorkerNotFoundError(path);
+  return { url: pathToFileURL(path).href, path };
+}
+
+function stringList(option: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalid(option, 'an array of strings', value);
+  return [...value];
+}
+
+function envRecord(value: unknown): Record<string, string | undefined> | undefined {
+  const env = checkObject('env', value);
+  if (env === undefined) return undefined;
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && typeof v !== 'string') throw invalid(`env.${k}`, 'a string', v);
+  }
+  return env as Record<string, string | undefined>;
+}
+
+/** Checks every option and fills in the defaults. */
+export function resolveOptions(options: PoolOptions): ResolvedOptions {
+  const raw = checkObject('options', options);
+  if (raw === undefined) throw invalid('options', 'an object with at least `worker`', options);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key))
+      throw invalid('options', `made of known options (${[...known].join(', ')})`, `unknown option \`${key}\``);
+  }
+  const { url, path } = resolveWorker(raw.worker);
+  const runtime = raw.runtime === undefined ? 'thread' : checkOneOf('runtime', raw.runtime, ['thread', 'process']);
+  const maxWorkers =
+    raw.maxWorkers === undefined || raw.maxWorkers === 'auto'
+      ? availableCpus()
+      : typeof raw.maxWorkers === 'number' && Number.isInteger(raw.maxWorkers) && raw.maxWorkers >= 1
+        ? raw.maxWorkers
+        : (() => {
+            throw invalid('maxWorkers', "a positive integer or 'auto'", raw.maxWorkers);
+          })();
+  const minWorkers = optionalNumber('minWorkers', raw.minWorkers, 0, { integer: true });
+  if (minWorkers > maxWorkers) throw invalid('minWorkers', `at most maxWorkers (${maxWorkers})`, minWorkers);
+  const concurrency = optionalNumber('concurrency', raw.concurrency, 1, { integer: true, min: 1 });
+  const maxQueue =
+    raw.maxQueue === 'auto'
+      ? maxWorkers * maxWorkers * concurrency
+      : optionalNumber('maxQueue', raw.maxQueue, Number.POSITIVE_INFINITY, { integer: true, allowInfinity: true });
+  const recycle = checkObject('recycle', raw.recycle) ?? {};
+  for (const key of Object.keys(recycle)) {
+    if (key !== 'afterTasks' && key !== 'maxHeapMb') throw invalid('recycle', "made of 'afterTasks' and 'maxHeapMb'", `unknown key \`${key}\``);
+  }
+  return {
+    url,
+    path,
+    runtime,
+    minWorkers,
+    maxWorkers,
+    concurrency,
+    maxQueue,
+    idleTimeout: optionalNumber('idleTimeout', raw.idleTimeout, 10_000, { allowInfinity: true }),
+    taskTimeout:
+      raw.taskTimeout === undefined ? 0 : checkNumber('taskTimeout', raw.taskTimeout, { min: 1, allowInfinity: true }),
+    abortGrace: optionalNumber('abortGrace', raw.abortGrace, 1000),
+    afterTasks: optionalNumber('recycle.afterTasks', recycle.afterTasks, Number.POSITIVE_INFINITY, {
+      integer: true,
+      min: 1,
+      allowInfinity: true,
+    }),
+    maxHeapMb: optionalNumber('recycle.maxHeapMb', recycle.maxHeapMb, 0, { min: 1 }),
+    resourceLimits: checkObject('resourceLimits', raw.resourceLimits) as ResourceLimits | undefined,
+    env: envRecord(raw.env),
+    execArgv: stringList('execArgv', raw.execArgv),
+    workerData: raw.workerData,
+  };
+}

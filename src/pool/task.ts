@@ -1,0 +1,40 @@
+import type { TransferListItem } from 'node:worker_threads';
+import type { WireTask } from '../runtime/types.js';
+import type { PoolWorker } from './worker.js';
+
+/** Where a task is in its life. */
+export const enum State {
+  /** in the pool's queue */
+  Queued = 0,
+  /** sent to a worker, not settled */
+  Sent = 1,
+  /** promise already rejected (abort, timeout) but still in flight on a worker */
+  Abandoned = 2,
+  /** settled and off every worker */
+  Done = 3,
+}
+
+/** One `run()` call from submission to settlement. */
+export class Task implements WireTask {
+  slot = -1;
+  state = State.Queued;
+  queued = false;
+  worker: PoolWorker<Task> | undefined = undefined;
+  timer: NodeJS.Timeout | undefined = undefined;
+  graceTimer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly args: unknown[],
+    readonly transfer: readonly TransferListItem[] | undefined,
+    readonly priority: number,
+    readonly signal: AbortSignal | undefined,
+    /** ms the task may run once started; 0 = no limit */
+    readonly timeout: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+    readonly enqueuedAt: number,
+  ) {}
+}

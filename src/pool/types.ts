@@ -1,0 +1,112 @@
+// Public types of the pool, derived from the worker module's type so that a
+// wrong task name or argument is a compile error.
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+
+/** Any function. */
+export type AnyFn = (...args: any[]) => any;
+
+/** The shape of a task module when nothing more is known. */
+export type AnyModule = Record<string, any>;
+
+/** Names of the exported functions of module type `M`. */
+export type TaskName<M> = {
+  [K in keyof M]-?: M[K] extends AnyFn ? K : never;
+}[keyof M] &
+  string;
+
+/** Argument list of task `K`. */
+export type TaskArgs<M, K extends TaskName<M>> = M[K] extends AnyFn ? Parameters<M[K]> : never;
+
+/** What task `K` resolves to (a `transfer()` wrapper is unwrapped). */
+export type TaskResult<M, K extends TaskName<M>> = M[K] extends AnyFn ? Unwrapped<Awaited<ReturnType<M[K]>>> : never;
+
+/** `transfer(value, list)` in a worker returns a Transferred<T>; the caller receives T. */
+export interface Transferred<T> {
+  readonly value: T;
+  readonly transferList: readonly TransferListItem[];
+  readonly [transferredBrand]: true;
+}
+declare const transferredBrand: unique symbol;
+type Unwrapped<R> = R extends Transferred<infer V> ? V : R;
+
+/** The arguments after the task name in `run()`: args may be left out when every parameter is optional. */
+export type RunArgs<M, K extends TaskName<M>> = [] extends TaskArgs<M, K>
+  ? [args?: TaskArgs<M, K>, options?: RunOptions]
+  : [args: TaskArgs<M, K>, options?: RunOptions];
+
+/** Options for one `run()` call. */
+export interface RunOptions {
+  /** abort the task: removed at once if queued; running, its `taskSignal()` aborts */
+  signal?: AbortSignal;
+  /** ms the task may run once started (overrides the pool's `taskTimeout`) */
+  timeout?: number;
+  /** objects in the arguments to move instead of copy (ArrayBuffer, MessagePort, ...) */
+  transfer?: readonly TransferListItem[];
+  /** higher runs first; equal priorities run in submission order (default 0) */
+  priority?: number;
+}
+
+/** A typed function per task: `await proxy.add(1, 2)`. */
+export type PoolProxy<M> = {
+  readonly [K in TaskName<M>]: (...args: TaskArgs<M, K>) => Promise<TaskResult<M, K>>;
+};
+
+/** Options of `new Pool()`. */
+export interface PoolOptions {
+  /** the task module: a file URL, a `file:` URL string or a path (.js, .mjs, .cjs, .ts) */
+  worker: string | URL;
+  /** 'thread' (default) or 'process' */
+  runtime?: 'thread' | 'process';
+  /** workers kept alive even when idle (default 0) */
+  minWorkers?: number;
+  /** upper bound; 'auto' = CPUs available to this process, container quota included (default) */
+  maxWorkers?: number | 'auto';
+  /** ms an idle worker above `minWorkers` lives (default 10 000) */
+  idleTimeout?: number;
+  /** tasks that may wait in the queue; 'auto' = maxWorkers² × concurrency; default Infinity */
+  maxQueue?: number | 'auto';
+  /** tasks one worker runs at once; only useful for async tasks (default 1) */
+  concurrency?: number;
+  /** default per-task timeout in ms, counted from the start of the run (default none) */
+  taskTimeout?: number;
+  /** ms a task may keep running after an abort or timeout before its worker is replaced (default 1000) */
+  abortGrace?: number;
+  /** worker_threads resource limits (thread runtime) */
+  resourceLimits?: ResourceLimits;
+  /** environment of the workers (default: a copy of process.env) */
+  env?: Record<string, string | undefined>;
+  /** Node flags for the workers */
+  execArgv?: string[];
+  /** value available as `workerData` in the workers (cloned once per worker) */
+  workerData?: unknown;
+  /** replace a worker after this many tasks or past this heap size */
+  recycle?: { afterTasks?: number; maxHeapMb?: number };
+}
+
+/** Percentiles of a duration distribution, in milliseconds. */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** A snapshot of the pool's state: `pool.stats`. */
+export interface PoolStats {
+  workers: number;
+  idleWorkers: number;
+  busyWorkers: number;
+  /** tasks waiting in the queue (not yet sent to a worker) */
+  queued: number;
+  /** tasks sent to workers and not yet settled */
+  running: number;
+  completed: number;
+  failed: number;
+  /** share of the workers' time spent running tasks since the pool started (0..1) */
+  utilization: number;
+  /** how long tasks ran */
+  runTime: Percentiles;
+  /** how long tasks waited between run() and their start */
+  waitTime: Percentiles;
+}

@@ -1,0 +1,60 @@
+import type { WireTask, WorkerHandle } from '../runtime/types.js';
+
+/**
+ * How far ahead of a worker we send. Tiny tasks need many in flight to hide
+ * the round trip and to batch messages; long tasks need only one waiting, so
+ * a short task never queues behind a long one for long (and when it does, an
+ * idle worker takes it back: see PoolCore.steal). The window is sized so the
+ * tasks waiting at a worker add up to about AHEAD_MS of work.
+ */
+const AHEAD_MS = 2;
+const MAX_AHEAD = 8192;
+const FIRST_AHEAD = 4;
+
+/** The pool's bookkeeping for one worker handle. */
+export class PoolWorker<T extends WireTask> {
+  ready = false;
+  /** no new tasks; stop once what is in flight is done */
+  retiring = false;
+  /** exited or being terminated */
+  dead = false;
+  /** tasks sent to this worker in its life (recycle.afterTasks) */
+  sent = 0;
+  /** moving average of task run time on this worker; -1 before the first result */
+  avgRunMs = -1;
+  idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** why the pool stopped it, for the tasks that die with it */
+  stopDetail: string | undefined = undefined;
+
+  constructor(readonly handle: WorkerHandle<T>) {}
+
+  get usable(): boolean {
+    return !this.retiring && !this.dead;
+  }
+
+  /** Tasks this worker may hold in flight now. */
+  window(concurrency: number): number {
+    if (!this.ready) return concurrency;
+    const ahead = this.avgRunMs < 0 ? FIRST_AHEAD : Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / Math.max(this.avgRunMs, 0.001))));
+    return Math.min(this.handle.maxInflight, concurrency + ahead);
+  }
+
+  /** How many more tasks to send now; 0 until half the window is free, so sends come in batches. */
+  room(concurrency: number, afterTasks: number): number {
+    if (!this.usable) return 0;
+    const window = this.window(concurrency);
+    const inflight = this.handle.inflight;
+    if (inflight >= concurrency && inflight > window >> 1) return 0;
+    return Math.max(0, Math.min(window - inflight, afterTasks - this.sent));
+  }
+
+  /** Feeds the run-time average with a finished task. */
+  observe(runMs: number): void {
+    this.avgRunMs = this.avgRunMs < 0 ? runMs : this.avgRunMs * 0.8 + runMs * 0.2;
+  }
+}
+
+/** Maximum tasks in flight per worker: sizes the runtime's slot table. */
+export function maxInflight(concurrency: number): number {
+  return concurrency + MAX_AHEAD;
+}

@@ -1,0 +1,82 @@
+// Loads the user's task module inside a worker and lists its tasks.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export type TaskFn = (...args: unknown[]) => unknown;
+
+let tsxRegistered = false;
+
+/**
+ * Node >= 22.6 can strip types itself (process.features.typescript says so
+ * once it is on); Node 20 cannot import .ts at all. There, register tsx's
+ * loader (resolved from the task module's folder, then the working
+ * directory) before the first import: a failed import is cached per URL.
+ */
+async function registerTsx(url: string): Promise<boolean> {
+  if (tsxRegistered) return true;
+  const bases = [fileURLToPath(url), `${process.cwd()}/noop.js`];
+  for (const base of bases) {
+    try {
+      const api = resolveImport(base, 'tsx', './esm/api');
+      const mod = (await import(pathToFileURL(api).href)) as { register: () => unknown };
+      mod.register();
+      tsxRegistered = true;
+      return true;
+    } catch {
+      // not resolvable from here; try the next base
+    }
+  }
+  return false;
+}
+
+/** Resolves a package subpath with the `import` condition (require.resolve would pick `require`). */
+function resolveImport(base: string, pkg: string, subpath: string): string {
+  const manifest = createRequire(base).resolve(`${pkg}/package.json`);
+  const exports = JSON.parse(readFileSync(manifest, 'utf8')).exports as Record<string, unknown>;
+  let target: unknown = exports[subpath];
+  while (target && typeof target === 'object') {
+    const t = target as Record<string, unknown>;
+    target = t.import ?? t.node ?? t.default;
+  }
+  if (typeof target !== 'string') throw new Error(`${pkg} does not export ${subpath}`);
+  return join(dirname(manifest), target);
+}
+
+async function importModule(url: string): Promise<Record<string, unknown>> {
+  const typescript = /\.[cm]?tsx?$/.test(url);
+  const native = Boolean((process.features as { typescript?: unknown }).typescript);
+  if (typescript && !native) await registerTsx(url);
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    if (typescript && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new Error(
+        `${url} is TypeScript: run on Node >= 22.6 with type stripping, or install tsx (npm i -D tsx) so the worker can load it`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Every exported function is a task; `default` names the default export.
+ * A CommonJS module's `module.exports` object arrives as `default`, so its
+ * function properties are tasks too.
+ */
+export async function loadTasks(url: string): Promise<Map<string, TaskFn>> {
+  const ns = await importModule(url);
+  const tasks = new Map<string, TaskFn>();
+  for (const [name, value] of Object.entries(ns)) {
+    if (typeof value === 'function') tasks.set(name, value as TaskFn);
+  }
+  const def = ns.default;
+  if (def && typeof def === 'object') {
+    for (const [name, value] of Object.entries(def)) {
+      if (typeof value === 'function' && !tasks.has(name)) tasks.set(name, value as TaskFn);
+    }
+  }
+  return tasks;
+}

@@ -1,0 +1,192 @@
+// The child side of every runtime: receives task batches, runs them in order
+// (up to `concurrency` at once for async tasks) and posts each result before
+// it starts the next task, so a worker that dies on task N+1 has already
+// delivered the result of task N: a finished task is never lost or re-run.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { memoryUsage } from 'node:process';
+import { ResultNotCloneableError, TaskAbortedError, TaskNotFoundError } from '../../errors.js';
+import { fromWire, toWire } from '../codec.js';
+import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS } from '../protocol.js';
+import { RunningTask, TaskContext } from './context.js';
+import type { TaskFn } from './load.js';
+
+const transferBrand = Symbol.for('spindle.transfer');
+
+interface Transport {
+  /** sends one message to the parent; may throw a DataCloneError */
+  post(message: unknown[], transfer?: readonly unknown[]): void;
+  /**
+   * Marks a task as started; false means the parent took it back (the thread
+   * runtime's shared claim words) and it must be skipped.
+   */
+  claim(slot: number, id: number): boolean;
+  /** shared-memory abort check, where the runtime has one */
+  abortedNow(task: RunningTask): boolean;
+  /** every running task is done after a Close message */
+  closed(): void;
+}
+
+interface Pending {
+  slot: number;
+  id: number;
+  name: string;
+  args: unknown[];
+}
+
+const HEAP_CHECK_MS = 100;
+
+export class Runner {
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private readonly running = new Map<number, RunningTask>();
+  private readonly abortedEarly = new Map<number, unknown>();
+  private driving = false;
+  private closing = false;
+  private lastHeapCheck = 0;
+  private recycleAsked = false;
+  private readonly context: TaskContext;
+  private readonly handlers: Record<number, (m: ParentMessage) => void> = {
+    [Kind.Tasks]: (m) => this.receive(m),
+    [Kind.Abort]: (m) => this.abort(m[1] as number, m[2] as number, m[3]),
+    [Kind.Close]: () => this.close(),
+  };
+
+  constructor(
+    private readonly tasks: Map<string, TaskFn>,
+    private readonly init: ChildInit,
+    private readonly transport: Transport,
+  ) {
+    const als = init.concurrency > 1 ? new AsyncLocalStorage<RunningTask>() : undefined;
+    this.context = new TaskContext(init.workerId, als, (t) => transport.abortedNow(t));
+  }
+
+  /** Entry point for every message from the parent. */
+  dispatch(message: ParentMessage): void {
+    this.handlers[message[0]]?.(message);
+  }
+
+  private receive(m: ParentMessage): void {
+    for (let i = 1; i < m.length; i += TASK_FIELDS) {
+      this.queue.push({ slot: m[i] as number, id: m[i + 1] as number, name: m[i + 2] as string, args: m[i + 3] as unknown[] });
+    }
+    this.drive();
+  }
+
+  /** Starts queued tasks while there is room; re-entrant calls are folded. */
+  private drive(): void {
+    if (this.driving) return;
+    this.driving = true;
+    try {
+      while (this.running.size < this.init.concurrency && this.head < this.queue.length) {
+        const p = this.queue[this.head]!;
+        this.queue[this.head++] = undefined as unknown as Pending;
+        if (this.head === this.queue.length) {
+          this.queue.length = 0;
+          this.head = 0;
+        }
+        if (!this.transport.claim(p.slot, p.id)) continue;
+        this.start(p);
+      }
+    } finally {
+      this.driving = false;
+    }
+    if (this.closing && this.running.size === 0 && this.head === this.queue.length) this.transport.closed();
+  }
+
+  private start(p: Pending): void {
+    const task = new RunningTask(p.slot, p.id, p.name);
+    const early = this.abortedEarly.get(p.id);
+    if (early !== undefined) {
+      this.abortedEarly.delete(p.id);
+      this.post(task, false, toWire(new TaskAbortedError(p.name, early)), 0);
+      return;
+    }
+    const fn = this.tasks.get(p.name);
+    if (fn === undefined) {
+      this.post(task, false, toWire(new TaskNotFoundError(p.name, [...this.tasks.keys()])), 0);
+      return;
+    }
+    this.running.set(p.slot, task);
+    const t0 = performance.now();
+    let result: unknown;
+    try {
+      result = this.context.call(task, fn, p.args);
+    } catch (err) {
+      this.finish(task, false, err, t0);
+      return;
+    }
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (value) => {
+          this.finish(task, true, value, t0);
+          this.drive();
+        },
+        (err) => {
+          this.finish(task, false, err, t0);
+          this.drive();
+        },
+      );
+    } else {
+      this.finish(task, true, result, t0);
+    }
+  }
+
+  private finish(task: RunningTask, ok: boolean, value: unknown, t0: number): void {
+    const runMs = performance.now() - t0;
+    this.running.delete(task.slot);
+    this.context.leave(task);
+    this.post(task, ok, ok ? value : toWire(value), runMs);
+    if (this.init.maxHeapMb > 0) this.checkHeap();
+  }
+
+  /** Posts one result now (never buffered: see the file comment). */
+  private post(task: RunningTask, ok: boolean, value: unknown, runMs: number): void {
+    let transfer: readonly unknown[] | undefined;
+    if (ok && value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[transferBrand]) {
+      const marked = value as { value: unknown; transferList: readonly unknown[] };
+      transfer = marked.transferList;
+      value = marked.value;
+    }
+    try {
+      this.transport.post([Kind.Result, task.slot, task.id, ok, value, runMs], transfer);
+    } catch (err) {
+      const wire = toWire(new ResultNotCloneableError(task.name, err));
+      this.transport.post([Kind.Result, task.slot, task.id, false, wire, runMs]);
+    }
+  }
+
+  private abort(slot: number, id: number, wireReason: unknown): void {
+    const rebuilt = fromWire(wireReason);
+    const reason = 'error' in rebuilt ? rebuilt.error : rebuilt.thrown;
+    const task = this.running.get(slot);
+    if (task && task.id === id) {
+      task.abort(reason);
+      return;
+    }
+    // Not started yet (runtimes without shared claims send aborts ahead):
+    // remember it so the task is answered as aborted instead of run. A task
+    // that already finished is in neither place and needs nothing.
+    for (let i = this.head; i < this.queue.length; i++) {
+      if (this.queue[i]!.id === id) {
+        this.abortedEarly.set(id, reason);
+        return;
+      }
+    }
+  }
+
+  private close(): void {
+    this.closing = true;
+    this.drive();
+  }
+
+  private checkHeap(): void {
+    const now = performance.now();
+    if (this.recycleAsked || now - this.lastHeapCheck < HEAP_CHECK_MS) return;
+    this.lastHeapCheck = now;
+    const mb = memoryUsage().heapUsed / 1048576;
+    if (mb > this.init.maxHeapMb) {
+      this.recycleAsked = true;
+      this.transport.post([Kind.Recycle, Math.round(mb)]);
+    }
+  }
+}

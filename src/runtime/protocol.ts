@@ -1,0 +1,57 @@
+// Every message between the pool (parent) and a worker (child), as one tagged
+// union per direction. Messages are flat arrays whose first element is the
+// kind: cheaper to clone than objects, and batches stay one message. Both
+// sides dispatch through a table indexed by kind, never an if-chain.
+
+/** Message kinds. Parent→child and child→parent share one numbering. */
+export const enum Kind {
+  /** parent→child: run tasks. Layout: [Tasks, slot, id, name, args, slot, id, name, args, ...] */
+  Tasks = 0,
+  /** parent→child: abort a task cooperatively: [Abort, slot, id, reason] */
+  Abort = 1,
+  /** parent→child: finish what is running, then exit: [Close] */
+  Close = 2,
+  /** child→parent: module loaded: [Ready, taskNames] */
+  Ready = 3,
+  /** child→parent: module failed to load: [LoadError, wireError] */
+  LoadError = 4,
+  /** child→parent: results: [Result, slot, id, ok, value, runMs, ...] */
+  Result = 5,
+  /** child→parent: please replace me (heap over the recycle limit): [Recycle, heapMb] */
+  Recycle = 6,
+}
+
+/** Fields per task in a Tasks message, and per result in a Result message. */
+export const TASK_FIELDS = 4;
+export const RESULT_FIELDS = 5;
+
+export type TasksMessage = [Kind.Tasks, ...unknown[]];
+export type AbortMessage = [Kind.Abort, number, number, unknown];
+export type CloseMessage = [Kind.Close];
+export type ParentMessage = TasksMessage | AbortMessage | CloseMessage;
+
+export type ReadyMessage = [Kind.Ready, string[]];
+export type LoadErrorMessage = [Kind.LoadError, unknown];
+export type ResultMessage = [Kind.Result, ...unknown[]];
+export type RecycleMessage = [Kind.Recycle, number];
+export type ChildMessage = ReadyMessage | LoadErrorMessage | ResultMessage | RecycleMessage;
+
+/** What the parent tells a child when it starts (workerData / first message). */
+export interface ChildInit {
+  /** file URL of the task module */
+  url: string;
+  /** tasks a worker may run at once (async tasks) */
+  concurrency: number;
+  /** ask to be recycled when heapUsed passes this many MiB (0 = never) */
+  maxHeapMb: number;
+  /** the pool's worker id, exposed as `workerId` in spindle/worker */
+  workerId: number;
+}
+
+/**
+ * Task ids are stamped into shared Int32 claim words as `tag * 8 + status`,
+ * so the tag keeps 28 bits. Both sides derive it the same way.
+ */
+export function tagOf(id: number): number {
+  return id & 0x0fffffff;
+}

@@ -1,0 +1,212 @@
+// Parent side of the thread runtime: one worker_threads Worker, a private
+// MessageChannel for tasks and results, and shared claim words (claims.ts).
+import {
+  MessageChannel,
+  type MessagePort,
+  type ResourceLimits,
+  receiveMessageOnPort,
+  type TransferListItem,
+  Worker,
+} from 'node:worker_threads';
+import { toWire } from '../codec.js';
+import { decodeError } from '../decode.js';
+import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
+import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
+import { Claims, createClaimBuffer } from './claims.js';
+import type { ThreadBoot } from './entry.js';
+
+const entry = new URL('./entry.js', import.meta.url);
+
+export interface ThreadOptions {
+  url: string;
+  concurrency: number;
+  maxInflight: number;
+  maxHeapMb: number;
+  workerData: unknown;
+  env: Record<string, string | undefined> | undefined;
+  execArgv: string[] | undefined;
+  resourceLimits: ResourceLimits | undefined;
+}
+
+export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
+  readonly canRevoke = true;
+  readonly maxInflight: number;
+  inflight = 0;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly claims: Claims;
+  private readonly bySlot: (T | undefined)[];
+  private readonly seqOf: Float64Array;
+  private readonly free: number[];
+  private seq = 0;
+  private expected = false;
+  private error: Error | undefined;
+  private exited: Promise<void>;
+  private readonly handlers: Record<number, (m: ChildMessage) => void> = {
+    [Kind.Ready]: (m) => this.sink.ready(this, m[1] as string[]),
+    [Kind.LoadError]: (m) => {
+      this.expected = true;
+      this.sink.loadFailed(this, decodeError('(load)', m[1]));
+    },
+    [Kind.Result]: (m) => this.results(m),
+    [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
+  };
+
+  constructor(
+    readonly id: number,
+    private readonly sink: WorkerSink<T>,
+    options: ThreadOptions,
+  ) {
+    const slots = options.maxInflight;
+    this.maxInflight = slots;
+    const buffer = createClaimBuffer(slots);
+    this.claims = new Claims(buffer, slots);
+    this.bySlot = new Array(slots).fill(undefined);
+    this.seqOf = new Float64Array(slots);
+    this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const boot: ThreadBoot = {
+      init: { url: options.url, concurrency: options.concurrency, maxHeapMb: options.maxHeapMb, workerId: id },
+      port: port2,
+      claims: buffer,
+      slots,
+      workerData: options.workerData,
+    };
+    this.worker = new Worker(entry, {
+      workerData: boot,
+      transferList: [port2],
+      env: options.env,
+      execArgv: options.execArgv,
+      resourceLimits: options.resourceLimits,
+    });
+    this.worker.unref();
+    port1.on('message', (m: ChildMessage) => {
+      this.handlers[m[0]]?.(m);
+      this.drain(); // the rest of the burst, without one event dispatch each
+    });
+    port1.on('messageerror', (err) => {
+      // A result that cannot be deserialized here would leave its task
+      // unsettled forever; end the worker so its tasks settle as crashed.
+      this.error = err;
+      void this.worker.terminate();
+    });
+    // The port never holds the process open; the Worker is ref'd while it has
+    // tasks in flight (a ref'd port alone lets the process exit before a
+    // dying worker's 'exit' event arrives, leaving its tasks unsettled).
+    port1.unref();
+    this.worker.on('error', (err) => {
+      this.error = err;
+    });
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        this.drain();
+        port1.close();
+        this.sink.exit(this, this.exitInfo(code));
+        resolve();
+      });
+    });
+  }
+
+  send(tasks: readonly T[]): void {
+    const message: unknown[] = [Kind.Tasks];
+    let transfer: TransferListItem[] | undefined;
+    for (const t of tasks) {
+      this.place(t);
+      message.push(t.slot, t.id, t.name, t.args);
+      if (t.transfer) (transfer ??= []).push(...t.transfer);
+    }
+    try {
+      this.port.postMessage(message, transfer);
+    } catch {
+      // One task in the batch cannot be cloned: send them one by one so the
+      // others still go and only the culprit is reported.
+      for (const t of tasks) {
+        try {
+          this.port.postMessage([Kind.Tasks, t.slot, t.id, t.name, t.args], t.transfer as TransferListItem[] | undefined);
+        } catch (err) {
+          this.release(t.slot);
+          this.sink.unsendable(this, t, err);
+        }
+      }
+    }
+  }
+
+  revoke(task: T): boolean {
+    if (this.bySlot[task.slot] !== task || !this.claims.takeBack(task.slot, tagOf(task.id))) return false;
+    this.release(task.slot);
+    return true;
+  }
+
+  startedAt(task: T): number {
+    return this.bySlot[task.slot] === task ? this.claims.startedAt(task.slot, tagOf(task.id)) : 0;
+  }
+
+  abort(task: T, reason: unknown): void {
+    if (this.bySlot[task.slot] !== task) return;
+    this.claims.markAborted(task.slot, tagOf(task.id));
+    try {
+      this.port.postMessage([Kind.Abort, task.slot, task.id, toWire(reason)]);
+    } catch {
+      // the port is closing: the worker is gone and its exit settles the task
+    }
+  }
+
+  tasks(): T[] {
+    const out: T[] = [];
+    for (const t of this.bySlot) if (t !== undefined) out.push(t);
+    return out.sort((a, b) => this.seqOf[a.slot]! - this.seqOf[b.slot]!);
+  }
+
+  terminate(): Promise<void> {
+    this.expected = true;
+    void this.worker.terminate();
+    return this.exited;
+  }
+
+  private place(t: T): void {
+    const slot = this.free.pop();
+    if (slot === undefined) throw new Error('spindle: worker has no free slot (pool bookkeeping bug)');
+    t.slot = slot;
+    this.bySlot[slot] = t;
+    this.seqOf[slot] = ++this.seq;
+    this.claims.offer(slot, tagOf(t.id));
+    if (this.inflight++ === 0) this.worker.ref();
+  }
+
+  private release(slot: number): void {
+    this.bySlot[slot] = undefined;
+    this.free.push(slot);
+    if (--this.inflight === 0) this.worker.unref();
+  }
+
+  private results(m: ChildMessage): void {
+    for (let i = 1; i < m.length; i += RESULT_FIELDS) {
+      const slot = m[i] as number;
+      const t = this.bySlot[slot];
+      if (t === undefined || t.id !== m[i + 1]) continue;
+      this.release(slot);
+      const ok = m[i + 2] as boolean;
+      const value = ok ? m[i + 3] : decodeError(t.name, m[i + 3]);
+      this.sink.result(this, t, ok, value, m[i + 4] as number);
+    }
+  }
+
+  /** Delivers what the worker posted before it exited ('exit' can overtake it). */
+  private drain(): void {
+    for (let r = receiveMessageOnPort(this.port); r !== undefined; r = receiveMessageOnPort(this.port)) {
+      const m = r.message as ChildMessage;
+      this.handlers[m[0]]?.(m);
+    }
+  }
+
+  private exitInfo(code: number): ExitInfo {
+    const err = this.error as (Error & { code?: string }) | undefined;
+    if (this.expected && !err) return { reason: 'exit', exitCode: code, signal: null, detail: 'was stopped', expected: true };
+    if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY')
+      return { reason: 'oom', exitCode: code, signal: null, detail: 'ran out of memory (resourceLimits)', error: err, expected: false };
+    if (err)
+      return { reason: 'error', exitCode: code, signal: null, detail: `died of an uncaught error: ${err.message}`, error: err, expected: false };
+    return { reason: 'exit', exitCode: code, signal: null, detail: `exited with code ${code}`, expected: this.expected };
+  }
+}

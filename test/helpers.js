@@ -1,0 +1,93 @@
+// Shared helpers for the test suites.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+/** URL of a fixture file: fixture('pool/tasks.js'). */
+export function fixture(name) {
+  return new URL(`./fixtures/${name}`, import.meta.url);
+}
+
+/** Rejects if `promise` has not settled within `ms`: a hang becomes a failure. */
+export function within(promise, ms, what = 'operation') {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Waits until `int32[index] !== value` (Atomics, no polling), or fails after `ms`. */
+export async function waitChange(int32, index, value, ms = 10_000) {
+  const keepAlive = setTimeout(() => {}, ms + 1000);
+  try {
+    const r = Atomics.waitAsync(int32, index, value, ms);
+    const outcome = r.async ? await r.value : r.value;
+    if (outcome === 'timed-out') throw new Error(`shared value [${index}] stayed ${value} for ${ms} ms`);
+  } finally {
+    clearTimeout(keepAlive);
+  }
+}
+
+/** Waits until `int32[index] >= target`. */
+export async function waitAtLeast(int32, index, target, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (let v = Atomics.load(int32, index); v < target; v = Atomics.load(int32, index)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`shared value [${index}] reached ${v}, not ${target}, within ${ms} ms`);
+    await waitChange(int32, index, v, left);
+  }
+}
+
+/** Asserts a promise rejects with an error of this code; returns the error. */
+export async function rejectsCode(promise, code) {
+  let error;
+  await assert.rejects(promise, (e) => {
+    error = e;
+    assert.equal(e?.code, code, `expected code ${code}, got ${e?.code}: ${e?.message}`);
+    return true;
+  });
+  return error;
+}
+
+/** A fresh shared Int32Array. */
+export function shared(n) {
+  return new Int32Array(new SharedArrayBuffer(4 * n));
+}
+
+/** Runs `node -e code` (or a file) and resolves with { code, signal, stdout, stderr }, killing it after `ms`. */
+export function runNode(args, { ms = 20_000, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${args.join(' ')} did not exit within ${ms} ms\n${stdout}\n${stderr}`));
+    }, ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Counts events on an emitter: counter.get('workerExit'). */
+export function countEvents(emitter, names) {
+  const counts = new Map(names.map((n) => [n, 0]));
+  for (const n of names) emitter.on(n, () => counts.set(n, counts.get(n) + 1));
+  return counts;
+}
+
+/** Destroys `pool` when test `t` ends, whatever happened. Returns the pool. */
+export function track(t, pool) {
+  t.after(() => pool.destroy());
+  return pool;
+}
+
+/** OS threads of this process (Linux): worker threads show up here. */
+export function threadCount() {
+  return readdirSync('/proc/self/task').length;
+}
