@@ -72,3 +72,19 @@ export function handleBuffer(kind: SharedKind, value: unknown, valid: (buffer: S
   }
   return buffer;
 }
+
+/**
+ * Whether `value` is, or (with `deep`) contains in its plain objects and
+ * arrays, the cloned form of a spindle primitive. Cheap to import: the pool's
+ * worker entry uses it to load spindle/shared only when there is something to revive.
+ */
+export function hasShared(value: unknown, deep = false, seen = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (sharedTag(value) !== undefined) return true;
+  if (!deep || seen.has(value)) return false;
+  seen.add(value);
+  if (Array.isArray(value)) return value.some((item) => hasShared(item, true, seen));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.values(value).some((item) => hasShared(item, true, seen));
+}

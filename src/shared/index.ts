@@ -3,7 +3,7 @@ export { Barrier } from './barrier.js';
 export { Channel, type ChannelOptions, type TryReceiveResult } from './channel.js';
 export { Condition } from './condition.js';
 export { Guard } from './guard.js';
-export type { SharedHandle, SharedKind } from './handle.js';
+export { hasShared, type SharedHandle, type SharedKind } from './handle.js';
 export { Latch } from './latch.js';
 export { Mutex } from './mutex.js';
 export type { WaitOptions } from './options.js';
