@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Barrier, Channel, Condition, Latch, Mutex, reviveShared, Semaphore } from 'spindle/shared';
+import { Barrier, Channel, Condition, Latch, Mutex, hasShared, reviveShared, Semaphore } from 'spindle/shared';
 import { startWorker } from './fixtures/shared/helpers.js';
 
 const make = {
@@ -132,4 +132,15 @@ test('a pending async wait keeps the process alive until another thread releases
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /acquired/, `${mode}: exited before the wait was released`);
   }
+});
+
+test('hasShared finds tagged values, nested ones only when deep', () => {
+  const data = structuredClone({ jobs: make.Channel(), list: [1, { lock: make.Mutex() }] });
+  assert.equal(hasShared(data), false);
+  assert.equal(hasShared(data, true), true);
+  assert.equal(hasShared(data.jobs), true);
+  assert.equal(hasShared(make.Latch()), true);
+  const cyclic = { a: [1, 2] };
+  cyclic.self = cyclic;
+  for (const v of [1, null, undefined, 'Mutex', {}, cyclic, new Map([[1, make.Mutex()]])]) assert.equal(hasShared(v, true), false);
 });

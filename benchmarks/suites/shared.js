@@ -30,17 +30,22 @@ const gate = () => new Int32Array(new SharedArrayBuffer(4));
 
 // --- throughput: records per second from one thread to another
 
-async function channelToWorker(kind) {
-  const channel = new Channel({ capacity: 1024, maxRecordSize: 64 });
+// A producer and a consumer worker; the consumer times itself from the start gate.
+async function workerPair(producer, consumer) {
   const go = gate();
-  const p = start({ mode: 'channel-produce', channel, n: N, kind, go });
-  const c = start({ mode: 'channel-consume', channel, n: N, go });
+  const p = start({ ...producer, n: N, go });
+  const c = start({ ...consumer, n: N, go });
   await Promise.all([ready(p.worker), ready(c.worker)]);
   const took = once(c.worker, 'message');
   open(go);
   const [ms] = await took;
   await Promise.all([p.exited, c.exited]);
   return (N / ms) * 1000;
+}
+
+function channelToWorker(kind) {
+  const channel = new Channel({ capacity: 1024, maxRecordSize: 64 });
+  return workerPair({ mode: 'channel-produce', channel, kind }, { mode: 'channel-consume', channel });
 }
 
 async function channelToMainAsync(kind) {
@@ -71,17 +76,9 @@ async function portToMain(kind) {
   return (N / ms) * 1000;
 }
 
-async function ringbufToWorker() {
+function ringbufToWorker() {
   const storage = RingBuffer.getStorageForCapacity(1024, Int32Array);
-  const go = gate();
-  const p = start({ mode: 'ringbuf-produce', storage, n: N, go });
-  const c = start({ mode: 'ringbuf-consume', storage, n: N, go });
-  await Promise.all([ready(p.worker), ready(c.worker)]);
-  const took = once(c.worker, 'message');
-  open(go);
-  const [ms] = await took;
-  await Promise.all([p.exited, c.exited]);
-  return (N / ms) * 1000;
+  return workerPair({ mode: 'ringbuf-produce', storage }, { mode: 'ringbuf-consume', storage });
 }
 
 async function throughput() {

@@ -27,3 +27,22 @@ export class Guard implements Disposable, AsyncDisposable {
     return Promise.resolve();
   }
 }
+
+/** Runs `fn` (sync or async) while holding the guard `taking` resolves to; releases it however `fn` ends. */
+export async function holding<R>(taking: Promise<Guard>, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+  const guard = await taking;
+  try {
+    return await fn();
+  } finally {
+    guard.release();
+  }
+}
+
+/** Runs `fn` while holding `guard`; releases it however `fn` ends. */
+export function holdingSync<R>(guard: Guard, fn: () => R): R {
+  try {
+    return fn();
+  } finally {
+    guard.release();
+  }
+}

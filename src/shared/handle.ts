@@ -78,13 +78,17 @@ export function handleBuffer(kind: SharedKind, value: unknown, valid: (buffer: S
  * arrays, the cloned form of a spindle primitive. Cheap to import: the pool's
  * worker entry uses it to load spindle/shared only when there is something to revive.
  */
-export function hasShared(value: unknown, deep = false, seen = new Set<object>()): boolean {
+export function hasShared(value: unknown, deep = false): boolean {
+  return sharedTag(value) !== undefined || (deep && containsShared(value, new Set()));
+}
+
+function containsShared(value: unknown, seen: Set<object>): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (sharedTag(value) !== undefined) return true;
-  if (!deep || seen.has(value)) return false;
+  if (seen.has(value)) return false;
   seen.add(value);
-  if (Array.isArray(value)) return value.some((item) => hasShared(item, true, seen));
+  if (Array.isArray(value)) return value.some((item) => containsShared(item, seen));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  return Object.values(value).some((item) => hasShared(item, true, seen));
+  return Object.values(value).some((item) => containsShared(item, seen));
 }

@@ -16,7 +16,7 @@
 // The lock is not fair: a thread arriving at the right moment may take it
 // ahead of one that was woken (which then waits again).
 import { MutexNotLockedError } from '../errors.js';
-import { Guard } from './guard.js';
+import { Guard, holding, holdingSync } from './guard.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
 import { type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
@@ -87,23 +87,13 @@ export class Mutex extends SharedPrimitive<'Mutex'> {
   }
 
   /** Runs `fn` (sync or async) holding the lock, and releases it however `fn` ends. */
-  async withLock<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
-    const guard = await this.lock(options);
-    try {
-      return await fn();
-    } finally {
-      guard.release();
-    }
+  withLock<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+    return holding(this.lock(options), fn);
   }
 
   /** Runs `fn` holding the lock taken with `lockSync`, and releases it however `fn` ends. */
   withLockSync<R>(fn: () => R, options?: WaitOptions): R {
-    const guard = this.lockSync(options);
-    try {
-      return fn();
-    } finally {
-      guard.release();
-    }
+    return holdingSync(this.lockSync(options), fn);
   }
 
   #guard(): Guard {

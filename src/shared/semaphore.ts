@@ -14,7 +14,7 @@
 // re-check sees the new permits and takes one without sleeping.
 import { SemaphoreOverflowError } from '../errors.js';
 import { checkObject } from '../util/validate.js';
-import { Guard } from './guard.js';
+import { Guard, holding, holdingSync } from './guard.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
 import { checkCount, INT32_MAX, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
@@ -114,23 +114,13 @@ export class Semaphore extends SharedPrimitive<'Semaphore'> {
   }
 
   /** Runs `fn` holding a permit, and returns it however `fn` ends. */
-  async withPermit<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
-    const guard = await this.acquire(options);
-    try {
-      return await fn();
-    } finally {
-      guard.release();
-    }
+  withPermit<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+    return holding(this.acquire(options), fn);
   }
 
   /** Runs `fn` holding a permit taken with `acquireSync`. */
   withPermitSync<R>(fn: () => R, options?: WaitOptions): R {
-    const guard = this.acquireSync(options);
-    try {
-      return fn();
-    } finally {
-      guard.release();
-    }
+    return holdingSync(this.acquireSync(options), fn);
   }
 
   #guard(): Guard {
