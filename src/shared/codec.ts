@@ -227,8 +227,10 @@ class Writer {
     if (sharedTag(v) !== undefined) throw sharedPrimitive();
     if (ArrayBuffer.isView(v)) {
       if (v.buffer instanceof SharedArrayBuffer) throw sharedMemory();
+      const kind = VIEW_KIND.get((v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? 'DataView');
+      if (kind === undefined) throw FALLBACK; // a view type this format does not know (e.g. Float16Array)
       this.byte(VIEW);
-      this.byte(VIEW_KIND.get((v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? 'DataView') ?? DATA_VIEW);
+      this.byte(kind);
       this.bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
       return;
     }

@@ -144,7 +144,12 @@ export class Condition extends SharedPrimitive<'Condition'> {
   #enter(mutex: Mutex): number {
     const seq = Atomics.load(this.#i32, SEQ);
     Atomics.add(this.#i32, WAITERS, 1);
-    mutex.unlock();
+    try {
+      mutex.unlock();
+    } catch (error) {
+      Atomics.sub(this.#i32, WAITERS, 1);
+      throw error;
+    }
     return seq;
   }
 }
