@@ -381,6 +381,8 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
   *#sendSteps(bytes: Uint8Array, length: number): Steps<void> {
     const i32 = this.#i32;
     for (let i = 0; i < SPINS; i++) {
+      const enq = Atomics.load(i32, ENQ);
+      if (!(enq & 1) && ((Atomics.load(i32, this.#cell(enq)) - enq) | 0) < 0) continue; // still full
       const r = this.#tryEnqueue(bytes, length);
       if (r === OK) return;
       if (r === CLOSED) throw new ChannelClosedError();
@@ -402,6 +404,10 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
   *#receiveSteps(): Steps<T> {
     const i32 = this.#i32;
     for (let i = 0; i < SPINS; i++) {
+      // Watch only the next cell's sequence word: reading ENQ here too would
+      // pull the senders' hot line away from them on every spin.
+      const deq = Atomics.load(i32, DEQ);
+      if (((Atomics.load(i32, this.#cell(deq)) - deq - 1) | 0) < 0) continue;
       const r = this.#tryDequeue();
       if (r === DRAINED) throw new ChannelClosedError();
       if (r !== EMPTY) return r as T;
