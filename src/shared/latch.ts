@@ -1,0 +1,92 @@
+// Latch: a count-down in one Int32, like Go's sync.WaitGroup.
+//
+// wait: load the count; return if 0, else sleep while it still holds that
+//       value. Decrements that do not reach 0 do not notify: a sleeper keeps
+//       sleeping, and one that read a stale count finds the word changed when
+//       it tries to sleep (Atomics.wait returns 'not-equal') and reloads.
+// countDown: CAS the count down (never below 0); the step that reaches 0
+//       notifies every sleeper. A sleeper only sleeps on a non-zero value, and
+//       the word can only become 0 through that notifying step.
+import { LatchUnderflowError } from '../errors.js';
+import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
+import { checkCount, INT32_MAX, type WaitOptions, waitOptions } from './options.js';
+import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
+
+const COUNT = 0;
+const BYTES = 4;
+
+/** Lets threads wait until a count of pending things reaches zero. */
+export class Latch extends SharedPrimitive<'Latch'> {
+  readonly #i32: Int32Array;
+
+  /** `count`: how many `countDown()` calls release the waiters (an integer >= 0). */
+  constructor(count: number) {
+    const adopted = takeAdopted();
+    super('Latch', adopted ?? new SharedArrayBuffer(BYTES));
+    this.#i32 = new Int32Array(this.buffer, 0, 1);
+    if (!adopted) this.#i32[COUNT] = checkCount('count', count, 0);
+  }
+
+  /** Accepts a Latch or its structured-clone form and returns a Latch. */
+  static from(value: unknown): Latch {
+    if (value instanceof Latch) return value;
+    return adopt(
+      handleBuffer('Latch', value, (b) => b.byteLength === BYTES),
+      () => new Latch(0),
+    );
+  }
+
+  /** The current count (a snapshot). */
+  get count(): number {
+    return Atomics.load(this.#i32, COUNT);
+  }
+
+  /** Counts down by `n` (default 1); reaching zero releases every waiter. Throws ERR_SHARED_LATCH_UNDERFLOW below zero. */
+  countDown(n = 1): void {
+    checkCount('n', n, 1);
+    const i32 = this.#i32;
+    let count = Atomics.load(i32, COUNT);
+    for (;;) {
+      if (count < n) throw new LatchUnderflowError(count, n);
+      const seen = Atomics.compareExchange(i32, COUNT, count, count - n);
+      if (seen === count) break;
+      count = seen;
+    }
+    if (count === n) Atomics.notify(i32, COUNT);
+  }
+
+  /** Raises the count by `n` (default 1): more work to wait for, like WaitGroup.Add. */
+  add(n = 1): void {
+    checkCount('n', n, 1);
+    const i32 = this.#i32;
+    let count = Atomics.load(i32, COUNT);
+    for (;;) {
+      checkCount('count + n', count + n, 0, INT32_MAX);
+      const seen = Atomics.compareExchange(i32, COUNT, count, count + n);
+      if (seen === count) return;
+      count = seen;
+    }
+  }
+
+  /** Resolves once the count is zero, without blocking the event loop. */
+  async wait(options?: WaitOptions): Promise<void> {
+    const wait = waitOptions(options);
+    throwIfAborted(wait, 'Latch.wait');
+    if (Atomics.load(this.#i32, COUNT) !== 0) await runAsync(this.#i32, this.#waitSteps(), wait, 'Latch.wait');
+  }
+
+  /** Blocks the thread until the count is zero. */
+  waitSync(options?: WaitOptions): void {
+    const wait = waitOptions(options);
+    throwIfAborted(wait, 'Latch.waitSync');
+    if (Atomics.load(this.#i32, COUNT) !== 0) runSync(this.#i32, this.#waitSteps(), wait, 'Latch.waitSync');
+  }
+
+  *#waitSteps(): Steps<void> {
+    for (;;) {
+      const count = Atomics.load(this.#i32, COUNT);
+      if (count === 0) return;
+      yield [COUNT, count];
+    }
+  }
+}

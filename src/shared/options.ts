@@ -1,0 +1,45 @@
+import { checkNumber, checkObject, checkSignal, invalid } from '../util/validate.js';
+
+/** Options of every call that may wait. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds (default: wait forever). `0` tries once. */
+  timeout?: number;
+  /**
+   * Cancels an async wait. A blocking (`*Sync`) call checks it once before it
+   * blocks: a thread blocked in `Atomics.wait` cannot see an abort.
+   */
+  signal?: AbortSignal;
+}
+
+/** Validated wait options: an absolute deadline on `performance.now()`'s clock. */
+export interface Wait {
+  timeout: number;
+  deadline: number;
+  signal: AbortSignal | undefined;
+}
+
+const FOREVER: Wait = { timeout: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY, signal: undefined };
+
+/** Validates `options` and fixes the deadline now, so loops share one budget. */
+export function waitOptions(options: WaitOptions | undefined, name = 'options'): Wait {
+  if (options === undefined) return FOREVER;
+  checkObject(name, options);
+  const { timeout, signal } = options;
+  const t =
+    timeout === undefined ? Number.POSITIVE_INFINITY : checkNumber(`${name}.timeout`, timeout, { allowInfinity: true });
+  return {
+    timeout: t,
+    deadline: t === Number.POSITIVE_INFINITY ? t : performance.now() + t,
+    signal: checkSignal(`${name}.signal`, signal),
+  };
+}
+
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** An integer in [min, max] (counts kept in an Int32), else throws ERR_INVALID_OPTION. */
+export function checkCount(option: string, value: unknown, min: number, max = INT32_MAX): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(option, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
