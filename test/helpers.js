@@ -1,7 +1,7 @@
 // Shared helpers for the test suites.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** URL of a fixture file: fixture('pool/tasks.js'). */
 export function fixture(name) {
@@ -90,4 +90,45 @@ export function track(t, pool) {
 /** OS threads of this process (Linux): worker threads show up here. */
 export function threadCount() {
   return readdirSync('/proc/self/task').length;
+}
+
+/** Live (non-zombie) processes whose parent is `ppid` (Linux /proc). */
+export function childPids(ppid = process.pid) {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = procStat(Number(name));
+    if (stat && stat.ppid === ppid && stat.state !== 'Z') out.push(Number(name));
+  }
+  return out;
+}
+
+function procStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a live process (a zombie counts as gone). */
+export function processAlive(pid) {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/**
+ * Resolves once none of `pids` is alive; rejects after `ms`. An exiting
+ * process gives no event we can wait on, so this polls, bounded.
+ */
+export async function waitGone(pids, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = pids.filter(processAlive);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`processes ${left.join(', ')} still alive after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

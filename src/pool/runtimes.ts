@@ -1,5 +1,7 @@
 // Picks the runtime a pool's workers are made of. The only place that names them.
 import type { RuntimeFactory } from '../runtime/types.js';
+import { CommandHandle } from '../runtime/process/command.js';
+import { NodeProcessHandle } from '../runtime/process/handle.js';
 import { ThreadHandle } from '../runtime/thread/handle.js';
 import type { ResolvedOptions } from './options.js';
 import type { Task } from './task.js';
@@ -24,15 +26,27 @@ export function inheritedExecArgv(argv: readonly string[] = process.execArgv): s
   return out;
 }
 
+/** Flags a forked worker must not inherit: a debugger port is the parent's, a second bind fails. */
+const parentOnly = /^--(inspect|inspect-brk|inspect-port|debug-port)(=|$)/;
+
 export function runtimeFactory(o: ResolvedOptions): RuntimeFactory<Task> {
-  const shared = {
-    url: o.url,
-    concurrency: o.concurrency,
-    maxInflight: maxInflight(o.concurrency),
-    maxHeapMb: o.maxHeapMb,
-    workerData: o.workerData,
-    env: o.env,
-    execArgv: o.execArgv ?? inheritedExecArgv(),
-  };
-  return (id, sink) => new ThreadHandle<Task>(id, sink, { ...shared, resourceLimits: o.resourceLimits });
+  const limits = { concurrency: o.concurrency, maxInflight: maxInflight(o.concurrency) };
+  if (o.command) {
+    const command = o.command;
+    const common = { ...limits, env: o.env, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace };
+    return (id, sink) => new CommandHandle<Task>(id, sink, { ...common, command });
+  }
+  const module = { ...limits, url: o.url, maxHeapMb: o.maxHeapMb, workerData: o.workerData, env: o.env };
+  if (o.runtime === 'process') {
+    const options = {
+      ...module,
+      execArgv: o.execArgv ?? inheritedExecArgv().filter((a) => !parentOnly.test(a)),
+      cwd: o.cwd,
+      stdio: o.stdio,
+      killGrace: o.killGrace,
+    };
+    return (id, sink) => new NodeProcessHandle<Task>(id, sink, options);
+  }
+  const options = { ...module, execArgv: o.execArgv ?? inheritedExecArgv(), resourceLimits: o.resourceLimits };
+  return (id, sink) => new ThreadHandle<Task>(id, sink, options);
 }
