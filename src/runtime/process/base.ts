@@ -231,7 +231,8 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
     const base = { exitCode: code, signal };
     if (this.expected && !f) return { ...base, reason: 'exit', detail: 'was stopped', expected: true };
     if (f?.reason === 'protocol') return { ...base, reason: 'protocol', detail: f.detail, error: f.error, expected: false };
-    if (this.stderr?.oom) return { ...base, reason: 'oom', detail: 'ran out of memory', error: this.stderrError(), expected: false };
+    const oom = this.stderr?.oom;
+    if (oom) return { ...base, reason: 'oom', detail: 'ran out of memory', error: new Error(oom), expected: false };
     if (f) return { ...base, reason: 'error', detail: f.detail, error: f.error, expected: false };
     if (signal) return { ...base, reason: 'signal', detail: `was killed by ${signal}`, error: this.stderrError(), expected: this.expected };
     return { ...base, reason: 'exit', detail: `exited with code ${code}`, error: this.stderrError(), expected: this.expected };

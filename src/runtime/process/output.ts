@@ -27,8 +27,8 @@ export function relay(stream: Readable, out: Writable, mode: StdioMode, id: numb
 
 /** Watches a worker's stderr: relays it, notices an out-of-memory death, keeps its last lines. */
 export class StderrWatch {
-  /** the worker printed V8's fatal out-of-memory message */
-  oom = false;
+  /** V8's fatal out-of-memory line, once the worker printed it */
+  oom: string | undefined = undefined;
   private tail = '';
 
   constructor(stream: Readable, mode: StdioMode, id: number) {
@@ -37,11 +37,18 @@ export class StderrWatch {
   }
 
   private scan(text: string): void {
-    if (!this.oom) {
-      const window = this.tail.slice(-LONGEST_MARKER) + text;
-      this.oom = OOM_MARKERS.some((m) => window.includes(m));
+    const joined = this.tail + text;
+    if (this.oom === undefined) {
+      const window = joined.slice(-(text.length + LONGEST_MARKER));
+      for (const m of OOM_MARKERS) {
+        const at = window.includes(m) ? joined.lastIndexOf(m) : -1;
+        if (at === -1) continue;
+        const end = joined.indexOf('\n', at);
+        this.oom = joined.slice(joined.lastIndexOf('\n', at) + 1, end === -1 ? undefined : end).trim();
+        break;
+      }
     }
-    this.tail = (this.tail + text).slice(-TAIL_CHARS);
+    this.tail = joined.slice(-TAIL_CHARS);
   }
 
   /** The last lines written to stderr, trimmed; '' when there were none. */

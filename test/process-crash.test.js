@@ -1,0 +1,112 @@
+// Worker processes that die: exactly the tasks they were running fail with a
+// coded crash error, tasks sent ahead run elsewhere, the worker is replaced.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Pool } from 'spindle';
+import { beacon } from './helpers/beacon.js';
+import { childPids, fixture, rejectsCode, track, within } from './helpers.js';
+
+const T = { timeout: 30_000 };
+const tasks = fixture('process/tasks.js');
+const processPool = (t, options) => track(t, new Pool({ worker: tasks, runtime: 'process', ...options }));
+
+test('process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the worker', T, async (t) => {
+  const pool = processPool(t, { maxWorkers: 1 });
+  const exit = once(pool, 'workerExit');
+  const e = await rejectsCode(within(pool.run('exit', [4]), 10_000, 'exit'), 'ERR_WORKER_CRASHED');
+  assert.equal(e.exitCode, 4);
+  assert.equal(e.reason, 'exit');
+  assert.match(e.message, /exited with code 4 while running task 'exit'/);
+  const [info] = await exit;
+  assert.equal(info.expected, false);
+  assert.equal(await pool.run('add', [1, 1]), 2);
+});
+
+test('an uncaught exception ends the worker; the running task gets it as cause', T, async (t) => {
+  const pool = processPool(t, { maxWorkers: 1, stdio: 'ignore' });
+  const e = await rejectsCode(within(pool.run('throwLater', ['stray']), 10_000, 'uncaught'), 'ERR_WORKER_CRASHED');
+  assert.equal(e.reason, 'error');
+  assert.equal(e.exitCode, 1);
+  assert.equal(e.cause.message, 'stray');
+  assert.equal(await pool.run('add', [1, 1]), 2);
+});
+
+test('running out of memory (--max-old-space-size) is reported as reason oom', T, async (t) => {
+  const pool = processPool(t, { maxWorkers: 1, execArgv: ['--max-old-space-size=32'], stdio: 'ignore' });
+  const e = await rejectsCode(within(pool.run('allocate', [512]), 20_000, 'oom'), 'ERR_WORKER_CRASHED');
+  assert.equal(e.reason, 'oom');
+  assert.match(e.message, /ran out of memory/);
+  assert.match(e.cause.message, /heap out of memory/, 'the cause quotes the last lines of stderr');
+  assert.equal(await pool.run('add', [1, 1]), 2);
+});
+
+test('a worker killed from outside fails its running task with the signal; the pool carries on', T, async (t) => {
+  const b = await beacon();
+  t.after(() => b.close());
+  const pool = processPool(t, { maxWorkers: 1 });
+  const running = pool.run('gatedBy', [b.path, 'victim', 'never']);
+  await b.seen('victim');
+  const [pid] = childPids();
+  process.kill(pid, 'SIGKILL');
+  const e = await rejectsCode(within(running, 10_000, 'victim'), 'ERR_WORKER_CRASHED');
+  assert.equal(e.reason, 'signal');
+  assert.equal(e.signal, 'SIGKILL');
+  assert.equal(e.exitCode, null);
+  assert.match(e.message, /was killed by SIGKILL while running task 'gatedBy'/);
+  assert.deepEqual(await Promise.all([1, 2, 3].map((i) => pool.run('echo', [i]))), [1, 2, 3]);
+});
+
+test('tasks sent ahead to a dying worker run elsewhere; finished ones are not run again', T, async (t) => {
+  const pool = processPool(t, { maxWorkers: 1, minWorkers: 1 });
+  await pool.ready();
+  // warm the worker so the pool sends far ahead, then queue finished tasks,
+  // the killer, and tasks that will be waiting at the worker when it dies
+  await Promise.all(Array.from({ length: 200 }, (_, i) => pool.run('echo', [i])));
+  const file = join(tmpdir(), `spindle-counts-${process.pid}-ahead`);
+  writeFileSync(file, '');
+  const before = Array.from({ length: 50 }, (_, i) => pool.run('record', [file, i]));
+  const killer = pool.run('exit', [1]);
+  const after = Array.from({ length: 50 }, (_, i) => pool.run('record', [file, 50 + i]));
+  await rejectsCode(within(killer, 10_000, 'killer'), 'ERR_WORKER_CRASHED');
+  const results = await within(Promise.all([...before, ...after]), 10_000, 'others');
+  assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i));
+  const runs = readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+  assert.deepEqual(runs, Array.from({ length: 100 }, (_, i) => i), 'every task ran exactly once');
+});
+
+test('a large result written just before the next task kills the process still arrives', T, async (t) => {
+  const pool = processPool(t, { maxWorkers: 1, minWorkers: 1 });
+  await pool.ready();
+  await pool.run('echo', [0]);
+  // one batch: the 16 MiB result cannot be written at once, and the next task exits
+  const result = pool.run('big', [16]);
+  const killer = pool.run('exit', [2]);
+  assert.equal((await within(result, 20_000, 'big result')).length, 16 * 1048576);
+  const e = await rejectsCode(killer, 'ERR_WORKER_CRASHED');
+  assert.equal(e.exitCode, 2);
+});
+
+test('a worker that dies while idle is replaced and reported through an error listener', T, async (t) => {
+  const pool = track(t, new Pool({ worker: fixture('pool/crash-idle.js'), runtime: 'process', maxWorkers: 1, minWorkers: 1 }));
+  const [err] = await within(once(pool, 'error'), 10_000, 'error event');
+  assert.equal(err.code, 'ERR_WORKER_CRASHED');
+  assert.equal(err.exitCode, 9);
+  assert.match(err.message, /while idle/);
+});
+
+test('workers that keep dying without running anything stop being respawned', T, async (t) => {
+  const pool = track(t, new Pool({ worker: fixture('pool/dies-after-load.js'), runtime: 'process', maxWorkers: 1, minWorkers: 1 }));
+  const errors = [];
+  await within(
+    new Promise((resolve) => pool.on('error', (e) => errors.push(e) === 3 && resolve())),
+    15_000,
+    'three barren exits',
+  );
+  const e = await rejectsCode(pool.run('noop'), 'ERR_WORKER_CRASHED');
+  assert.match(e.message, /3 workers in a row died without running a task/);
+  assert.equal(pool.stats.workers, 0);
+});
