@@ -70,7 +70,7 @@ export async function serveRequest(
       error: {
         name: 'Error',
         message: `no handler for '${m.topic}' (handled topics: ${known})`,
-        code: 'ERR_NO_HANDLER',
+        code: 'ERR_CLUSTER_NO_HANDLER',
       },
     });
     return;

@@ -125,10 +125,7 @@ export class PoolCore implements WorkerSink<Task> {
       batch.push(t);
     }
     w.sent += batch.length;
-    if (w.idleTimer) {
-      clearTimeout(w.idleTimer);
-      w.idleTimer = undefined;
-    }
+    w.idleSince = 0;
     if (w.sent >= this.o.afterTasks) {
       w.retiring = true;
       w.stopDetail = `was recycled after ${this.o.afterTasks} tasks`;
@@ -210,15 +207,29 @@ export class PoolCore implements WorkerSink<Task> {
     if (!this.accepting) this.checkIdle();
   }
 
+  /**
+   * The worker has nothing to do. One timer per idle spell, never cleared on
+   * the hot path: when it fires it checks whether the worker stayed idle.
+   */
   private idle(w: PoolWorker<Task>): void {
+    w.idleSince = performance.now();
     if (w.idleTimer || !Number.isFinite(this.o.idleTimeout)) return;
     if (this.liveWorkers() <= this.o.minWorkers) return;
-    w.idleTimer = setTimeout(() => {
-      w.idleTimer = undefined;
-      if (w.handle.inflight === 0 && w.usable && this.liveWorkers() > this.o.minWorkers) this.stop(w);
-    }, this.o.idleTimeout);
+    w.idleTimer = setTimeout(this.idleCheck, this.o.idleTimeout, w);
     w.idleTimer.unref();
   }
+
+  private readonly idleCheck = (w: PoolWorker<Task>): void => {
+    w.idleTimer = undefined;
+    if (!w.usable || w.idleSince === 0 || w.handle.inflight > 0) return; // busy again: idle() re-arms
+    const left = w.idleSince + this.o.idleTimeout - performance.now();
+    if (left > 1) {
+      w.idleTimer = setTimeout(this.idleCheck, left, w);
+      w.idleTimer.unref();
+    } else if (this.liveWorkers() > this.o.minWorkers) {
+      this.stop(w);
+    }
+  };
 
   private stop(w: PoolWorker<Task>): void {
     if (w.dead) return;

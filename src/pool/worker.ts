@@ -23,6 +23,8 @@ export class PoolWorker<T extends WireTask> {
   /** moving average of task run time on this worker; -1 before the first result */
   avgRunMs = -1;
   idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** performance.now() when it last ran out of work; 0 while it has some */
+  idleSince = 0;
   /** why the pool stopped it, for the tasks that die with it */
   stopDetail: string | undefined = undefined;
 

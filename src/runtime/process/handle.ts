@@ -4,6 +4,7 @@
 import { fork } from 'node:child_process';
 import { toWire } from '../codec.js';
 import { decodeError } from '../decode.js';
+import { inheritedExecArgv } from '../exec-argv.js';
 import { type ChildMessage, Kind, PROCESS_BOOT_ENV, RESULT_FIELDS } from '../protocol.js';
 import type { WireTask, WorkerSink } from '../types.js';
 import { type ProcessCommon, ProcessHandle } from './base.js';
@@ -17,8 +18,12 @@ export interface NodeProcessOptions extends ProcessCommon {
   url: string;
   maxHeapMb: number;
   workerData: unknown;
-  execArgv: string[];
+  /** undefined: the parent's flags, minus those only its main script or debugger can use */
+  execArgv: string[] | undefined;
 }
+
+/** Flags a forked worker must not inherit: the debugger port is the parent's, a second bind fails. */
+const parentOnly = /^--(inspect|inspect-brk|inspect-port|debug-port)(=|$)/;
 
 export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
   private readonly handlers: Record<number, (m: ChildMessage) => void> = {
@@ -50,7 +55,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     };
     const child = fork(entry, [], {
       serialization: 'json',
-      execArgv: o.execArgv,
+      execArgv: o.execArgv ?? inheritedExecArgv().filter((a) => !parentOnly.test(a)),
       env: { ...(o.env ?? process.env), [PROCESS_BOOT_ENV]: JSON.stringify(boot) },
       cwd: o.cwd,
       // its own process group: the pool signals it and its grandchildren together,

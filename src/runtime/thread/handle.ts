@@ -7,11 +7,13 @@ import {
   receiveMessageOnPort,
   type TransferListItem,
   Worker,
+  type WorkerOptions,
 } from 'node:worker_threads';
 import { toWire } from '../codec.js';
 import { decodeError } from '../decode.js';
 import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
+import { inheritedExecArgv } from '../exec-argv.js';
 import { Claims, createClaimBuffer } from './claims.js';
 import type { ThreadBoot } from './entry.js';
 
@@ -26,6 +28,25 @@ export interface ThreadOptions {
   env: Record<string, string | undefined> | undefined;
   execArgv: string[] | undefined;
   resourceLimits: ResourceLimits | undefined;
+}
+
+/**
+ * Left unset, a Worker copies the parent's parsed flags, which tolerates
+ * process-wide flags such as --expose-gc but also copies --input-type, with
+ * which no worker can start. Only then is an explicit list passed, minus the
+ * flags Node names as invalid for a thread.
+ */
+function startWorker(execArgv: string[] | undefined, options: (execArgv: string[] | undefined) => WorkerOptions): Worker {
+  if (execArgv !== undefined) return new Worker(entry, options(execArgv));
+  const inherited = inheritedExecArgv();
+  if (inherited.length === process.execArgv.length) return new Worker(entry, options(undefined));
+  try {
+    return new Worker(entry, options(inherited));
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    const invalid = new Set((err as Error).message.split(': ').pop()?.split(/[\s,]+/));
+    return new Worker(entry, options(inherited.filter((a) => !invalid.has(a) && !invalid.has(a.split('=')[0]!))));
+  }
 }
 
 export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
@@ -73,13 +94,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       slots,
       workerData: options.workerData,
     };
-    this.worker = new Worker(entry, {
+    this.worker = startWorker(options.execArgv, (execArgv) => ({
       workerData: boot,
       transferList: [port2],
       env: options.env,
-      execArgv: options.execArgv,
+      execArgv,
       resourceLimits: options.resourceLimits,
-    });
+    }));
     this.worker.unref();
     port1.on('message', (m: ChildMessage) => {
       this.handlers[m[0]]?.(m);
