@@ -58,9 +58,10 @@ test('destroy() rejects what is pending, escalates to SIGKILL past killGrace, an
   const exits = [];
   pool.on('workerExit', (e) => exits.push(e));
   const stubborn = pool.run('spinIgnoringTerm', [b.path]).catch((e) => e);
+  await b.seen('started');
   const spinning = pool.run('spin', [b.path]).catch((e) => e);
-  const queued = Promise.allSettled(Array.from({ length: 100 }, (_, i) => pool.run('echo', [i])));
   await b.seen('started', 2);
+  const queued = Promise.allSettled(Array.from({ length: 100 }, (_, i) => pool.run('echo', [i])));
   const d = pool.destroy();
   assert.equal(pool.destroy(), d);
   await within(d, 300 + 5_000, 'destroy');

@@ -113,7 +113,9 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
       });
       return;
     }
-    child.unref();
+    // the pipes never hold the parent open: the child itself does, while it
+    // starts (tasks wait in the pool's queue for it) and while it has work
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
     this.reapable = { pid: child.pid, tree: true, killSignal: 'SIGTERM', killGrace: this.common.killGrace, watchesParent };
     track(this.reapable);
     for (const e of [...drained, child.stderr ?? undefined]) {
@@ -130,6 +132,12 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
   /** The worker is about to exit and says why (it failed to load): its exit is no crash. */
   protected expectExit(): void {
     this.expected = true;
+  }
+
+  /** The worker said it is ready: tasks may start; idle, it no longer holds the parent open. */
+  protected becameReady(): void {
+    this.flight.ready();
+    if (this.flight.size === 0 && !this.stopping) this.child?.unref();
   }
 
   /** Records tasks going out: the parent stays alive while any is in flight. */

@@ -41,7 +41,6 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
     this.adopt(child, [child.stdout], false);
     if (child.pid === undefined) return;
     child.stdin.on('error', () => {}); // EPIPE: it stopped reading; its exit tells the rest
-    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
     child.stdout.on('data', (chunk: Buffer) => this.read(chunk));
     child.stdout.on('end', () => this.lines.end((line) => this.onLine(line)));
   }
@@ -112,7 +111,7 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
       return;
     }
     this.ready = true;
-    this.flight.ready();
+    this.becameReady();
     this.sink.ready(this, tasks as string[]);
   }
 

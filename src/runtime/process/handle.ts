@@ -28,7 +28,7 @@ const parentOnly = /^--(inspect|inspect-brk|inspect-port|debug-port)(=|$)/;
 export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
   private readonly handlers: Record<number, (m: ChildMessage) => void> = {
     [Kind.Ready]: (m) => {
-      this.flight.ready();
+      this.becameReady();
       this.sink.ready(this, m[1] as string[]);
     },
     [Kind.LoadError]: (m) => {
