@@ -110,3 +110,11 @@ test('workers that keep dying without running anything stop being respawned', T,
   assert.match(e.message, /3 workers in a row died without running a task/);
   assert.equal(pool.stats.workers, 0);
 });
+
+test('a worker killed from outside while it starts does not mark the module as broken', T, async (t) => {
+  const pool = processPool(t, { maxWorkers: 1, minWorkers: 1 });
+  const [starting] = childPids(); // forked in the constructor, not ready yet
+  process.kill(starting, 'SIGKILL');
+  assert.equal(await within(pool.run('add', [2, 3]), 10_000, 'after the kill'), 5);
+  await pool.ready();
+});
