@@ -160,11 +160,15 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
     this.sink.unsendable(this, t, error);
   }
 
-  /** The worker can no longer be trusted (it broke the protocol): stop it; its running tasks fail with `error`. */
+  /**
+   * The worker broke the protocol: it is asked to stop (it finishes what it
+   * was sent, so only the tasks it was running when it broke need to fail),
+   * then killed if it does not within killGrace.
+   */
   protected broke(error: Error, detail: string): void {
     if (this.failure?.reason === 'protocol' || this.reported) return;
     this.failure = { reason: 'protocol', error, detail };
-    this.shutDown(false);
+    this.shutDown(true);
   }
 
   /** True once the worker broke the protocol: nothing more it says is believed. */

@@ -2,7 +2,7 @@
 // any language, one per worker, reading tasks from stdin and writing results
 // to stdout, one JSON message per line.
 import { spawn } from 'node:child_process';
-import { WorkerProtocolError } from '../../errors.js';
+import { TaskNotFoundError, WorkerCrashedError, WorkerProtocolError } from '../../errors.js';
 import { LineSplitter } from '../../util/lines.js';
 import type { WireTask, WorkerSink } from '../types.js';
 import { type ProcessCommon, ProcessHandle } from './base.js';
@@ -20,7 +20,12 @@ type Message = Record<string, unknown>;
 
 export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
   private ready = false;
+  private names = new Set<string>();
   private readonly byId = new Map<number, T>();
+  /** tasks that may have been running when the worker broke the protocol: they fail whatever they return */
+  private tainted: Set<T> | undefined = undefined;
+  /** past a protocol error, output that does not parse is dropped, not reported again */
+  private dropping = false;
   private readonly lines = new LineSplitter('utf8');
   private readonly handlers: Record<string, (m: Message, line: string) => void> = {
     ready: (m, line) => this.onReady(m, line),
@@ -47,30 +52,43 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
 
   send(tasks: readonly T[]): void {
     let out = '';
+    let unknown: T[] | undefined;
     for (const t of tasks) {
       this.added(t);
-      let line: string;
+      let line: string | undefined;
       try {
         line = JSON.stringify({ type: 'task', id: t.id, name: t.name, args: t.args });
       } catch (err) {
         this.unsent(t, err); // a BigInt, a cycle: not JSON
         continue;
       }
-      this.byId.set(t.id, t);
-      out += `${line}\n`;
+      if (!this.names.has(t.name)) (unknown ??= []).push(t);
+      else {
+        this.byId.set(t.id, t);
+        out += `${line}\n`;
+      }
     }
     if (out !== '') this.write(out);
+    // Answered here, as the Node runner would: the worker said which tasks it has.
+    // Later, not now: the pool is in the middle of handing us this batch.
+    if (unknown) {
+      const names = [...this.names];
+      queueMicrotask(() => {
+        for (const t of unknown) this.settle(t, false, new TaskNotFoundError(t.name, names), 0);
+      });
+    }
   }
 
   abort(task: T, _reason: unknown): void {
     if (this.byId.get(task.id) === task) this.write(`${JSON.stringify({ type: 'abort', id: task.id })}\n`);
   }
 
-  /** Closing stdin is the request to stop: the program finishes what runs and exits. */
+  /** Closing stdin is the request to stop: the program finishes what it was sent and exits. */
   protected requestStop(): boolean {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.writableEnded) return false;
     stdin.end();
+    this.flight.seal(); // what the pool sends from now on never reaches it: it runs elsewhere
     return true;
   }
 
@@ -80,13 +98,16 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
   }
 
   private read(chunk: Buffer): void {
-    if (this.distrusted) return;
+    if (this.dropping) return;
     this.lines.write(chunk, (line) => this.onLine(line));
-    if (this.lines.pending > MAX_LINE) this.violate(`a line longer than ${MAX_LINE} characters`);
+    if (this.lines.pending > MAX_LINE) {
+      this.violate(`a line longer than ${MAX_LINE} characters`);
+      this.dropping = true;
+    }
   }
 
   private onLine(line: string): void {
-    if (this.distrusted || line.trim() === '') return;
+    if (line.trim() === '') return;
     let m: unknown;
     try {
       m = JSON.parse(line);
@@ -111,6 +132,7 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
       return;
     }
     this.ready = true;
+    this.names = new Set(tasks as string[]);
     this.becameReady();
     this.sink.ready(this, tasks as string[]);
   }
@@ -125,7 +147,8 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
     // the line protocol carries no run time: measure it from the inferred start
     const started = this.flight.startedAt(t);
     const runMs = started > 0 ? Math.max(0, performance.timeOrigin + performance.now() - started) : 0;
-    this.settle(t, ok, ok ? m.value : remoteError(m.error, t.name), runMs);
+    if (this.tainted?.has(t)) this.settle(t, false, this.taintedError(t), runMs);
+    else this.settle(t, ok, ok ? m.value : remoteError(m.error, t.name), runMs);
   }
 
   /** An error without a task id: the program itself failed (to start, or for good). */
@@ -140,8 +163,22 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
     this.failure = { reason: 'error', error, detail: `failed: ${error.message}` };
   }
 
+  /**
+   * The worker broke the protocol: it is stopped. Whatever it was running
+   * fails (its output cannot be trusted); the tasks it was sent ahead still
+   * run there and their results count, so none is lost or run twice.
+   */
   private violate(problem: string, line?: string): void {
-    const error = new WorkerProtocolError(this.id, problem, line);
-    this.broke(error, `broke the line protocol (${problem})`);
+    if (this.distrusted) return;
+    this.tainted = new Set(this.flight.started());
+    this.broke(new WorkerProtocolError(this.id, problem, line), `broke the line protocol (${problem})`);
+  }
+
+  private taintedError(t: T): Error {
+    const f = this.failure!;
+    return new WorkerCrashedError(
+      { workerId: this.id, reason: 'protocol', exitCode: null, detail: `${f.detail} while running task '${t.name}'` },
+      { cause: f.error },
+    );
   }
 }

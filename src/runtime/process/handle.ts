@@ -74,7 +74,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
       } catch {
         return; // not ours: the task module called process.send() itself
       }
-      if (Array.isArray(m) && !this.distrusted) this.handlers[m[0]]?.(m);
+      if (Array.isArray(m)) this.handlers[m[0]]?.(m);
     });
     if (data !== undefined) child.send(data);
   }

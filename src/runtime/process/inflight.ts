@@ -8,10 +8,11 @@
 // that may have started are the first `concurrency` unfinished ones in send
 // order; a task becomes one of them when it is sent (if there is room), when
 // the worker says it is ready, or when a result frees a place, and that moment
-// is taken as its start (timeouts count from it). Tasks further back cannot have started: after a crash they
-// run elsewhere. Tasks sent once the child is known to be gone are sealed off
-// and never count as started. The list is doubly linked through slot indexes,
-// so every operation is O(1), however results arrive.
+// is taken as its start (timeouts count from it). Tasks further back cannot
+// have started: after a crash they run elsewhere. Tasks sent once the child is
+// known to be gone are sealed off and never count as started. The list is
+// doubly linked through slot indexes, so every operation is O(1), however
+// results arrive.
 
 const NONE = -1;
 
@@ -36,7 +37,7 @@ export class Inflight<T extends Slotted> {
   /** first task not yet counted as started (NONE: all are) */
   private frontier = NONE;
   /** tasks counted as started and not finished */
-  private started = 0;
+  private running = 0;
   private sealed = false;
   /** no task starts before the worker said it is ready */
   private open = false;
@@ -89,7 +90,7 @@ export class Inflight<T extends Slotted> {
     if (n === NONE) this.last = p;
     else this.prev[n] = p;
     if (this.frontier === slot) this.frontier = n;
-    if (this.startAt[slot]! > 0) this.started--;
+    if (this.startAt[slot]! > 0) this.running--;
     this.bySlot[slot] = undefined;
     this.free.push(slot);
     this.size--;
@@ -116,6 +117,13 @@ export class Inflight<T extends Slotted> {
     this.sealed = true;
   }
 
+  /** The tasks that may be running now, oldest first. */
+  started(): T[] {
+    const out: T[] = [];
+    for (let s = this.first; s !== NONE && s !== this.frontier; s = this.next[s]!) if (this.startAt[s]! > 0) out.push(this.bySlot[s]!);
+    return out;
+  }
+
   /** Tasks in flight, oldest first. */
   list(): T[] {
     const out: T[] = [];
@@ -125,9 +133,9 @@ export class Inflight<T extends Slotted> {
 
   private advance(): void {
     if (!this.open) return;
-    while (this.started < this.concurrency && this.frontier !== NONE && this.dead[this.frontier] === 0) {
+    while (this.running < this.concurrency && this.frontier !== NONE && this.dead[this.frontier] === 0) {
       this.startAt[this.frontier] = now();
-      this.started++;
+      this.running++;
       this.frontier = this.next[this.frontier]!;
     }
   }
