@@ -22,28 +22,41 @@ export const processAdapters = {
     const pool = workerpool.pool(w('pool/workerpool-worker.js').pathname, { minWorkers: size, maxWorkers: size, workerType: 'process' });
     return { run: (name, arg) => pool.exec(name, [arg]), close: () => pool.terminate(true) };
   },
-  async 'raw-process'(size) {
-    // what Node gives you: fork, round-robin process.send, a Map of pending promises
-    const children = Array.from({ length: size }, () => fork(w('process/raw-child.js'), { serialization: process.env.SER ?? 'advanced' }));
-    const pending = new Map();
-    await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
-    for (const c of children) {
-      c.on('message', ([id, result]) => {
-        const p = pending.get(id);
-        pending.delete(id);
-        p(result);
-      });
-    }
-    let next = 0;
-    let rr = 0;
-    return {
-      run: (name, arg) =>
-        new Promise((resolve) => {
-          const id = next++;
-          pending.set(id, resolve);
-          children[rr++ % size].send([id, name, arg]);
-        }),
-      close: () => Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.kill())))),
-    };
-  },
+  // what Node gives you: fork (default 'json' IPC), round-robin process.send, a Map of pending promises
+  'raw-process': (size) => rawProcess(size, 'json'),
+  // the same with structured-clone IPC, the fidelity spindle gives
+  'raw-process-advanced': (size) => rawProcess(size, 'advanced'),
 };
+
+async function rawProcess(size, serialization) {
+  const children = Array.from({ length: size }, () => fork(w('process/raw-child.js'), { serialization }));
+  const pending = new Map();
+  await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
+  for (const c of children) {
+    c.on('message', ([id, result]) => {
+      const p = pending.get(id);
+      pending.delete(id);
+      p(result);
+    });
+  }
+  let next = 0;
+  let rr = 0;
+  return {
+    run: (name, arg) =>
+      new Promise((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        children[rr++ % size].send([id, name, arg]);
+      }),
+    close: () =>
+      Promise.all(
+        children.map(
+          (c) =>
+            new Promise((r) => {
+              c.once('exit', r);
+              c.kill();
+            }),
+        ),
+      ),
+  };
+}
