@@ -122,3 +122,24 @@ test('await pool.close() at the end of a script runs the code after it', T, asyn
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'after close');
 });
+
+test('recycle: a worker process is replaced after N tasks, or past its heap limit', T, async (t) => {
+  const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1, recycle: { afterTasks: 3 } });
+  t.after(() => pool.destroy());
+  const ids = [];
+  for (let i = 0; i < 7; i++) ids.push(await pool.run('whoami'));
+  assert.deepEqual(ids, [1, 1, 1, 2, 2, 2, 3]);
+  const heavy = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1, recycle: { maxHeapMb: 40 } });
+  t.after(() => heavy.destroy());
+  const exits = [];
+  heavy.on('workerExit', (e) => exits.push(e));
+  const first = await heavy.run('whoami');
+  for (let i = 0; i < 40 && exits.length === 0; i++) {
+    await heavy.run('grow', [8]);
+    await new Promise((r) => setTimeout(r, 110)); // the worker checks its heap at most every 100 ms
+  }
+  assert.equal(exits.length, 1);
+  assert.match(exits[0].detail, /recycled at \d+ MB of heap/);
+  assert.ok(exits[0].expected);
+  assert.notEqual(await heavy.run('whoami'), first);
+});
