@@ -51,6 +51,8 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
   }
 
   send(tasks: readonly T[]): void {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.writableEnded || stdin.destroyed) this.flight.seal(); // these never reach it
     let out = '';
     let unknown: T[] | undefined;
     for (const t of tasks) {

@@ -80,13 +80,15 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
   }
 
   send(tasks: readonly T[]): void {
+    const child = this.child!;
+    // its channel is gone, it is dying: these never reach it, and its exit puts them back
+    if (!child.connected) this.flight.seal();
     const message: unknown[] = [Kind.Tasks];
     for (const t of tasks) {
       this.added(t);
       message.push(t.slot, t.id, t.name, t.args);
     }
-    const child = this.child!;
-    if (!child.connected) return; // it is dying: its exit puts these tasks back
+    if (!child.connected) return;
     try {
       child.send(encode(message));
     } catch {
