@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
 
 /** URL of a fixture file: fixture('pool/tasks.js'). */
 export function fixture(name) {
@@ -131,4 +132,41 @@ export async function waitGone(pids, ms = 10_000) {
     if (Date.now() > deadline) throw new Error(`processes ${left.join(', ')} still alive after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Registers `fn(t, runtime)` once per runtime: the thread and process
+ * runtimes promise the same behaviour, so these tests hold for both.
+ */
+export function eachRuntime(name, options, fn) {
+  for (const runtime of ['thread', 'process']) test(`${name} [${runtime}]`, options, (t) => fn(t, runtime));
+}
+
+/**
+ * Submits six echo tasks at three priorities to a pool whose workers are
+ * busy; `check()` (once they settled) asserts the order they ran in. Tasks
+ * sent ahead to a busy worker keep their place there; only those still queued
+ * are reordered, so one step out of rank order is allowed.
+ */
+export function priorityRuns(pool) {
+  const order = [];
+  const runs = [
+    pool.run('echo', ['low-1'], { priority: -1 }),
+    pool.run('echo', ['mid-1']),
+    pool.run('echo', ['high-1'], { priority: 10 }),
+    pool.run('echo', ['mid-2']),
+    pool.run('echo', ['high-2'], { priority: 10 }),
+    pool.run('echo', ['low-2'], { priority: -1 }),
+  ].map((p) => p.then((v) => order.push(v)));
+  return {
+    settled: Promise.all(runs),
+    check() {
+      const rank = (v) => (v.startsWith('high') ? 0 : v.startsWith('mid') ? 1 : 2);
+      const sentAhead = order.filter((v, i) => i > 0 && rank(v) < rank(order[i - 1]));
+      assert.ok(sentAhead.length <= 1, `order ${order.join(',')}`);
+      assert.ok(order.indexOf('high-1') < order.indexOf('high-2'));
+      assert.ok(order.indexOf('mid-1') < order.indexOf('mid-2'));
+      assert.ok(order.indexOf('low-1') < order.indexOf('low-2'));
+    },
+  };
 }

@@ -72,10 +72,10 @@ export async function chaos(options, n = 2000, kills = 0) {
   const collateral = (options.concurrency ?? 1) > 1;
   // A task that may have started when its worker died fails with it, whether
   // or not it got to run: never run twice is the promise, not run once. And a
-  // process shares no memory, so with several tasks per worker their start
-  // is inferred: one queued behind a task that blocks its process may time
-  // out before it ran.
-  const inferred = processes && collateral;
+  // process shares no memory, so when a task starts is inferred (when the
+  // result before it arrives): on a slow machine, or behind a task that blocks
+  // its process, a task may time out before it ran.
+  const inferred = processes;
   let killedTasks = 0;
   settled.forEach((s, i) => {
     const kind = plan[i];

@@ -90,14 +90,6 @@ test('timeout counts from the start of the run, not from submission', T, async (
   assert.equal(await within(run, 10_000, 'queued task'), 1);
 });
 
-test('a cooperative task past its timeout rejects with ERR_TASK_TIMEOUT and keeps its worker', T, async (t) => {
-  const { b, pool, exits } = await setup(t, { taskTimeout: 50 });
-  const e = await rejectsCode(within(pool.run('abortable', [b.path]), 10_000, 'timeout'), 'ERR_TASK_TIMEOUT');
-  assert.equal(e.timeout, 50);
-  assert.equal(await pool.run('sleep', [60], { timeout: 10_000 }), 60, 'a per-call timeout overrides');
-  assert.equal(exits.length, 0);
-});
-
 test('a hung task in a process that ignores SIGTERM still settles; the process is gone afterwards', T, async (t) => {
   const { b, pool } = await setup(t, { abortGrace: 20, killGrace: 200 });
   const pid = await pool.run('pid');

@@ -1,6 +1,5 @@
 // The process runtime runs the same task modules with the same API as threads.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,47 +7,18 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'spindle';
 import { beacon } from './helpers/beacon.js';
-import { childPids, fixture, track, within } from './helpers.js';
+import { childPids, fixture, priorityRuns, track } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('process/tasks.js');
 const processPool = (t, options) => track(t, new Pool({ worker: tasks, runtime: 'process', ...options }));
 
-test('runs sync, async and default-export tasks in child processes', T, async (t) => {
+test('each worker is a child process of this one', T, async (t) => {
   const pool = processPool(t, { maxWorkers: 2 });
-  assert.equal(await pool.run('add', [1, 2]), 3);
-  assert.equal(await pool.run('addAsync', [3, 4]), 7);
-  assert.equal(await pool.run('default', [21]), 42);
-  assert.equal(await pool.run('noArgs'), 'none');
   const pid = await pool.run('pid');
   assert.notEqual(pid, process.pid);
-  assert.ok(childPids().includes(pid), 'the worker is a child process of this one');
+  assert.ok(childPids().includes(pid));
   assert.equal(pool.options.runtime, 'process');
-});
-
-test('loads .cjs, default-export .cjs and .ts modules', T, async () => {
-  for (const [file, task, args, expected] of [
-    ['pool/tasks.cjs', 'kind', [], 'cjs'],
-    ['pool/default.cjs', 'default', [3], 9],
-    ['pool/tasks.ts', 'kind', [], 'ts'],
-  ]) {
-    const pool = new Pool({ worker: fixture(file), runtime: 'process', maxWorkers: 1 });
-    assert.equal(await pool.run(task, args), expected, file);
-    await pool.close();
-  }
-});
-
-test('proxy() and many tasks: every result right, spread over the workers', T, async (t) => {
-  const pool = processPool(t, { maxWorkers: 2 });
-  assert.equal(await pool.proxy().add(5, 6), 11);
-  const n = 20_000;
-  const results = await within(Promise.all(Array.from({ length: n }, (_, i) => pool.run('echo', [i]))), 20_000, 'burst');
-  assert.deepEqual(results, Array.from({ length: n }, (_, i) => i));
-  const s = pool.stats;
-  assert.equal(s.completed, n + 1);
-  assert.equal(s.failed, 0);
-  assert.equal(s.running, 0);
-  assert.ok(s.workers >= 1 && s.workers <= 2);
 });
 
 test('values cross as structured clones; transfer lists are accepted and copy', T, async (t) => {
@@ -117,42 +87,11 @@ test('priorities: higher first, FIFO within a priority', T, async (t) => {
   await pool.ready();
   const blocker = pool.run('gatedBy', [b.path, 'blocker', 'first']);
   await b.seen('blocker');
-  const order = [];
-  const runs = [
-    pool.run('echo', ['low-1'], { priority: -1 }),
-    pool.run('echo', ['mid-1']),
-    pool.run('echo', ['high-1'], { priority: 10 }),
-    pool.run('echo', ['mid-2']),
-    pool.run('echo', ['high-2'], { priority: 10 }),
-    pool.run('echo', ['low-2'], { priority: -1 }),
-  ].map((p) => p.then((v) => order.push(v)));
+  const runs = priorityRuns(pool);
   b.release('blocker');
   assert.equal(await blocker, 'first');
-  await Promise.all(runs);
-  // tasks sent ahead to the busy worker keep their order; the rest is reordered
-  const rank = (v) => (v.startsWith('high') ? 0 : v.startsWith('mid') ? 1 : 2);
-  const sentAhead = order.filter((v, i) => i > 0 && rank(v) < rank(order[i - 1]));
-  assert.ok(sentAhead.length <= 1, `order ${order.join(',')}`);
-  assert.ok(order.indexOf('high-1') < order.indexOf('high-2'));
-  assert.ok(order.indexOf('mid-1') < order.indexOf('mid-2'));
-});
-
-test('events, stats and idle timeout work as with threads', T, async () => {
-  const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 2, idleTimeout: 50 });
-  const created = [];
-  const exited = [];
-  pool.on('workerCreate', (e) => created.push(e.id));
-  pool.on('workerExit', (e) => exited.push(e));
-  assert.equal(pool.stats.workers, 0);
-  await Promise.all(Array.from({ length: 20 }, () => pool.run('sleep', [2])));
-  const s = pool.stats;
-  assert.equal(s.completed, 20);
-  assert.ok(s.runTime.p50 > 0 && s.utilization > 0 && s.utilization <= 1);
-  await within(once(pool, 'workerExit'), 10_000, 'idle exit');
-  assert.ok(exited.every((e) => e.expected && e.reason === 'exit'));
-  await pool.close();
-  assert.equal(exited.length, created.length, 'every worker created exited once');
-  assert.deepEqual(childPids(), []);
+  await runs.settled;
+  runs.check();
 });
 
 /** Captures what the pool relays to this process's stdout/stderr while `fn` runs. */

@@ -1,7 +1,6 @@
 // Worker processes that die: exactly the tasks they were running fail with a
 // coded crash error, tasks sent ahead run elsewhere, the worker is replaced.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,27 +12,6 @@ import { childPids, fixture, rejectsCode, track, within } from './helpers.js';
 const T = { timeout: 30_000 };
 const tasks = fixture('process/tasks.js');
 const processPool = (t, options) => track(t, new Pool({ worker: tasks, runtime: 'process', ...options }));
-
-test('process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the worker', T, async (t) => {
-  const pool = processPool(t, { maxWorkers: 1 });
-  const exit = once(pool, 'workerExit');
-  const e = await rejectsCode(within(pool.run('exit', [4]), 10_000, 'exit'), 'ERR_WORKER_CRASHED');
-  assert.equal(e.exitCode, 4);
-  assert.equal(e.reason, 'exit');
-  assert.match(e.message, /exited with code 4 while running task 'exit'/);
-  const [info] = await exit;
-  assert.equal(info.expected, false);
-  assert.equal(await pool.run('add', [1, 1]), 2);
-});
-
-test('an uncaught exception ends the worker; the running task gets it as cause', T, async (t) => {
-  const pool = processPool(t, { maxWorkers: 1, stdio: 'ignore' });
-  const e = await rejectsCode(within(pool.run('throwLater', ['stray']), 10_000, 'uncaught'), 'ERR_WORKER_CRASHED');
-  assert.equal(e.reason, 'error');
-  assert.equal(e.exitCode, 1);
-  assert.equal(e.cause.message, 'stray');
-  assert.equal(await pool.run('add', [1, 1]), 2);
-});
 
 test('running out of memory (--max-old-space-size) is reported as reason oom', T, async (t) => {
   const pool = processPool(t, { maxWorkers: 1, execArgv: ['--max-old-space-size=32'], stdio: 'ignore' });
@@ -88,27 +66,6 @@ test('a large result written just before the next task kills the process still a
   assert.equal((await within(result, 20_000, 'big result')).length, 16 * 1048576);
   const e = await rejectsCode(killer, 'ERR_WORKER_CRASHED');
   assert.equal(e.exitCode, 2);
-});
-
-test('a worker that dies while idle is replaced and reported through an error listener', T, async (t) => {
-  const pool = track(t, new Pool({ worker: fixture('pool/crash-idle.js'), runtime: 'process', maxWorkers: 1, minWorkers: 1 }));
-  const [err] = await within(once(pool, 'error'), 10_000, 'error event');
-  assert.equal(err.code, 'ERR_WORKER_CRASHED');
-  assert.equal(err.exitCode, 9);
-  assert.match(err.message, /while idle/);
-});
-
-test('workers that keep dying without running anything stop being respawned', T, async (t) => {
-  const pool = track(t, new Pool({ worker: fixture('pool/dies-after-load.js'), runtime: 'process', maxWorkers: 1, minWorkers: 1 }));
-  const errors = [];
-  await within(
-    new Promise((resolve) => pool.on('error', (e) => errors.push(e) === 3 && resolve())),
-    15_000,
-    'three barren exits',
-  );
-  const e = await rejectsCode(pool.run('noop'), 'ERR_WORKER_CRASHED');
-  assert.match(e.message, /3 workers in a row died without running a task/);
-  assert.equal(pool.stats.workers, 0);
 });
 
 test('a worker killed from outside while it starts does not mark the module as broken', T, async (t) => {

@@ -8,22 +8,11 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'spindle';
 import { beacon } from './helpers/beacon.js';
-import { childPids, fixture, rejectsCode, runNode, within } from './helpers.js';
+import { childPids, fixture, rejectsCode, runNode, waitGone, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('process/tasks.js');
 const tasksPath = fileURLToPath(tasks);
-
-test('close() finishes queued and running work, then stops every worker process', T, async () => {
-  const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 2 });
-  const runs = Array.from({ length: 100 }, (_, i) => pool.run('sleep', [i % 3]));
-  const closing = pool.close();
-  await rejectsCode(pool.run('echo', [1]), 'ERR_POOL_CLOSED');
-  await within(closing, 20_000, 'close');
-  assert.equal((await Promise.all(runs)).length, 100);
-  assert.equal(pool.close(), closing, 'close() is idempotent');
-  assert.deepEqual(childPids(), [], 'no worker process is left');
-});
 
 test('idle workers are asked to stop: their exit handlers run', T, async () => {
   const file = join(tmpdir(), `spindle-bye-${process.pid}`);
@@ -73,14 +62,6 @@ test('destroy() rejects what is pending, escalates to SIGKILL past killGrace, an
   await pool.close(); // after destroy: resolves, nothing left to do
 });
 
-test('Symbol.asyncDispose closes the pool', T, async () => {
-  const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1 });
-  assert.equal(await pool.run('add', [1, 2]), 3);
-  await pool[Symbol.asyncDispose]();
-  await rejectsCode(pool.run('add', [1, 2]), 'ERR_POOL_CLOSED');
-  assert.deepEqual(childPids(), []);
-});
-
 const spindle = JSON.stringify(new URL('../dist/index.js', import.meta.url).href);
 
 test('an idle pool does not keep the process alive; its workers go with it', T, async () => {
@@ -94,20 +75,7 @@ test('an idle pool does not keep the process alive; its workers go with it', T, 
   assert.equal(r.code, 0, r.stderr);
   const [a, b, sum] = JSON.parse(r.stdout);
   assert.equal(sum, 3);
-  const { waitGone } = await import('./helpers.js');
   await waitGone([a, b], 5_000);
-});
-
-test('pending work keeps the process alive until it settles', T, async () => {
-  const code = `
-    const { Pool } = await import(${spindle});
-    const pool = new Pool({ worker: ${JSON.stringify(tasksPath)}, runtime: 'process', maxWorkers: 1 });
-    pool.run('sleep', [300]).then((v) => console.log('done', v));
-    pool.ready().then(() => console.log('ready'));
-  `;
-  const r = await runNode(['--input-type=module', '-e', code], { ms: 15_000 });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.trim().split('\n').sort(), ['done 300', 'ready']);
 });
 
 test('await pool.close() at the end of a script runs the code after it', T, async () => {
@@ -121,25 +89,4 @@ test('await pool.close() at the end of a script runs the code after it', T, asyn
   const r = await runNode(['--input-type=module', '-e', code], { ms: 15_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'after close');
-});
-
-test('recycle: a worker process is replaced after N tasks, or past its heap limit', T, async (t) => {
-  const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1, recycle: { afterTasks: 3 } });
-  t.after(() => pool.destroy());
-  const ids = [];
-  for (let i = 0; i < 7; i++) ids.push(await pool.run('whoami'));
-  assert.deepEqual(ids, [1, 1, 1, 2, 2, 2, 3]);
-  const heavy = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1, recycle: { maxHeapMb: 40 } });
-  t.after(() => heavy.destroy());
-  const exits = [];
-  heavy.on('workerExit', (e) => exits.push(e));
-  const first = await heavy.run('whoami');
-  for (let i = 0; i < 40 && exits.length === 0; i++) {
-    await heavy.run('grow', [8]);
-    await new Promise((r) => setTimeout(r, 110)); // the worker checks its heap at most every 100 ms
-  }
-  assert.equal(exits.length, 1);
-  assert.match(exits[0].detail, /recycled at \d+ MB of heap/);
-  assert.ok(exits[0].expected);
-  assert.notEqual(await heavy.run('whoami'), first);
 });

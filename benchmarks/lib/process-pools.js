@@ -1,6 +1,7 @@
 // Adapters for pools of child processes: create(size) -> { run(name, arg), close() }.
 // Each uses the library's documented process mode, pool size fixed.
 import { fork } from 'node:child_process';
+import { roundRobin } from './scenarios.js';
 
 const tasks = new URL('../workers/pool/tasks.js', import.meta.url);
 const w = (f) => new URL(`../workers/${f}`, import.meta.url);
@@ -30,24 +31,9 @@ export const processAdapters = {
 
 async function rawProcess(size, serialization) {
   const children = Array.from({ length: size }, () => fork(w('process/raw-child.js'), { serialization }));
-  const pending = new Map();
   await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
-  for (const c of children) {
-    c.on('message', ([id, result]) => {
-      const p = pending.get(id);
-      pending.delete(id);
-      p(result);
-    });
-  }
-  let next = 0;
-  let rr = 0;
   return {
-    run: (name, arg) =>
-      new Promise((resolve) => {
-        const id = next++;
-        pending.set(id, resolve);
-        children[rr++ % size].send([id, name, arg]);
-      }),
+    run: roundRobin(children, (c, m) => c.send(m)),
     close: () =>
       Promise.all(
         children.map(
