@@ -246,8 +246,8 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
     const oom = this.stderr?.oom;
     if (oom) return { ...base, reason: 'oom', detail: 'ran out of memory', error: new Error(oom), expected: false };
     if (f) return { ...base, reason: 'error', detail: f.detail, error: f.error, expected: false };
-    if (signal) return { ...base, reason: 'signal', detail: `was killed by ${signal}`, error: this.stderrError(), expected: this.expected };
-    return { ...base, reason: 'exit', detail: `exited with code ${code}`, error: this.stderrError(), expected: this.expected };
+    if (signal) return { ...base, reason: 'signal', detail: `was killed by ${signal}`, error: this.stderrError(), expected: false };
+    return { ...base, reason: 'exit', detail: `exited with code ${code}`, error: this.stderrError(), expected: false };
   }
 
   /** The worker's last words on stderr, as the cause of its crash error. */

@@ -24,7 +24,7 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
   private readonly byId = new Map<number, T>();
   /** tasks that may have been running when the worker broke the protocol: they fail whatever they return */
   private tainted: Set<T> | undefined = undefined;
-  /** past a protocol error, output that does not parse is dropped, not reported again */
+  /** after an over-long line the rest of the output is dropped (the worker is being stopped) */
   private dropping = false;
   private readonly lines = new LineSplitter('utf8');
   private readonly handlers: Record<string, (m: Message, line: string) => void> = {
@@ -56,27 +56,28 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
     let out = '';
     let unknown: T[] | undefined;
     for (const t of tasks) {
+      if (!this.names.has(t.name)) {
+        (unknown ??= []).push(t);
+        continue;
+      }
       this.added(t);
-      let line: string | undefined;
+      let line: string;
       try {
         line = JSON.stringify({ type: 'task', id: t.id, name: t.name, args: t.args });
       } catch (err) {
         this.unsent(t, err); // a BigInt, a cycle: not JSON
         continue;
       }
-      if (!this.names.has(t.name)) (unknown ??= []).push(t);
-      else {
-        this.byId.set(t.id, t);
-        out += `${line}\n`;
-      }
+      this.byId.set(t.id, t);
+      out += `${line}\n`;
     }
     if (out !== '') this.write(out);
-    // Answered here, as the Node runner would: the worker said which tasks it has.
-    // Later, not now: the pool is in the middle of handing us this batch.
+    // Answered here, as the Node runner would: the worker said which tasks it
+    // has. Later, not now: the pool is in the middle of handing us this batch.
     if (unknown) {
       const names = [...this.names];
       queueMicrotask(() => {
-        for (const t of unknown) this.settle(t, false, new TaskNotFoundError(t.name, names), 0);
+        for (const t of unknown) this.sink.result(this, t, false, new TaskNotFoundError(t.name, names), 0);
       });
     }
   }
