@@ -15,14 +15,19 @@ try {
   console.warn('scripts/bundle.js: esbuild not installed; the process-worker entry stays unbundled');
   process.exit(0);
 }
-await esbuild.build({
-  entryPoints: [entry],
-  outfile: entry,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-});
+try {
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile: entry,
+    allowOverwrite: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+} catch (err) {
+  // esbuild writes nothing when it fails: the tsc output stays, unbundled
+  console.warn(`scripts/bundle.js: bundling failed, the process-worker entry stays unbundled: ${err.message}`);
+}
