@@ -473,3 +473,26 @@ export class UnsupportedValueError extends SpindleError {
     super('ERR_SHARED_UNSUPPORTED_VALUE', message, options);
   }
 }
+
+// ---------------------------------------------------------------- pool: process runtime
+
+/**
+ * A worker program broke the line protocol (docs/protocol.md): a line that is
+ * not a JSON message, an unknown message type, a result for no task. The pool
+ * stops that worker; its running tasks reject with ERR_WORKER_CRASHED (reason
+ * 'protocol') with this error as `cause`, or with ERR_WORKER_LOAD before it was ready.
+ */
+export class WorkerProtocolError extends SpindleError {
+  readonly workerId: number;
+  /** the offending line, cut to 200 characters (undefined when no line is to blame) */
+  readonly line: string | undefined;
+  constructor(workerId: number, problem: string, line?: string) {
+    const shown = line === undefined ? undefined : line.length > 200 ? `${line.slice(0, 197)}...` : line;
+    super(
+      'ERR_WORKER_PROTOCOL',
+      `Worker ${workerId} broke the line protocol: ${problem}${shown === undefined ? '' : `: ${JSON.stringify(shown)}`}`,
+    );
+    this.workerId = workerId;
+    this.line = shown;
+  }
+}

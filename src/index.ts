@@ -4,6 +4,9 @@ export { Pool, type PoolEvents } from './pool/pool.js';
 export type { WorkerExitEvent } from './pool/core.js';
 export type {
   AnyModule,
+  CommandPoolOptions,
+  CommonPoolOptions,
+  ModulePoolOptions,
   PoolOptions,
   PoolProxy,
   PoolStats,

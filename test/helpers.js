@@ -1,7 +1,8 @@
 // Shared helpers for the test suites.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
 
 /** URL of a fixture file: fixture('pool/tasks.js'). */
 export function fixture(name) {
@@ -90,4 +91,82 @@ export function track(t, pool) {
 /** OS threads of this process (Linux): worker threads show up here. */
 export function threadCount() {
   return readdirSync('/proc/self/task').length;
+}
+
+/** Live (non-zombie) processes whose parent is `ppid` (Linux /proc). */
+export function childPids(ppid = process.pid) {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = procStat(Number(name));
+    if (stat && stat.ppid === ppid && stat.state !== 'Z') out.push(Number(name));
+  }
+  return out;
+}
+
+function procStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a live process (a zombie counts as gone). */
+export function processAlive(pid) {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/**
+ * Resolves once none of `pids` is alive; rejects after `ms`. An exiting
+ * process gives no event we can wait on, so this polls, bounded.
+ */
+export async function waitGone(pids, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = pids.filter(processAlive);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`processes ${left.join(', ')} still alive after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Registers `fn(t, runtime)` once per runtime: the thread and process
+ * runtimes promise the same behaviour, so these tests hold for both.
+ */
+export function eachRuntime(name, options, fn) {
+  for (const runtime of ['thread', 'process']) test(`${name} [${runtime}]`, options, (t) => fn(t, runtime));
+}
+
+/**
+ * Submits six echo tasks at three priorities to a pool whose workers are
+ * busy; `check()` (once they settled) asserts the order they ran in. Tasks
+ * sent ahead to a busy worker keep their place there; only those still queued
+ * are reordered, so one step out of rank order is allowed.
+ */
+export function priorityRuns(pool) {
+  const order = [];
+  const runs = [
+    pool.run('echo', ['low-1'], { priority: -1 }),
+    pool.run('echo', ['mid-1']),
+    pool.run('echo', ['high-1'], { priority: 10 }),
+    pool.run('echo', ['mid-2']),
+    pool.run('echo', ['high-2'], { priority: 10 }),
+    pool.run('echo', ['low-2'], { priority: -1 }),
+  ].map((p) => p.then((v) => order.push(v)));
+  return {
+    settled: Promise.all(runs),
+    check() {
+      const rank = (v) => (v.startsWith('high') ? 0 : v.startsWith('mid') ? 1 : 2);
+      const sentAhead = order.filter((v, i) => i > 0 && rank(v) < rank(order[i - 1]));
+      assert.ok(sentAhead.length <= 1, `order ${order.join(',')}`);
+      assert.ok(order.indexOf('high-1') < order.indexOf('high-2'));
+      assert.ok(order.indexOf('mid-1') < order.indexOf('mid-2'));
+      assert.ok(order.indexOf('low-1') < order.indexOf('low-2'));
+    },
+  };
 }

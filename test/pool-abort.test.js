@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Pool } from 'spindle';
-import { fixture, rejectsCode, shared, track, waitAtLeast, within } from './helpers.js';
+import { eachRuntime, fixture, rejectsCode, shared, track, waitAtLeast, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');
@@ -21,8 +21,8 @@ async function busyPool(t, options = {}) {
   return { pool, release };
 }
 
-test('an already-aborted signal rejects at once with the reason as cause', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks }));
+eachRuntime('an already-aborted signal rejects at once with the reason as cause', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime }));
   const reason = new Error('changed my mind');
   const e = await rejectsCode(pool.run('add', [1, 2], { signal: AbortSignal.abort(reason) }), 'ERR_TASK_ABORTED');
   assert.equal(e.cause, reason);
@@ -113,8 +113,8 @@ test('timeout counts from the start of the run, not from submission', T, async (
   assert.equal(await within(run, 10_000, 'queued task'), 1);
 });
 
-test('a task past its timeout rejects with ERR_TASK_TIMEOUT; cooperative tasks keep the worker', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1, taskTimeout: 30 }));
+eachRuntime('a task past its timeout rejects with ERR_TASK_TIMEOUT; cooperative tasks keep the worker', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, taskTimeout: 30 }));
   const exits = [];
   pool.on('workerExit', (e) => exits.push(e));
   const e = await rejectsCode(within(pool.run('waitForAbort'), 10_000, 'timeout'), 'ERR_TASK_TIMEOUT');
@@ -124,8 +124,8 @@ test('a task past its timeout rejects with ERR_TASK_TIMEOUT; cooperative tasks k
   assert.equal(exits.length, 0);
 });
 
-test('a hung task past its timeout is stopped and its worker replaced', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1, abortGrace: 20 }));
+eachRuntime('a hung task past its timeout is stopped and its worker replaced', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, abortGrace: 20 }));
   const exit = once(pool, 'workerExit');
   await rejectsCode(within(pool.run('forever', [], { timeout: 50 }), 10_000, 'hung task'), 'ERR_TASK_TIMEOUT');
   await within(exit, 10_000, 'worker exit');

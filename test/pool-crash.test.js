@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Pool } from 'spindle';
-import { fixture, rejectsCode, shared, track, waitAtLeast, within } from './helpers.js';
+import { eachRuntime, fixture, rejectsCode, shared, track, waitAtLeast, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');
 
-test('process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the worker', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1 }));
+eachRuntime('process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the worker', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
   const exit = once(pool, 'workerExit');
   const e = await rejectsCode(within(pool.run('exit', [4]), 10_000, 'exit'), 'ERR_WORKER_CRASHED');
   assert.equal(e.exitCode, 4);
@@ -19,8 +19,8 @@ test('process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the
   assert.equal(await pool.run('add', [1, 1]), 2);
 });
 
-test('an uncaught exception kills the worker; the running task gets it as cause', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1 }));
+eachRuntime('an uncaught exception kills the worker; the running task gets it as cause', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
   const e = await rejectsCode(within(pool.run('throwLater', ['stray']), 10_000, 'uncaught'), 'ERR_WORKER_CRASHED');
   assert.equal(e.reason, 'error');
   assert.equal(e.cause.message, 'stray');
@@ -51,18 +51,18 @@ test('tasks sent ahead to a dying worker run elsewhere; finished ones are not re
   assert.deepEqual([...counts], new Array(100).fill(1), 'every task ran exactly once');
 });
 
-test('a worker that dies while idle is replaced and reported through an error listener', T, async (t) => {
-  const pool = track(t, new Pool({ worker: fixture('pool/crash-idle.js'), maxWorkers: 1, minWorkers: 1 }));
+eachRuntime('a worker that dies while idle is replaced and reported through an error listener', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: fixture('pool/crash-idle.js'), runtime, maxWorkers: 1, minWorkers: 1 }));
   const [err] = await within(once(pool, 'error'), 10_000, 'error event');
   assert.equal(err.code, 'ERR_WORKER_CRASHED');
   assert.equal(err.exitCode, 9);
   assert.match(err.message, /while idle/);
 });
 
-test('workers that keep dying without running anything stop being respawned', T, async (t) => {
+eachRuntime('workers that keep dying without running anything stop being respawned', T, async (t, runtime) => {
   // minWorkers keeps replacing the dead worker; nothing is submitted, so
   // every exit is barren and the third one trips the breaker.
-  const pool = track(t, new Pool({ worker: fixture('pool/dies-after-load.js'), maxWorkers: 1, minWorkers: 1 }));
+  const pool = track(t, new Pool({ worker: fixture('pool/dies-after-load.js'), runtime, maxWorkers: 1, minWorkers: 1 }));
   const errors = [];
   pool.on('error', (e) => errors.push(e));
   let created = 1; // the first one started in the constructor

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Pool, SpindleError } from 'spindle';
-import { fixture, rejectsCode, track, within } from './helpers.js';
+import { eachRuntime, fixture, rejectsCode, track, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');
 
-test('a thrown error is rebuilt with name, message, stack, code, cause and fields', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1 }));
+eachRuntime('a thrown error is rebuilt with name, message, stack, code, cause and fields', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
   const typed = await pool.run('fail', ['type']).catch((e) => e);
   assert.ok(typed instanceof TypeError);
   assert.equal(typed.message, 'bad type');
@@ -33,8 +33,8 @@ test('a thrown error is rebuilt with name, message, stack, code, cause and field
   assert.equal(await pool.run('add', [1, 1]), 2, 'the worker keeps serving');
 });
 
-test('a thrown non-Error is wrapped with a code and keeps the value', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1 }));
+eachRuntime('a thrown non-Error is wrapped with a code and keeps the value', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
   const s = await rejectsCode(pool.run('fail', ['string']), 'ERR_TASK_NON_ERROR');
   assert.equal(s.value, 'just a string');
   assert.ok(s instanceof SpindleError);
@@ -42,8 +42,8 @@ test('a thrown non-Error is wrapped with a code and keeps the value', T, async (
   assert.deepEqual(o.value, { reason: 42 });
 });
 
-test('an unknown task name is a coded error listing the tasks, before and after load', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1 }));
+eachRuntime('an unknown task name is a coded error listing the tasks, before and after load', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
   const early = await rejectsCode(pool.run('nope'), 'ERR_TASK_NOT_FOUND'); // answered by the worker
   assert.match(early.message, /'add'/);
   const late = await rejectsCode(pool.run('nope'), 'ERR_TASK_NOT_FOUND'); // answered at once
@@ -71,8 +71,8 @@ test('arguments that cannot be cloned reject only their own task', T, async (t) 
   assert.deepEqual(await pool.run('echo', [new Point()]), { x: 1 }, 'class instances arrive as plain objects');
 });
 
-test('a result that cannot be cloned is a coded error; the worker survives', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1 }));
+eachRuntime('a result that cannot be cloned is a coded error; the worker survives', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
   await rejectsCode(pool.run('unclonable'), 'ERR_RESULT_NOT_CLONEABLE');
   assert.equal(await pool.run('add', [2, 2]), 4);
 });
@@ -89,8 +89,8 @@ for (const [file, what] of [
   ['pool/throws-at-load.js', 'a throw at import'],
   ['pool/exits-at-load.js', 'process.exit at import'],
 ]) {
-  test(`a module with ${what} rejects with ERR_WORKER_LOAD and does not respawn in a loop`, T, async (t) => {
-    const pool = track(t, new Pool({ worker: fixture(file), maxWorkers: 2 }));
+  eachRuntime(`a module with ${what} rejects with ERR_WORKER_LOAD and does not respawn in a loop`, T, async (t, runtime) => {
+    const pool = track(t, new Pool({ worker: fixture(file), runtime, maxWorkers: 2 }));
     let created = 0;
     pool.on('workerCreate', () => created++);
     const runs = Array.from({ length: 5 }, () => pool.run('anything'));
@@ -103,11 +103,11 @@ for (const [file, what] of [
   });
 }
 
-test('run() after close() or destroy() rejects with ERR_POOL_CLOSED', T, async () => {
-  const a = new Pool({ worker: tasks });
+eachRuntime('run() after close() or destroy() rejects with ERR_POOL_CLOSED', T, async (_t, runtime) => {
+  const a = new Pool({ worker: tasks, runtime });
   await a.close();
   await rejectsCode(a.run('add', [1, 2]), 'ERR_POOL_CLOSED');
-  const b = new Pool({ worker: tasks });
+  const b = new Pool({ worker: tasks, runtime });
   await b.destroy();
   await rejectsCode(b.run('add', [1, 2]), 'ERR_POOL_CLOSED');
 });

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'spindle';
-import { fixture, rejectsCode, runNode, shared, threadCount, waitAtLeast, within } from './helpers.js';
+import { childPids, eachRuntime, fixture, rejectsCode, runNode, shared, threadCount, waitAtLeast, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');
 const tasksPath = fileURLToPath(tasks);
 
-test('close() finishes queued and running work, then stops every worker', T, async () => {
+eachRuntime('close() finishes queued and running work, then stops every worker', T, async (_t, runtime) => {
   const baseline = threadCount();
-  const pool = new Pool({ worker: tasks, maxWorkers: 2 });
+  const pool = new Pool({ worker: tasks, runtime, maxWorkers: 2 });
   const runs = Array.from({ length: 100 }, (_, i) => pool.run('sleep', [i % 3]));
   const closing = pool.close();
   await rejectsCode(pool.run('echo', [1]), 'ERR_POOL_CLOSED');
@@ -18,6 +18,7 @@ test('close() finishes queued and running work, then stops every worker', T, asy
   assert.equal((await Promise.all(runs)).length, 100);
   assert.equal(pool.close(), closing, 'close() is idempotent');
   assert.equal(threadCount(), baseline, 'no worker thread is left');
+  assert.deepEqual(childPids(), [], 'no worker process is left');
 });
 
 test('close({ timeout }) destroys what is left and rejects with ERR_POOL_CLOSE_TIMEOUT', T, async () => {
@@ -39,7 +40,8 @@ test('destroy() rejects queued and running tasks, stops threads, and is idempote
   await pool.ready();
   const started = shared(1);
   const running = pool.run('forever', [started]).catch((e) => e);
-  const queued = Promise.allSettled(Array.from({ length: 1000 }, (_, i) => pool.run('sleep', [i])));
+  // long enough that none can finish before destroy(), however slow the machine
+  const queued = Promise.allSettled(Array.from({ length: 1000 }, (_, i) => pool.run('sleep', [5_000 + i])));
   await waitAtLeast(started, 0, 1);
   const d = pool.destroy();
   assert.equal(pool.destroy(), d);
@@ -51,8 +53,8 @@ test('destroy() rejects queued and running tasks, stops threads, and is idempote
   await pool.close(); // after destroy: resolves, nothing left to do
 });
 
-test('Symbol.asyncDispose closes the pool', T, async () => {
-  const pool = new Pool({ worker: tasks, maxWorkers: 1 });
+eachRuntime('Symbol.asyncDispose closes the pool', T, async (_t, runtime) => {
+  const pool = new Pool({ worker: tasks, runtime, maxWorkers: 1 });
   assert.equal(await pool.run('add', [1, 2]), 3);
   await pool[Symbol.asyncDispose]();
   await rejectsCode(pool.run('add', [1, 2]), 'ERR_POOL_CLOSED');
@@ -60,10 +62,10 @@ test('Symbol.asyncDispose closes the pool', T, async () => {
 
 const spindle = JSON.stringify(new URL('../dist/index.js', import.meta.url).href);
 
-test('an idle pool does not keep the process alive', T, async () => {
+eachRuntime('an idle pool does not keep the process alive', T, async (_t, runtime) => {
   const code = `
     const { Pool } = await import(${spindle});
-    const pool = new Pool({ worker: ${JSON.stringify(tasksPath)}, minWorkers: 2, maxWorkers: 2 });
+    const pool = new Pool({ worker: ${JSON.stringify(tasksPath)}, runtime: '${runtime}', minWorkers: 2, maxWorkers: 2 });
     console.log(await pool.run('add', [1, 2]));
   `;
   const r = await runNode(['--input-type=module', '-e', code], { ms: 15_000 });
@@ -71,10 +73,10 @@ test('an idle pool does not keep the process alive', T, async () => {
   assert.equal(r.stdout.trim(), '3');
 });
 
-test('pending work keeps the process alive until it settles', T, async () => {
+eachRuntime('pending work keeps the process alive until it settles', T, async (_t, runtime) => {
   const code = `
     const { Pool } = await import(${spindle});
-    const pool = new Pool({ worker: ${JSON.stringify(tasksPath)}, maxWorkers: 1 });
+    const pool = new Pool({ worker: ${JSON.stringify(tasksPath)}, runtime: '${runtime}', maxWorkers: 1 });
     pool.run('sleep', [300]).then((v) => console.log('done', v));
     pool.ready().then(() => console.log('ready'));
   `;

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { Pool } from 'spindle';
-import { fixture, track, within } from './helpers.js';
+import { eachRuntime, fixture, track, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');
 
-test('recycle.afterTasks replaces a worker after exactly N tasks', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1, recycle: { afterTasks: 3 } }));
+eachRuntime('recycle.afterTasks replaces a worker after exactly N tasks', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, recycle: { afterTasks: 3 } }));
   const exits = [];
   pool.on('workerExit', (e) => exits.push(e));
   const ids = [];
@@ -21,8 +20,8 @@ test('recycle.afterTasks replaces a worker after exactly N tasks', T, async (t) 
   assert.ok(exits.length >= 2 && exits.every((e) => e.expected));
 });
 
-test('recycle.maxHeapMb replaces a worker whose heap grew past the limit', T, async (t) => {
-  const pool = track(t, new Pool({ worker: tasks, maxWorkers: 1, recycle: { maxHeapMb: 40 } }));
+eachRuntime('recycle.maxHeapMb replaces a worker whose heap grew past the limit', T, async (t, runtime) => {
+  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, recycle: { maxHeapMb: 40 } }));
   const exits = [];
   pool.on('workerExit', (e) => exits.push(e));
   const first = await pool.run('whoami');

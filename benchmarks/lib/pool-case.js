@@ -1,29 +1,11 @@
 // Runs one scenario against one library in a fresh process and prints JSON:
 //   node lib/pool-case.js <library> <scenario> <rounds>
 import { adapters } from './pools.js';
+import { burst, sequential } from './scenarios.js';
 
 const [lib, scenario, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg ?? 3);
 const SIZE = 2;
-
-async function burst(pool, n) {
-  const t0 = performance.now();
-  const ps = new Array(n);
-  for (let i = 0; i < n; i++) ps[i] = pool.run('echo', i);
-  await Promise.all(ps);
-  return n / ((performance.now() - t0) / 1000); // tasks/s
-}
-
-async function sequential(pool, n) {
-  const times = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await pool.run('echo', i);
-    times[i] = performance.now() - t0;
-  }
-  times.sort((a, b) => a - b);
-  return times[n >> 1] * 1000; // median µs
-}
 
 async function cpu(pool, n, ms) {
   const t0 = performance.now();

@@ -1,6 +1,7 @@
 // One adapter per pool library: create(size) -> { run(name, arg), close() }.
 // Each uses the library the way its README recommends, pool size fixed.
 import { Worker } from 'node:worker_threads';
+import { roundRobin } from './scenarios.js';
 
 const tasks = new URL('../workers/pool/tasks.js', import.meta.url);
 const w = (f) => new URL(`../workers/pool/${f}`, import.meta.url);
@@ -36,24 +37,10 @@ export const adapters = {
   async raw(size) {
     // what Node gives you: round-robin postMessage, a Map of pending promises
     const workers = Array.from({ length: size }, () => new Worker(w('raw-worker.js')));
-    const pending = new Map();
-    for (const wk of workers) {
-      wk.on('message', ([id, result]) => {
-        const p = pending.get(id);
-        pending.delete(id);
-        p(result);
-      });
-    }
+    const run = roundRobin(workers, (wk, m) => wk.postMessage(m));
     await Promise.all(workers.map((wk) => new Promise((r) => wk.once('online', r))));
-    let next = 0;
-    let rr = 0;
     return {
-      run: (name, arg) =>
-        new Promise((resolve) => {
-          const id = next++;
-          pending.set(id, resolve);
-          workers[rr++ % size].postMessage([id, name, arg]);
-        }),
+      run,
       close: () => Promise.all(workers.map((wk) => wk.terminate())),
     };
   },

@@ -4,7 +4,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterPeerGoneError, WorkerNotReadyError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
-import { prefixLines } from './logs.js';
+import { prefixLines } from '../util/prefix.js';
 import type { Settings } from './options.js';
 import { type Dispatch, dispatch, isSpindleMessage, type ToPrimaryMessage, type ToWorkerMessage } from './protocol.js';
 import { PendingRequests } from './rpc.js';

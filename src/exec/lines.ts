@@ -1,34 +1,7 @@
 // Splits byte streams into lines and hands them to an async iterator, with
 // backpressure: the sources pause while the consumer lags behind.
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-
-/** Decodes chunks and cuts them at '\n' (dropping a '\r' before it); multi-byte characters split across chunks stay whole. */
-export class LineSplitter {
-  readonly #decoder: StringDecoder;
-  #rest = '';
-  constructor(encoding: BufferEncoding) {
-    this.#decoder = new StringDecoder(encoding);
-  }
-
-  write(chunk: Buffer | string, emit: (line: string) => void): void {
-    const text = this.#rest + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      emit(text.charCodeAt(nl - 1) === 13 && nl > start ? text.slice(start, nl - 1) : text.slice(start, nl));
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    this.#rest = start === 0 ? text : text.slice(start);
-  }
-
-  end(emit: (line: string) => void): void {
-    const last = this.#rest + this.#decoder.end();
-    this.#rest = '';
-    if (last !== '') emit(last.endsWith('\r') ? last.slice(0, -1) : last);
-  }
-}
+import { LineSplitter } from '../util/lines.js';
 
 const HIGH_WATER = 1024;
 

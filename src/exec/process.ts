@@ -8,10 +8,10 @@ import { invalid } from '../util/validate.js';
 import { Collector } from './collect.js';
 import { formatCommand } from './command.js';
 import { wireInput } from './input.js';
-import { groupAlive, isSigkill, sendSignal } from './kill.js';
+import { groupAlive, isSigkill, sendSignal } from '../util/kill.js';
 import { LineIterator } from './lines.js';
 import type { Normalized } from './options.js';
-import { type Reapable, track, untrack } from './reaper.js';
+import { type Reapable, track, untrack } from '../util/reaper.js';
 import { classify, type ExecResult, type KillReason } from './result.js';
 import { waitForDrain } from './drain.js';
 

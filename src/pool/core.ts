@@ -393,8 +393,9 @@ export class PoolCore implements WorkerSink<Task> {
     };
     this.events.emit('workerExit', event);
     if (!info.expected && !this.destroyed) {
-      if (!wasReady) {
+      if (!wasReady && info.reason !== 'signal') {
         // It died before its module was even loaded: every new worker would too.
+        // (Killed by a signal from outside while it started, it says nothing of the module.)
         this.fail(new WorkerLoadError(this.o.url, new Error(`the worker ${info.detail} before the module loaded`, { cause: info.error })));
       } else if (blamed === 0) {
         if (++this.barrenExits >= BARREN_EXITS_LIMIT) {
@@ -411,6 +412,9 @@ export class PoolCore implements WorkerSink<Task> {
     if (this.destroyed) return;
     this.pump();
     this.ensureMinWorkers();
+    // Tasks it had not started came back to the queue; a pool that stopped
+    // starting workers can no longer run them once its last worker is gone.
+    if (this.broken && this.liveWorkers() === 0) for (const t of this.queue.drain()) this.settle(t, false, this.broken);
     if (!this.accepting) this.checkIdle();
   }
 

@@ -1,18 +1,21 @@
 // Validates `new Pool()` options once, so the hot path can trust them.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { WorkerNotFoundError } from '../errors.js';
+import type { StdioMode } from '../runtime/process/output.js';
 import { availableCpus } from '../util/cpus.js';
 import { checkNumber, checkObject, checkOneOf, invalid, optionalNumber } from '../util/validate.js';
 import type { PoolOptions } from './types.js';
 
 export interface ResolvedOptions {
-  /** file URL of the task module */
+  /** file URL of the task module (a command pool: the command line, for messages) */
   url: string;
-  /** filesystem path of the task module */
+  /** filesystem path of the task module (a command pool: the program) */
   path: string;
+  /** the program and its arguments, for a pool of line-protocol workers */
+  command: string[] | undefined;
   runtime: 'thread' | 'process';
   minWorkers: number;
   maxWorkers: number;
@@ -27,10 +30,14 @@ export interface ResolvedOptions {
   env: Record<string, string | undefined> | undefined;
   execArgv: string[] | undefined;
   workerData: unknown;
+  cwd: string | undefined;
+  stdio: StdioMode;
+  killGrace: number;
 }
 
 const known = new Set([
   'worker',
+  'command',
   'runtime',
   'minWorkers',
   'maxWorkers',
@@ -44,7 +51,17 @@ const known = new Set([
   'execArgv',
   'workerData',
   'recycle',
+  'cwd',
+  'stdio',
+  'killGrace',
 ]);
+
+/** Options that only one kind of pool understands: given to another, they are an error, not ignored. */
+const threadOnly = ['resourceLimits'];
+const processOnly = ['cwd', 'stdio', 'killGrace'];
+const moduleOnly = ['execArgv', 'workerData'];
+
+const DEFAULT_KILL_GRACE = 3000;
 
 /** Accepts a URL, a `file:` URL string, or a path relative to the working directory. */
 export function resolveWorker(worker: unknown): { url: string; path: string } {
@@ -59,6 +76,39 @@ export function resolveWorker(worker: unknown): { url: string; path: string } {
   }
   if (!existsSync(path)) throw new WorkerNotFoundError(path);
   return { url: pathToFileURL(path).href, path };
+}
+
+function resolveCommand(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string') || value[0] === '')
+    throw invalid('command', 'a non-empty array of strings (the program, then its arguments)', value);
+  return [...value];
+}
+
+function resolveCwd(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let path: string | undefined;
+  if (value instanceof URL && value.protocol === 'file:') path = fileURLToPath(value);
+  else if (typeof value === 'string' && value.length > 0) path = resolve(value);
+  if (path === undefined || !statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw invalid('cwd', 'an existing directory (a path or a file: URL)', value);
+  return path;
+}
+
+/** Rejects options that the chosen kind of pool would silently ignore. */
+function checkApplicable(raw: Record<string, unknown>, runtime: string, command: boolean): void {
+  for (const key of threadOnly) {
+    if (raw[key] !== undefined && runtime !== 'thread') throw invalid(key, "given only with runtime 'thread'", raw[key]);
+  }
+  for (const key of processOnly) {
+    if (raw[key] !== undefined && runtime !== 'process') throw invalid(key, "given only with runtime 'process'", raw[key]);
+  }
+  if (!command) return;
+  for (const key of moduleOnly) {
+    if (raw[key] !== undefined) throw invalid(key, 'given only with `worker` (a Node task module), not with `command`', raw[key]);
+  }
+  const recycle = raw.recycle as Record<string, unknown> | undefined;
+  if (recycle?.maxHeapMb !== undefined)
+    throw invalid('recycle.maxHeapMb', 'given only with `worker`: the heap of another program is not measured', recycle.maxHeapMb);
 }
 
 function stringList(option: string, value: unknown): string[] | undefined {
@@ -84,8 +134,14 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     if (!known.has(key))
       throw invalid('options', `made of known options (${[...known].join(', ')})`, `unknown option \`${key}\``);
   }
-  const { url, path } = resolveWorker(raw.worker);
-  const runtime = raw.runtime === undefined ? 'thread' : checkOneOf('runtime', raw.runtime, ['thread', 'process']);
+  const command = raw.command === undefined ? undefined : resolveCommand(raw.command);
+  if (command && raw.worker !== undefined) throw invalid('worker', 'left out when `command` is given', raw.worker);
+  const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);
+  const runtime =
+    raw.runtime === undefined ? (command ? 'process' : 'thread') : checkOneOf('runtime', raw.runtime, ['thread', 'process']);
+  if (command && runtime !== 'process')
+    throw invalid('runtime', "'process' when `command` is given (other programs run as processes)", raw.runtime);
+  checkApplicable(raw, runtime, command !== undefined);
   const maxWorkers =
     raw.maxWorkers === undefined || raw.maxWorkers === 'auto'
       ? availableCpus()
@@ -108,6 +164,7 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
   return {
     url,
     path,
+    command,
     runtime,
     minWorkers,
     maxWorkers,
@@ -127,5 +184,8 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     env: envRecord(raw.env),
     execArgv: stringList('execArgv', raw.execArgv),
     workerData: raw.workerData,
+    cwd: resolveCwd(raw.cwd),
+    stdio: raw.stdio === undefined ? 'inherit' : checkOneOf('stdio', raw.stdio, ['inherit', 'prefix', 'ignore']),
+    killGrace: optionalNumber('killGrace', raw.killGrace, DEFAULT_KILL_GRACE, { integer: true }),
   };
 }

@@ -51,12 +51,43 @@ export type PoolProxy<M> = {
   readonly [K in TaskName<M>]: (...args: TaskArgs<M, K>) => Promise<TaskResult<M, K>>;
 };
 
-/** Options of `new Pool()`. */
-export interface PoolOptions {
+/**
+ * Options of `new Pool()`: either a Node task module (`worker`), run in
+ * threads or processes, or a long-lived program of any language speaking
+ * the line protocol (`command`, always processes; see docs/protocol.md).
+ */
+export type PoolOptions = ModulePoolOptions | CommandPoolOptions;
+
+/** Options of a pool running a Node task module. */
+export interface ModulePoolOptions extends CommonPoolOptions {
   /** the task module: a file URL, a `file:` URL string or a path (.js, .mjs, .cjs, .ts) */
   worker: string | URL;
+  command?: undefined;
   /** 'thread' (default) or 'process' */
   runtime?: 'thread' | 'process';
+  /** worker_threads resource limits (thread runtime only; processes take `execArgv: ['--max-old-space-size=N']`) */
+  resourceLimits?: ResourceLimits;
+  /** Node flags for the workers (default: the parent's, minus -e/-p/--input-type, and --inspect for processes) */
+  execArgv?: string[];
+  /** value available as `workerData` from node:worker_threads in the workers (cloned once per worker) */
+  workerData?: unknown;
+  /** replace a worker after this many tasks or past this heap size */
+  recycle?: { afterTasks?: number; maxHeapMb?: number };
+}
+
+/** Options of a pool running a program that speaks the line protocol (docs/protocol.md). */
+export interface CommandPoolOptions extends CommonPoolOptions {
+  /** the program and its arguments, e.g. `['python3', 'worker.py']`; one long-lived process per worker */
+  command: readonly string[];
+  worker?: undefined;
+  /** always 'process' (the default when `command` is given) */
+  runtime?: 'process';
+  /** replace a worker after this many tasks */
+  recycle?: { afterTasks?: number };
+}
+
+/** Options every pool takes. */
+export interface CommonPoolOptions {
   /** workers kept alive even when idle (default 0) */
   minWorkers?: number;
   /** upper bound; 'auto' = CPUs available to this process, container quota included (default) */
@@ -71,16 +102,23 @@ export interface PoolOptions {
   taskTimeout?: number;
   /** ms a task may keep running after an abort or timeout before its worker is replaced (default 1000) */
   abortGrace?: number;
-  /** worker_threads resource limits (thread runtime) */
-  resourceLimits?: ResourceLimits;
-  /** environment of the workers (default: a copy of process.env) */
+  /**
+   * environment of the workers. Threads: default a copy of process.env. Processes:
+   * default the parent's environment; when given, it replaces it (spread process.env to extend)
+   */
   env?: Record<string, string | undefined>;
-  /** Node flags for the workers */
-  execArgv?: string[];
-  /** value available as `workerData` in the workers (cloned once per worker) */
-  workerData?: unknown;
-  /** replace a worker after this many tasks or past this heap size */
-  recycle?: { afterTasks?: number; maxHeapMb?: number };
+  /** working directory of the workers (process runtime only; default the parent's) */
+  cwd?: string | URL;
+  /**
+   * where workers' stdout/stderr go (process runtime only): 'inherit' (default) the
+   * parent's, 'prefix' the parent's with each line prefixed `[worker N] `, 'ignore' nowhere
+   */
+  stdio?: 'inherit' | 'prefix' | 'ignore';
+  /**
+   * ms between the steps of stopping a worker process: a stop request (idle) or SIGTERM
+   * (busy), then SIGTERM, then SIGKILL (process runtime only; default 3000; 0 = SIGKILL at once)
+   */
+  killGrace?: number;
 }
 
 /** Percentiles of a duration distribution, in milliseconds. */

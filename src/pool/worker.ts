@@ -34,10 +34,16 @@ export class PoolWorker<T extends WireTask> {
     return !this.retiring && !this.dead;
   }
 
-  /** Tasks this worker may hold in flight now. */
+  /**
+   * Tasks this worker may hold in flight now. A worker that cannot hand tasks
+   * back (no shared claims) gets none while it starts and none ahead until
+   * its run time is known: they would wait there behind a slow start or a
+   * long first task while another worker idles.
+   */
   window(concurrency: number): number {
-    if (!this.ready) return concurrency;
-    const ahead = this.avgRunMs < 0 ? FIRST_AHEAD : Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / Math.max(this.avgRunMs, 0.001))));
+    const revocable = this.handle.canRevoke;
+    if (!this.ready) return revocable ? concurrency : 0;
+    const ahead = this.avgRunMs < 0 ? (revocable ? FIRST_AHEAD : 0) : Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / Math.max(this.avgRunMs, 0.001))));
     return Math.min(this.handle.maxInflight, concurrency + ahead);
   }
 

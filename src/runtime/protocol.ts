@@ -19,6 +19,10 @@ export const enum Kind {
   Result = 5,
   /** child→parent: please replace me (heap over the recycle limit): [Recycle, heapMb] */
   Recycle = 6,
+  /** child→parent: an uncaught error is about to end this worker (process runtime): [Fatal, wireError] */
+  Fatal = 7,
+  /** parent→child: the pool's workerData, first message (process runtime, only when set): [Init, workerData] */
+  Init = 8,
 }
 
 /** Fields per task in a Tasks message, and per result in a Result message. */
@@ -28,13 +32,15 @@ export const RESULT_FIELDS = 5;
 export type TasksMessage = [Kind.Tasks, ...unknown[]];
 export type AbortMessage = [Kind.Abort, number, number, unknown];
 export type CloseMessage = [Kind.Close];
-export type ParentMessage = TasksMessage | AbortMessage | CloseMessage;
+export type InitMessage = [Kind.Init, unknown];
+export type ParentMessage = TasksMessage | AbortMessage | CloseMessage | InitMessage;
 
 export type ReadyMessage = [Kind.Ready, string[]];
 export type LoadErrorMessage = [Kind.LoadError, unknown];
 export type ResultMessage = [Kind.Result, ...unknown[]];
 export type RecycleMessage = [Kind.Recycle, number];
-export type ChildMessage = ReadyMessage | LoadErrorMessage | ResultMessage | RecycleMessage;
+export type FatalMessage = [Kind.Fatal, unknown];
+export type ChildMessage = ReadyMessage | LoadErrorMessage | ResultMessage | RecycleMessage | FatalMessage;
 
 /** What the parent tells a child when it starts (workerData / first message). */
 export interface ChildInit {
@@ -47,6 +53,9 @@ export interface ChildInit {
   /** the pool's worker id, exposed as `workerId` in spindle/worker */
   workerId: number;
 }
+
+/** The environment variable that hands a worker process its start-up record (process runtime). */
+export const PROCESS_BOOT_ENV = 'SPINDLE_PROCESS_BOOT';
 
 /**
  * Task ids are stamped into shared Int32 claim words as `tag * 8 + status`,

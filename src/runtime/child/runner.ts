@@ -2,8 +2,7 @@
 // (up to `concurrency` at once for async tasks) and posts each result before
 // it starts the next task, so a worker that dies on task N+1 has already
 // delivered the result of task N: a finished task is never lost or re-run.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { memoryUsage } from 'node:process';
+import { createRequire } from 'node:module';
 import { ResultNotCloneableError, TaskAbortedError, TaskNotFoundError } from '../../errors.js';
 import { fromWire, toWire } from '../codec.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS } from '../protocol.js';
@@ -12,7 +11,7 @@ import type { TaskFn } from './load.js';
 
 const transferBrand = Symbol.for('spindle.transfer');
 
-interface Transport {
+export interface Transport {
   /** sends one message to the parent; may throw a DataCloneError */
   post(message: unknown[], transfer?: readonly unknown[]): void;
   /**
@@ -24,6 +23,13 @@ interface Transport {
   abortedNow(task: RunningTask): boolean;
   /** every running task is done after a Close message */
   closed(): void;
+  /**
+   * Optional gate checked before each task starts: false holds the runner
+   * (nothing starts) until the transport calls `resume()`. The process
+   * runtime holds until earlier results are written out, so a task that
+   * kills its process cannot take them down with it.
+   */
+  canStart?(): boolean;
 }
 
 interface Pending {
@@ -56,8 +62,17 @@ export class Runner {
     private readonly init: ChildInit,
     private readonly transport: Transport,
   ) {
-    const als = init.concurrency > 1 ? new AsyncLocalStorage<RunningTask>() : undefined;
+    // node:async_hooks is loaded only when needed: a worker starts sooner without it
+    const als =
+      init.concurrency > 1
+        ? new (createRequire(import.meta.url)('node:async_hooks') as typeof import('node:async_hooks')).AsyncLocalStorage<RunningTask>()
+        : undefined;
     this.context = new TaskContext(init.workerId, als, (t) => transport.abortedNow(t));
+  }
+
+  /** Starts what a held transport (see Transport.canStart) kept waiting. */
+  resume(): void {
+    this.drive();
   }
 
   /** Entry point for every message from the parent. */
@@ -78,6 +93,7 @@ export class Runner {
     this.driving = true;
     try {
       while (this.running.size < this.init.concurrency && this.head < this.queue.length) {
+        if (this.transport.canStart !== undefined && !this.transport.canStart()) return;
         const p = this.queue[this.head]!;
         this.queue[this.head++] = undefined as unknown as Pending;
         if (this.head === this.queue.length) {
@@ -183,7 +199,8 @@ export class Runner {
     const now = performance.now();
     if (this.recycleAsked || now - this.lastHeapCheck < HEAP_CHECK_MS) return;
     this.lastHeapCheck = now;
-    const mb = memoryUsage().heapUsed / 1048576;
+    // the global process: importing 'node:process' costs a worker process ~3 ms at start-up
+    const mb = process.memoryUsage().heapUsed / 1048576;
     if (mb > this.init.maxHeapMb) {
       this.recycleAsked = true;
       this.transport.post([Kind.Recycle, Math.round(mb)]);

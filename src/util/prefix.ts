@@ -1,9 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 
 /**
- * Copies a worker's piped output to `out`, prefixing each line. Only used when
- * a prefix is asked for; otherwise workers inherit the primary's stdout and
- * stderr and their writes never pass through the primary at all.
+ * Copies a worker's piped output to `out`, prefixing each line (cluster and
+ * process-pool workers). Only used when a prefix is asked for; otherwise
+ * workers inherit the primary's stdout and their writes never pass through it.
  */
 export function prefixLines(from: Readable, out: Writable, prefix: string): void {
   let rest = '';

@@ -1,12 +1,14 @@
-// Children die with the parent. Every live child is its own process-group leader
-// (so a timeout can kill its grandchildren), which also means a terminal's Ctrl+C
-// or a supervisor's SIGTERM to us no longer reaches it. So while children run we
+// Children die with the parent (spindle/exec commands and process-pool workers).
+// Every live child is its own process-group leader (so a timeout can kill its
+// grandchildren), which also means a terminal's Ctrl+C or a supervisor's SIGTERM
+// to us no longer reaches it. So while children run we
 // listen for SIGINT/SIGTERM/SIGHUP and 'exit': we signal every live group, then,
 // for a signal, re-raise it so this process dies exactly as it would have. When
 // the application has its own listener for that signal it decides: we neither
 // kill nor exit (its eventual process.exit() still runs our 'exit' hook).
 // Children that may ignore the kill signal get a small detached watchdog that
-// sends SIGKILL after their killGrace, because we cannot wait once we are dying.
+// sends SIGKILL after their killGrace, because we cannot wait once we are dying;
+// children that watch for their parent's death themselves (pool workers) need none.
 import { spawn } from 'node:child_process';
 import { isSigkill, sendSignal } from './kill.js';
 
@@ -16,6 +18,8 @@ export interface Reapable {
   tree: boolean;
   killSignal: NodeJS.Signals | number;
   killGrace: number;
+  /** the child kills itself once it finds itself orphaned: no watchdog needed */
+  watchesParent?: boolean;
 }
 
 const live = new Set<Reapable>();
@@ -55,7 +59,7 @@ export function reapAll(): void {
   const slow: Reapable[] = [];
   for (const r of live) {
     const signal = r.killGrace === 0 ? 'SIGKILL' : r.killSignal;
-    if (sendSignal(r.pid, r.tree, signal) && !isSigkill(signal)) slow.push(r);
+    if (sendSignal(r.pid, r.tree, signal) && !isSigkill(signal) && !r.watchesParent) slow.push(r);
   }
   live.clear();
   if (slow.length > 0) startWatchdog(slow);
