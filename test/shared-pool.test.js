@@ -41,21 +41,10 @@ test('a Channel inside the pool workerData reaches every worker', T, async (t) =
   assert.equal(await jobs.receive({ timeout: 20_000 }), 'hello from workerData');
 });
 
-// What issue 7 asks of the pool's worker entry: arguments and workerData that
-// are spindle primitives arrive as their class, without from(). Needs the
-// thread entry to call reviveShared() (see the shared branch's report).
-const revives = await (async () => {
-  const pool = new Pool({ worker, maxWorkers: 1 });
-  try {
-    const [kind] = await pool.run('kinds', [new Mutex()]);
-    return kind === 'Mutex';
-  } finally {
-    await pool.destroy();
-  }
-})();
-const todo = revives ? false : 'the thread entry does not call reviveShared() yet';
+// Arguments and workerData that are spindle primitives arrive as their
+// class, without from(): the thread entry revives them.
 
-test('primitives passed to pool.run() arrive as their own class', { ...T, todo }, async (t) => {
+test('primitives passed to pool.run() arrive as their own class', T, async (t) => {
   const pool = track(t, new Pool({ worker, maxWorkers: 1 }));
   assert.deepEqual(await pool.run('kinds', [new Mutex(), new Channel(), 5, { plain: true }]), [
     'Mutex',
@@ -65,7 +54,7 @@ test('primitives passed to pool.run() arrive as their own class', { ...T, todo }
   ]);
 });
 
-test('a primitive given as the pool workerData arrives as its own class', { ...T, todo }, async (t) => {
+test('a primitive given as the pool workerData arrives as its own class', T, async (t) => {
   const pool = track(t, new Pool({ worker, maxWorkers: 1, workerData: new Mutex() }));
   assert.equal(await pool.run('workerDataKind'), 'Mutex');
 });

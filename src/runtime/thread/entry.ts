@@ -4,7 +4,8 @@ import { type MessagePort, type TransferListItem, workerData } from 'node:worker
 import { toWire } from '../codec.js';
 import { loadTasks } from '../child/load.js';
 import { Runner } from '../child/runner.js';
-import { type ChildInit, Kind, type ParentMessage, tagOf } from '../protocol.js';
+import { hasShared, sharedTag } from '../../shared/handle.js';
+import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
 import { Claims } from './claims.js';
 
 /** What the parent puts in the Worker's workerData. */
@@ -18,6 +19,34 @@ export interface ThreadBoot {
 
 const boot = workerData as ThreadBoot;
 const { port, init } = boot;
+
+// spindle/shared primitives lose their class in a structured clone; revive
+// them in the user's workerData (anywhere) and in task arguments (top level).
+// The reviver is only imported once a tagged value shows up.
+type Revive = typeof import('../../shared/revive.js').reviveShared;
+let revive: Revive | undefined;
+async function loadRevive(): Promise<Revive> {
+  revive ??= (await import('../../shared/revive.js')).reviveShared;
+  return revive;
+}
+if (hasShared(boot.workerData, true)) boot.workerData = (await loadRevive())(boot.workerData, { deep: true });
+
+/** Visits each task's arguments of a Tasks message ([Tasks, slot, id, name, args, ...]). */
+function hasTaggedArgs(m: ParentMessage): boolean {
+  if (m[0] !== Kind.Tasks) return false;
+  for (let i = 4; i < m.length; i += TASK_FIELDS) {
+    const args = m[i] as unknown[];
+    for (let j = 0; j < args.length; j++) if (sharedTag(args[j]) !== undefined) return true;
+  }
+  return false;
+}
+
+function reviveArgs(m: ParentMessage): void {
+  for (let i = 4; i < m.length; i += TASK_FIELDS) {
+    const args = m[i] as unknown[];
+    for (let j = 0; j < args.length; j++) if (sharedTag(args[j]) !== undefined) args[j] = revive!(args[j]);
+  }
+}
 
 // Task modules read their own workerData from node:worker_threads as usual,
 // so replace ours with the user's in both the CJS and the ESM views.
@@ -35,7 +64,26 @@ try {
     abortedNow: (task) => claims.isAborted(task.slot, tagOf(task.id)),
     closed: () => port.close(),
   });
-  port.on('message', (m: ParentMessage) => runner.dispatch(m));
+  const held: ParentMessage[] = []; // arrived while the reviver loads; order is kept
+  const dispatch = (m: ParentMessage): void => {
+    if (revive && m[0] === Kind.Tasks) reviveArgs(m);
+    runner.dispatch(m);
+  };
+  port.on('message', (m: ParentMessage) => {
+    if (held.length === 0 && (revive || !hasTaggedArgs(m))) return dispatch(m);
+    held.push(m);
+    if (held.length > 1) return;
+    loadRevive().then(
+      () => {
+        for (const h of held) dispatch(h);
+        held.length = 0;
+      },
+      (err) => {
+        port.postMessage([Kind.LoadError, toWire(err)]);
+        process.exit(1);
+      },
+    );
+  });
   port.postMessage([Kind.Ready, [...tasks.keys()]]);
 } catch (err) {
   port.postMessage([Kind.LoadError, toWire(err)]);
