@@ -12,7 +12,7 @@ export function countPrimes(from, to) {
   const size = to - from;
   const composite = new Uint8Array(size);
   for (const p of base) {
-    let start = Math.max(p * p, Math.ceil(from / p) * p);
+    const start = Math.max(p * p, Math.ceil(from / p) * p);
     for (let j = start; j < to; j += p) composite[j - from] = 1;
   }
   let count = 0;
