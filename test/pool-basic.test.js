@@ -167,3 +167,17 @@ test("maxWorkers: 'auto' uses the available CPUs", T, async () => {
   assert.equal(new Pool({ worker: fixture('pool/tasks.js'), maxQueue: 'auto', maxWorkers: 3 }).options.maxQueue, 9);
   await pool.close();
 });
+
+test("primitive and structured results interleave correctly (shared ring and messages)", T, async (t) => {
+  const pool = track(t, new Pool({ worker: fixture('pool/tasks.js'), maxWorkers: 2 }));
+  const values = [];
+  for (let i = 0; i < 6000; i++) {
+    const k = i % 6;
+    values.push(k === 0 ? i : k === 1 ? { i } : k === 2 ? i % 4 === 0 : k === 3 ? null : k === 4 ? undefined : `s${i}`);
+  }
+  const got = await Promise.all(values.map((v) => pool.run('echo', [v])));
+  assert.deepEqual(got, values);
+  for (const special of [-0, Number.NaN, Number.POSITIVE_INFINITY, Number.MIN_VALUE, 2 ** 53 + 2]) {
+    assert.ok(Object.is(await pool.run('echo', [special]), special), String(special));
+  }
+});

@@ -23,6 +23,8 @@ export const enum Kind {
   Fatal = 7,
   /** parent→child: the pool's workerData, first message (process runtime, only when set): [Init, workerData] */
   Init = 8,
+  /** child→parent: results wait in the shared result ring (thread runtime): [Bell] */
+  Bell = 9,
 }
 
 /** Fields per task in a Tasks message, and per result in a Result message. */
@@ -40,7 +42,14 @@ export type LoadErrorMessage = [Kind.LoadError, unknown];
 export type ResultMessage = [Kind.Result, ...unknown[]];
 export type RecycleMessage = [Kind.Recycle, number];
 export type FatalMessage = [Kind.Fatal, unknown];
-export type ChildMessage = ReadyMessage | LoadErrorMessage | ResultMessage | RecycleMessage | FatalMessage;
+export type BellMessage = [Kind.Bell];
+export type ChildMessage =
+  | ReadyMessage
+  | LoadErrorMessage
+  | ResultMessage
+  | RecycleMessage
+  | FatalMessage
+  | BellMessage;
 
 /** What the parent tells a child when it starts (workerData / first message). */
 export interface ChildInit {

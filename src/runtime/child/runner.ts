@@ -30,6 +30,12 @@ export interface Transport {
    * kills its process cannot take them down with it.
    */
   canStart?(): boolean;
+  /**
+   * Optional fast path for a successful result without a transfer list:
+   * true when the transport delivered it (the thread runtime's shared result
+   * ring takes numbers, booleans, null and undefined).
+   */
+  postValue?(slot: number, id: number, value: unknown, runMs: number): boolean;
 }
 
 interface Pending {
@@ -163,6 +169,7 @@ export class Runner {
       transfer = marked.transferList;
       value = marked.value;
     }
+    if (ok && transfer === undefined && this.transport.postValue?.(task.slot, task.id, value, runMs)) return;
     try {
       this.transport.post([Kind.Result, task.slot, task.id, ok, value, runMs], transfer);
     } catch (err) {

@@ -7,12 +7,14 @@ import { Runner } from '../child/runner.js';
 import { hasShared, sharedTag } from '../../shared/handle.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
 import { Claims } from './claims.js';
+import { ResultRing } from './results.js';
 
 /** What the parent puts in the Worker's workerData. */
 export interface ThreadBoot {
   init: ChildInit;
   port: MessagePort;
   claims: SharedArrayBuffer;
+  results: SharedArrayBuffer;
   slots: number;
   workerData: unknown;
 }
@@ -55,6 +57,8 @@ wt.workerData = boot.workerData;
 syncBuiltinESMExports();
 
 const claims = new Claims(boot.claims, boot.slots);
+const results = new ResultRing(boot.results);
+const bell = (): void => port.postMessage([Kind.Bell]);
 
 try {
   const tasks = await loadTasks(init.url);
@@ -63,6 +67,7 @@ try {
     claim: (slot, id) => claims.claim(slot, tagOf(id)),
     abortedNow: (task) => claims.isAborted(task.slot, tagOf(task.id)),
     closed: () => port.close(),
+    postValue: (slot, id, value, runMs) => results.write(slot, tagOf(id), value, runMs, bell),
   });
   const held: ParentMessage[] = []; // arrived while the reviver loads; order is kept
   const dispatch = (m: ParentMessage): void => {

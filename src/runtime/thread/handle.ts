@@ -15,6 +15,7 @@ import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
 import { inheritedExecArgv } from '../exec-argv.js';
 import { Claims, createClaimBuffer } from './claims.js';
+import { createResultBuffer, ResultRing } from './results.js';
 import type { ThreadBoot } from './entry.js';
 
 const entry = new URL('./entry.js', import.meta.url);
@@ -56,6 +57,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly claims: Claims;
+  private readonly ring: ResultRing;
+  private readonly fromRing = (slot: number, tag: number, value: unknown, runMs: number): void => {
+    const t = this.bySlot[slot];
+    if (t === undefined || tagOf(t.id) !== tag) return;
+    this.release(slot);
+    this.sink.result(this, t, true, value, runMs);
+  };
   private readonly bySlot: (T | undefined)[];
   private readonly seqOf: Float64Array;
   private readonly free: number[];
@@ -71,6 +79,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     },
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
+    [Kind.Bell]: () => this.ring.read(this.fromRing),
   };
 
   constructor(
@@ -82,6 +91,8 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     this.maxInflight = slots;
     const buffer = createClaimBuffer(slots);
     this.claims = new Claims(buffer, slots);
+    const ringBuffer = createResultBuffer();
+    this.ring = new ResultRing(ringBuffer);
     this.bySlot = new Array(slots).fill(undefined);
     this.seqOf = new Float64Array(slots);
     this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
@@ -91,6 +102,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       init: { url: options.url, concurrency: options.concurrency, maxHeapMb: options.maxHeapMb, workerId: id },
       port: port2,
       claims: buffer,
+      results: ringBuffer,
       slots,
       workerData: options.workerData,
     };
@@ -121,7 +133,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
-        this.drain();
+        this.drainAll();
         port1.close();
         this.sink.exit(this, this.exitInfo(code));
         resolve();
@@ -214,6 +226,11 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   }
 
   /** Delivers what the worker posted before it exited ('exit' can overtake it). */
+  private drainAll(): void {
+    this.drain();
+    this.ring.read(this.fromRing);
+  }
+
   private drain(): void {
     for (let r = receiveMessageOnPort(this.port); r !== undefined; r = receiveMessageOnPort(this.port)) {
       const m = r.message as ChildMessage;

@@ -1,0 +1,11 @@
+import { adapters } from './lib/pools.js';
+import { mainThreadCpuMs } from './lib/thread-cpu.js';
+const lib = process.argv[2];
+const pool = await adapters[lib](2);
+for (let i = 0; i < 5000; i++) await pool.run('echo', i);
+const c0 = mainThreadCpuMs(); const t0 = performance.now();
+const N = 50000;
+for (let i = 0; i < N; i++) await pool.run('echo', i);
+const c = mainThreadCpuMs() - c0; const t = performance.now() - t0;
+console.log(lib.padEnd(10), 'main cpu us/task', (c * 1000 / N).toFixed(2), 'wall us/task', (t * 1000 / N).toFixed(2));
+await pool.close(); process.exit(0);
