@@ -70,10 +70,19 @@ export class PoolCore implements WorkerSink<Task> {
       task.onAbort = () => this.abort(task, new TaskAbortedError(task.name, task.signal!.reason), task.signal!.reason);
       task.signal.addEventListener('abort', task.onAbort, { once: true });
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(this.pumpNow);
+    if (this.scheduled) return;
+    // A lone task and an idle worker: send it now rather than a microtask
+    // later (one task awaited at a time is the common case for latency).
+    if (this.queue.size === 1) {
+      for (const w of this.workers) {
+        if (this.isIdle(w)) {
+          this.fill(w, 1, false);
+          return;
+        }
+      }
     }
+    this.scheduled = true;
+    queueMicrotask(this.pumpNow);
   }
 
   /** Starts workers up to minWorkers (at construction, and after exits). */
@@ -112,7 +121,7 @@ export class PoolCore implements WorkerSink<Task> {
     }
   }
 
-  private fill(w: PoolWorker<Task>, limit = Number.POSITIVE_INFINITY): void {
+  private fill(w: PoolWorker<Task>, limit = Number.POSITIVE_INFINITY, drainEvent = true): void {
     let n = Math.min(limit, w.room(this.o.concurrency, this.o.afterTasks));
     if (n <= 0 || this.queue.size === 0) return;
     const batch: Task[] = [];
@@ -131,7 +140,7 @@ export class PoolCore implements WorkerSink<Task> {
       w.stopDetail = `was recycled after ${this.o.afterTasks} tasks`;
     }
     w.handle.send(batch);
-    if (this.queue.size === 0) this.emitDrain();
+    if (drainEvent && this.queue.size === 0) this.emitDrain();
   }
 
   /** An idle worker takes back half of the tasks waiting unstarted at the busiest worker. */
@@ -212,9 +221,9 @@ export class PoolCore implements WorkerSink<Task> {
    * the hot path: when it fires it checks whether the worker stayed idle.
    */
   private idle(w: PoolWorker<Task>): void {
+    if (!Number.isFinite(this.o.idleTimeout) || this.liveWorkers() <= this.o.minWorkers) return;
     w.idleSince = performance.now();
-    if (w.idleTimer || !Number.isFinite(this.o.idleTimeout)) return;
-    if (this.liveWorkers() <= this.o.minWorkers) return;
+    if (w.idleTimer) return;
     w.idleTimer = setTimeout(this.idleCheck, this.o.idleTimeout, w);
     w.idleTimer.unref();
   }
