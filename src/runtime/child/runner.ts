@@ -81,6 +81,11 @@ export class Runner {
     this.drive();
   }
 
+  /** True when nothing is running or waiting here. */
+  get idle(): boolean {
+    return this.running.size === 0 && this.head === this.queue.length;
+  }
+
   /** Entry point for every message from the parent. */
   dispatch(message: ParentMessage): void {
     this.handlers[message[0]]?.(message);
