@@ -1,4 +1,5 @@
 // Shared helpers for benchmark suites: timing, medians, tables, JSON output.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +48,30 @@ export function writeJson(name, data) {
   const file = join(resultsDir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ suite: name, node: process.version, date: new Date().toISOString(), ...data }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
+}
+
+/**
+ * Runs `caseFile <lib> <scenario> <rounds>` in a fresh node process per
+ * library and pass, rotating the order each pass so libraries share the
+ * machine's conditions; returns the median per library.
+ */
+export function collectCases(caseFile, libs, scenario, { passes, rounds, nodeArgs = [] }) {
+  const values = Object.fromEntries(libs.map((l) => [l, []]));
+  for (let p = 0; p < passes; p++) {
+    const order = libs.slice(p % libs.length).concat(libs.slice(0, p % libs.length));
+    for (const lib of order) {
+      process.stderr.write(`  ${scenario} pass ${p + 1}/${passes}: ${lib}\n`);
+      values[lib].push(...runCase(caseFile, lib, scenario, rounds, nodeArgs));
+    }
+  }
+  return Object.fromEntries(libs.map((l) => [l, median(values[l])]));
+}
+
+/** One fresh-process measurement; the case prints a JSON array as its last line. */
+export function runCase(caseFile, lib, scenario, rounds, nodeArgs = []) {
+  const out = execFileSync(process.execPath, [...nodeArgs, caseFile, lib, scenario, String(rounds)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  return JSON.parse(out.trim().split('\n').pop());
 }

@@ -2,33 +2,12 @@
 // poolifier and a raw worker_threads round-robin, pool size 2, one run.
 // Each (library, scenario) runs in a fresh process (lib/pool-case.js);
 // libraries are interleaved over passes so they share the machine's mood.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { median, table, writeJson } from '../lib/report.js';
+import { collectCases, runCase, table, writeJson } from '../lib/report.js';
 
 const caseFile = fileURLToPath(new URL('../lib/pool-case.js', import.meta.url));
 const libs = ['spindle', 'raw', 'piscina', 'tinypool', 'workerpool', 'poolifier'];
 const peers = ['piscina', 'tinypool', 'workerpool', 'poolifier'];
-
-function measure(lib, scenario, rounds) {
-  const out = execFileSync(process.execPath, ['--expose-gc', caseFile, lib, scenario, String(rounds)], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  return JSON.parse(out.trim().split('\n').pop());
-}
-
-function collect(scenario, { passes, rounds, only = libs }) {
-  const values = Object.fromEntries(only.map((l) => [l, []]));
-  for (let p = 0; p < passes; p++) {
-    const order = only.slice(p % only.length).concat(only.slice(0, p % only.length));
-    for (const lib of order) {
-      process.stderr.write(`  ${scenario} pass ${p + 1}/${passes}: ${lib}\n`);
-      values[lib].push(...measure(lib, scenario, rounds));
-    }
-  }
-  return Object.fromEntries(only.map((l) => [l, median(values[l])]));
-}
 
 export async function run(flags) {
   const quick = flags.includes('--quick');
@@ -37,7 +16,7 @@ export async function run(flags) {
   const results = {};
 
   // 1. tiny-task burst (tasks/s, higher is better)
-  const burst = collect('burst', { passes, rounds });
+  const burst = collectCases(caseFile, libs, 'burst', { passes, rounds, nodeArgs: ['--expose-gc'] });
   const bestPeer = Math.max(...peers.map((p) => burst[p]));
   results.burst = burst;
   table(
@@ -47,7 +26,7 @@ export async function run(flags) {
   console.log(`spindle / fastest peer = ${(burst.spindle / bestPeer).toFixed(2)}x (bar >= 3); spindle / raw = ${(burst.spindle / burst.raw).toFixed(2)}x (bar >= 1)`);
 
   // 2. sequential latency (median µs per awaited task, lower is better)
-  const seq = collect('sequential', { passes, rounds });
+  const seq = collectCases(caseFile, libs, 'sequential', { passes, rounds, nodeArgs: ['--expose-gc'] });
   const bestSeq = Math.min(...peers.map((p) => seq[p]));
   results.sequential = seq;
   table(
@@ -57,7 +36,7 @@ export async function run(flags) {
   console.log(`spindle / fastest peer = ${(seq.spindle / bestSeq).toFixed(2)}x (bar <= 1)`);
 
   // 3. CPU-bound scaling (share of ideal, higher is better)
-  const cpu = collect('cpu', { passes, rounds });
+  const cpu = collectCases(caseFile, libs, 'cpu', { passes, rounds, nodeArgs: ['--expose-gc'] });
   results.cpu = cpu;
   table(
     '3. CPU-bound: 500 tasks of 2 ms busy loop over 2 workers (share of ideal scaling)',
@@ -66,7 +45,7 @@ export async function run(flags) {
   console.log(`spindle = ${(cpu.spindle * 100).toFixed(1)}% of ideal (bar >= 97%)`);
 
   // 4. poolifier's own benchmark workload (tasks/s)
-  const fact = collect('factorial', { passes: 1, rounds: quick ? 1 : 2 });
+  const fact = collectCases(caseFile, libs, 'factorial', { passes: 1, rounds: quick ? 1 : 2, nodeArgs: ['--expose-gc'] });
   results.factorial = fact;
   table(
     "4. poolifier's workload: 100k tasks of factorial(1000) on BigInt (tasks/s)",
@@ -74,7 +53,7 @@ export async function run(flags) {
   );
 
   // 5. memory over 1M tiny tasks through one pool (spindle only; MiB)
-  const [mem] = measure('spindle', 'memory', 1);
+  const [mem] = runCase(caseFile, 'spindle', 'memory', 1, ['--expose-gc']);
   results.memory = mem;
   table('5. 1M tiny tasks through one spindle pool, in waves of 10k, after 200k warm-up (MiB)', [
     {

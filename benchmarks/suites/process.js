@@ -3,30 +3,12 @@
 // fork() + IPC round-robin, pool size 2, one run. Each (library, scenario)
 // runs in a fresh process (lib/process-case.js); libraries are interleaved
 // over passes so they share the machine's mood.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { median, table, writeJson } from '../lib/report.js';
+import { collectCases, median, runCase, table, writeJson } from '../lib/report.js';
 
 const caseFile = fileURLToPath(new URL('../lib/process-case.js', import.meta.url));
 const libs = ['spindle-process', 'raw-process', 'raw-process-advanced', 'tinypool-process', 'workerpool-process'];
 const peers = ['tinypool-process', 'workerpool-process'];
-
-function measure(lib, scenario, rounds) {
-  const out = execFileSync(process.execPath, [caseFile, lib, scenario, String(rounds)], { encoding: 'utf8', timeout: 600_000 });
-  return JSON.parse(out.trim().split('\n').pop());
-}
-
-function collect(scenario, { passes, rounds }) {
-  const values = Object.fromEntries(libs.map((l) => [l, []]));
-  for (let p = 0; p < passes; p++) {
-    const order = libs.slice(p % libs.length).concat(libs.slice(0, p % libs.length));
-    for (const lib of order) {
-      process.stderr.write(`  ${scenario} pass ${p + 1}/${passes}: ${lib}\n`);
-      values[lib].push(...measure(lib, scenario, rounds));
-    }
-  }
-  return Object.fromEntries(libs.map((l) => [l, median(values[l])]));
-}
 
 export async function run(flags) {
   const quick = flags.includes('--quick');
@@ -35,7 +17,7 @@ export async function run(flags) {
   const results = {};
 
   // 1. tiny-task burst (tasks/s, higher is better)
-  const burst = collect('burst', { passes, rounds });
+  const burst = collectCases(caseFile, libs, 'burst', { passes, rounds });
   results.burst = burst;
   table(
     '1. tiny-task burst over 2 processes: 20k tasks returning their argument, submitted at once (tasks/s)',
@@ -44,7 +26,7 @@ export async function run(flags) {
   for (const p of peers) console.log(`spindle / ${p} = ${(burst['spindle-process'] / burst[p]).toFixed(2)}x (bar >= 2)`);
 
   // 2. sequential latency (median µs per awaited task, lower is better)
-  const seq = collect('sequential', { passes, rounds });
+  const seq = collectCases(caseFile, libs, 'sequential', { passes, rounds });
   results.sequential = seq;
   table(
     '2. sequential latency: await one tiny task at a time (median µs)',
@@ -56,7 +38,7 @@ export async function run(flags) {
   const starts = { spindle: [], 'bare-esm': [], 'bare-cjs': [] };
   for (let p = 0; p < passes; p++) {
     process.stderr.write(`  startup pass ${p + 1}/${passes}\n`);
-    const s = measure('spindle-process', 'startup', quick ? 5 : 10);
+    const s = runCase(caseFile, 'spindle-process', 'startup', quick ? 5 : 10);
     for (const k of Object.keys(starts)) starts[k].push(...s[k]);
   }
   const start = Object.fromEntries(Object.entries(starts).map(([k, v]) => [k, median(v)]));
