@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { CrashCounter } from '../dist/cluster/backoff.js';
-import { prefixLines } from '../dist/cluster/logs.js';
+import { prefixLines } from '../dist/util/prefix.js';
 import { pickSlot } from '../dist/cluster/sticky/hash.js';
 import { headEnd, keyFromHead, parseSticky } from '../dist/cluster/sticky/key.js';
 import { tcpTarget } from '../dist/cluster/worker/listen.js';
