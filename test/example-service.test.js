@@ -13,13 +13,16 @@ async function call(port, path, init) {
 }
 
 test('the image service renders and blurs through its thread pools, and drains on SIGTERM', {
-  timeout: 60_000,
+  timeout: 90_000,
 }, async (t) => {
   const port = await freePort();
-  const spindle = cli(t, ['start', join(root, 'examples/service/server.js'), '--workers', '2', '--probe', '/health'], {
+  const spindle = cli(t, ['start', join(root, 'examples/service/server.js'), '--workers', '2', '--probe', '/health', '--ready-timeout', '25s'], {
     env: { PORT: String(port), THREADS: '1' },
   });
-  await spindle.waitFor(/2 workers ready/, 30_000);
+  // Waits longer than the supervisor's own ready timeout: if a worker is slow,
+  // the failure shows the supervisor's line naming the worker and the reason.
+  await spindle.waitFor(/2 workers ready|not ready|exited/, 45_000);
+  assert.match(spindle.out.stderr, /2 workers ready/);
 
   const fractal = await call(port, '/mandelbrot?size=200&iterations=100');
   assert.equal(fractal.status, 200);
