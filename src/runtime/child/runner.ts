@@ -53,6 +53,8 @@ export class Runner {
   private readonly running = new Map<number, RunningTask>();
   private readonly abortedEarly = new Map<number, unknown>();
   private driving = false;
+  /** run time of the task that finished last, in ms (the thread entry spins only after short ones) */
+  lastRunMs = 0;
   private closing = false;
   private lastHeapCheck = 0;
   private recycleAsked = false;
@@ -160,6 +162,7 @@ export class Runner {
 
   private finish(task: RunningTask, ok: boolean, value: unknown, t0: number): void {
     const runMs = performance.now() - t0;
+    this.lastRunMs = runMs;
     this.running.delete(task.slot);
     this.context.leave(task);
     this.post(task, ok, ok ? value : toWire(value), runMs);

@@ -58,6 +58,10 @@ syncBuiltinESMExports();
 
 const claims = new Claims(boot.claims, boot.slots);
 const SPIN_MS = 0.1;
+// Spinning saves a thread wake-up (tens of µs): worth it after tiny tasks, not
+// after long ones, where it would only take a core from a sibling that is
+// working (2 busy workers and the pool's thread on 2 cores).
+const SPIN_AFTER_MS = 0.5;
 const results = new ResultRing(boot.results);
 const bell = (): void => port.postMessage([Kind.Bell]);
 
@@ -81,12 +85,13 @@ try {
   // moment and is picked up without a thread wake-up. Only while nothing is
   // running (no task's timer or I/O is held back), and adaptively: after a
   // spin that caught nothing, the next ones are skipped (1, 2, 4, … up to 64
-  // idle spells), so a worker that idles for real burns next to no CPU.
+  // idle spells), so a worker that idles for real burns next to no CPU. And
+  // only after a short task (SPIN_AFTER_MS).
   let spinning = false;
   let misses = 0;
   let skip = 0;
   const spin = (): void => {
-    if (spinning || !runner.idle) return;
+    if (spinning || !runner.idle || runner.lastRunMs > SPIN_AFTER_MS) return;
     if (skip > 0) {
       skip--;
       return;
