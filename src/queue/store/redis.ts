@@ -1,0 +1,250 @@
+// The Redis store, through BullMQ: the only file that imports bullmq. A
+// BullMQ Worker fetches jobs and holds their locks; its processor only hands
+// each job to the local spindle Pool, so this event loop stays free to renew
+// locks however CPU-heavy the jobs are.
+import type * as BullMQ from 'bullmq';
+import {
+  JobFailedError,
+  JobQueueClosedError,
+  QueueDependencyError,
+  QueueUnreachableError,
+  TaskNotFoundError,
+} from '../../errors.js';
+import type { Pool } from '../../pool/pool.js';
+import { backoffDelay, type ResolvedBackoff } from '../backoff.js';
+import { Job } from '../job.js';
+import type { ResolvedAdd, ResolvedQueueOptions } from '../options.js';
+import { connectionOptions, safeUrl } from './connection.js';
+import type { Emit, Store } from './types.js';
+
+/** What a job carries in Redis (JSON). */
+interface JobData {
+  args: unknown[];
+  backoff: ResolvedBackoff;
+}
+
+/** Loads bullmq (an optional peer dependency) or says how to install it. */
+async function loadBullMQ(): Promise<typeof BullMQ> {
+  try {
+    return await import('bullmq');
+  } catch (err) {
+    throw new QueueDependencyError(err);
+  }
+}
+
+interface Running {
+  abort: AbortController;
+  job: BullMQ.Job<JobData>;
+  token: string | undefined;
+}
+
+/** Errors per kind are reported at most this often (a Redis outage repeats them). */
+const ERROR_EVERY_MS = 5000;
+
+export class RedisStore implements Store {
+  readonly #o: ResolvedQueueOptions;
+  readonly #emit: Emit;
+  readonly #url: string;
+  readonly #ready: Promise<void>;
+  #mq!: typeof BullMQ;
+  #queue!: BullMQ.Queue<JobData>;
+  #events!: BullMQ.QueueEvents;
+  #worker: BullMQ.Worker<JobData> | undefined;
+  readonly #running = new Map<string, Running>();
+  /** the delay each retry got (the backoff strategy draws the jitter) */
+  readonly #delays = new Map<string, number>();
+  #handingBack = false;
+  #closed = false;
+  #lastError = 0;
+
+  constructor(o: ResolvedQueueOptions, emit: Emit) {
+    this.#o = o;
+    this.#emit = emit;
+    this.#url = safeUrl(o.redis!);
+    this.#ready = this.#open();
+    this.#ready.catch(() => {}); // reported by add() and work()
+  }
+
+  /** Resolves once the store's BullMQ objects exist (not necessarily connected). */
+  whenOpen(): Promise<void> {
+    return this.#ready;
+  }
+
+  async #open(): Promise<void> {
+    const mq = await loadBullMQ();
+    this.#mq = mq;
+    const o = this.#o;
+    const connection = connectionOptions(o.redis!);
+    this.#queue = new mq.Queue<JobData>(o.name, { connection });
+    this.#queue.on('error', this.#onError);
+    this.#events = new mq.QueueEvents(o.name, { connection });
+    this.#events.on('error', this.#onError);
+    this.#events.on('completed', ({ jobId, returnvalue }) => this.#emit('completed', { jobId, result: parseMaybe(returnvalue) }));
+    this.#events.on('failed', ({ jobId, failedReason }) => {
+      void this.#failure(jobId, failedReason).then((error) => this.#emit('failed', { jobId, error }));
+    });
+    this.#events.on('stalled', ({ jobId }) => this.#emit('stalled', { jobId }));
+    this.#events.on('progress', ({ jobId, data }) => this.#emit('progress', { jobId, progress: data }));
+    if (o.pool) this.#worker = this.#startWorker(mq, o.pool, connection);
+  }
+
+  #startWorker(mq: typeof BullMQ, pool: Pool<any>, connection: object): BullMQ.Worker<JobData> {
+    const o = this.#o;
+    const processor = async (job: BullMQ.Job<JobData>, token?: string): Promise<unknown> => {
+      const abort = new AbortController();
+      this.#running.set(job.id!, { abort, job, token });
+      try {
+        return await pool.run(job.name, job.data.args, {
+          signal: abort.signal,
+          onProgress: (p: unknown) => {
+            job.updateProgress(p as BullMQ.JobProgress).catch(this.#onError);
+          },
+        });
+      } catch (err) {
+        if (this.#handingBack && abort.signal.aborted) {
+          // close() ran out of grace: give the job back to the queue under our
+          // lock; WaitingError tells BullMQ that it has been moved already
+          await job.moveToWait(token);
+          throw new mq.WaitingError();
+        }
+        if (err instanceof TaskNotFoundError) throw new mq.UnrecoverableError(err.message);
+        throw err;
+      } finally {
+        this.#running.delete(job.id!);
+      }
+    };
+    const worker = new mq.Worker<JobData>(o.name, processor, {
+      connection,
+      concurrency: o.concurrency,
+      lockDuration: o.lockDuration,
+      stalledInterval: o.stalledInterval,
+      maxStalledCount: o.maxStalledCount,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, _err, job) => {
+          const data = (job as BullMQ.Job<JobData> | undefined)?.data;
+          const delay = data?.backoff ? backoffDelay(data.backoff, attemptsMade) : 0;
+          if (job?.id) this.#delays.set(job.id, delay);
+          return delay;
+        },
+      },
+    });
+    worker.on('error', this.#onError);
+    worker.on('failed', (job, err) => {
+      if (!job?.id) return;
+      const delay = this.#delays.get(job.id) ?? 0;
+      this.#delays.delete(job.id);
+      if (err instanceof mq.UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)) return;
+      this.#emit('retrying', { jobId: job.id, error: err, attemptsMade: job.attemptsMade, delay });
+    });
+    return worker;
+  }
+
+  /** Connection errors repeat while Redis is away: one coded report per interval, never a throw. */
+  readonly #onError = (err: Error): void => {
+    if (this.#closed) return;
+    const now = Date.now();
+    if (now - this.#lastError < ERROR_EVERY_MS) return;
+    this.#lastError = now;
+    const coded = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|Connection is closed/.test(err.message)
+      ? new QueueUnreachableError(this.#url, err.message, { cause: err })
+      : err;
+    this.#emit('error', coded);
+  };
+
+  async add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
+    await this.#ready;
+    const add = this.#queue.add(
+      name,
+      { args, backoff: opts.backoff },
+      {
+        jobId: opts.jobId,
+        attempts: opts.attempts,
+        backoff: { type: 'spindle' },
+        priority: opts.priority || undefined,
+        delay: opts.delay || undefined,
+      },
+    );
+    const bj = await deadline(add, this.#o.addTimeout, () => new QueueUnreachableError(this.#url, `add() got no answer within ${this.#o.addTimeout} ms`));
+    const id = bj.id!;
+    // with an existing jobId, BullMQ returns the stored job: report what is stored
+    const data = bj.data ?? { args };
+    return new Job(id, bj.name ?? name, data.args ?? args, bj.opts?.attempts ?? opts.attempts, () => this.#wait(id));
+  }
+
+  async #wait(id: string): Promise<unknown> {
+    if (this.#closed) throw new JobQueueClosedError();
+    await this.#events.waitUntilReady();
+    const bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
+    if (!bj) throw new JobFailedError(id, '(unknown)', 0, 'the job is not in Redis any more (removed, or Redis lost its data)');
+    try {
+      return await bj.waitUntilFinished(this.#events);
+    } catch (err) {
+      throw await this.#failure(id, (err as Error).message);
+    }
+  }
+
+  /** ERR_JOB_FAILED for a job that failed for good, with what Redis knows of it. */
+  async #failure(id: string, reason: string): Promise<JobFailedError> {
+    let bj: BullMQ.Job<JobData> | undefined;
+    try {
+      bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
+    } catch {
+      // Redis unreachable: report what the event said
+    }
+    const cause = new Error(reason);
+    if (bj?.stacktrace?.length) cause.stack = bj.stacktrace.at(-1);
+    return new JobFailedError(id, bj?.name ?? '(unknown)', bj?.attemptsMade ?? 0, reason, { cause });
+  }
+
+  /**
+   * Stops fetching jobs, lets running ones finish within `grace`, then aborts
+   * the rest and moves each back to the wait list under its lock, so another
+   * node takes it at once (no lock expiry to wait out). Nothing is lost.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.#ready;
+    } catch {
+      this.#closed = true;
+      return;
+    }
+    const worker = this.#worker;
+    if (worker) {
+      await worker.pause(true);
+      if (this.#running.size > 0) await settleWithin([...this.#running.values()].map((r) => r.job.id!), this.#running, this.#o.grace);
+      if (this.#running.size > 0) {
+        this.#handingBack = true;
+        for (const r of this.#running.values()) r.abort.abort(new JobQueueClosedError('The node is stopping'));
+      }
+      await worker.close();
+    }
+    this.#closed = true;
+    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+  }
+}
+
+/** Waits until every id in `ids` left `running`, or `ms` passed. */
+async function settleWithin(ids: string[], running: Map<string, Running>, ms: number): Promise<void> {
+  const start = Date.now();
+  // running jobs end through their processor; a short poll avoids hooking into each one
+  while (ids.some((id) => running.has(id)) && Date.now() - start < ms) {
+    await new Promise((r) => setTimeout(r, Math.min(50, ms)));
+  }
+}
+
+function deadline<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+function parseMaybe(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
