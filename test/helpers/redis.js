@@ -88,3 +88,52 @@ export async function startRedis(t, { persist = false } = {}) {
   });
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
+
+/**
+ * Starts `node <file> ...args` and resolves once it printed "ready <pid>";
+ * `t` SIGKILLs it after the test if it still runs. Returns { child, pid, exited, output() }.
+ */
+export function startNode(t, file, args, { timeout = 30_000, ready = /^ready (\d+)$/m } = {}) {
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not print ready within ${timeout} ms:\n${out}`)), timeout);
+    const check = () => {
+      if (!ready.test(out)) return;
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      child.stderr.off('data', check);
+      resolve({ child, pid: child.pid, exited, output: () => out });
+    };
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited before it was ready:\n${out}`));
+    });
+  });
+}
+
+/** Resolves when `predicate()` holds, checked on each `event` of `emitter`; rejects after `ms`. */
+export function until(emitter, event, predicate, ms, what) {
+  return new Promise((resolve, reject) => {
+    if (predicate()) return resolve();
+    const timer = setTimeout(() => {
+      emitter.off(event, check);
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
+    function check() {
+      if (!predicate()) return;
+      clearTimeout(timer);
+      emitter.off(event, check);
+      resolve();
+    }
+    emitter.on(event, check);
+  });
+}

@@ -48,7 +48,8 @@ export class RedisStore implements Store {
   readonly #ready: Promise<void>;
   #mq!: typeof BullMQ;
   #queue!: BullMQ.Queue<JobData>;
-  #events!: BullMQ.QueueEvents;
+  #events: BullMQ.QueueEvents | undefined;
+  #eventsReady!: Promise<BullMQ.QueueEvents>;
   #worker: BullMQ.Worker<JobData> | undefined;
   readonly #running = new Map<string, Running>();
   /** the delay each retry got (the backoff strategy draws the jitter) */
@@ -77,15 +78,31 @@ export class RedisStore implements Store {
     const connection = connectionOptions(o.redis!);
     this.#queue = new mq.Queue<JobData>(o.name, { connection });
     this.#queue.on('error', this.#onError);
-    this.#events = new mq.QueueEvents(o.name, { connection });
-    this.#events.on('error', this.#onError);
-    this.#events.on('completed', ({ jobId, returnvalue }) => this.#emit('completed', { jobId, result: parseMaybe(returnvalue) }));
-    this.#events.on('failed', ({ jobId, failedReason }) => {
+    this.#eventsReady = this.#openEvents(mq, connection);
+    this.#eventsReady.catch(() => {});
+    if (o.pool) this.#worker = this.#startWorker(mq, o.pool, connection);
+  }
+
+  /**
+   * QueueEvents reads the events stream from the moment it was created by the
+   * server's clock (not from its first read, which comes later), so no event
+   * of a job added after add() resolved is missed, on any machine.
+   */
+  async #openEvents(mq: typeof BullMQ, connection: object): Promise<BullMQ.QueueEvents> {
+    const client = await this.#queue.client;
+    const [sec, usec] = await (client as unknown as { time(): Promise<[string, string]> }).time();
+    const lastEventId = `${Number(sec) * 1000 + Math.floor(Number(usec) / 1000)}-0`;
+    const events = new mq.QueueEvents(this.#o.name, { connection, lastEventId });
+    this.#events = events;
+    events.on('error', this.#onError);
+    events.on('completed', ({ jobId, returnvalue }) => this.#emit('completed', { jobId, result: parseMaybe(returnvalue) }));
+    events.on('failed', ({ jobId, failedReason }) => {
       void this.#failure(jobId, failedReason).then((error) => this.#emit('failed', { jobId, error }));
     });
-    this.#events.on('stalled', ({ jobId }) => this.#emit('stalled', { jobId }));
-    this.#events.on('progress', ({ jobId, data }) => this.#emit('progress', { jobId, progress: data }));
-    if (o.pool) this.#worker = this.#startWorker(mq, o.pool, connection);
+    events.on('stalled', ({ jobId }) => this.#emit('stalled', { jobId }));
+    events.on('progress', ({ jobId, data }) => this.#emit('progress', { jobId, progress: data }));
+    await events.waitUntilReady();
+    return events;
   }
 
   #startWorker(mq: typeof BullMQ, pool: Pool<any>, connection: object): BullMQ.Worker<JobData> {
@@ -153,6 +170,8 @@ export class RedisStore implements Store {
 
   async add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
     await this.#ready;
+    const unreachable = () => new QueueUnreachableError(this.#url, `add() got no answer within ${this.#o.addTimeout} ms`);
+    await deadline(this.#eventsReady, this.#o.addTimeout, unreachable);
     const add = this.#queue.add(
       name,
       { args, backoff: opts.backoff },
@@ -164,20 +183,20 @@ export class RedisStore implements Store {
         delay: opts.delay || undefined,
       },
     );
-    const bj = await deadline(add, this.#o.addTimeout, () => new QueueUnreachableError(this.#url, `add() got no answer within ${this.#o.addTimeout} ms`));
+    let bj = await deadline(add, this.#o.addTimeout, unreachable);
     const id = bj.id!;
-    // with an existing jobId, BullMQ returns the stored job: report what is stored
-    const data = bj.data ?? { args };
-    return new Job(id, bj.name ?? name, data.args ?? args, bj.opts?.attempts ?? opts.attempts, () => this.#wait(id));
+    // an existing jobId adds nothing: report the job that Redis holds
+    if (opts.jobId !== undefined) bj = (await deadline(this.#mq.Job.fromId<JobData>(this.#queue, id), this.#o.addTimeout, unreachable)) ?? bj;
+    return new Job(id, bj.name, bj.data.args, bj.opts.attempts ?? opts.attempts, () => this.#wait(id));
   }
 
   async #wait(id: string): Promise<unknown> {
     if (this.#closed) throw new JobQueueClosedError();
-    await this.#events.waitUntilReady();
+    const events = await this.#eventsReady;
     const bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
     if (!bj) throw new JobFailedError(id, '(unknown)', 0, 'the job is not in Redis any more (removed, or Redis lost its data)');
     try {
-      return await bj.waitUntilFinished(this.#events);
+      return await bj.waitUntilFinished(events);
     } catch (err) {
       throw await this.#failure(id, (err as Error).message);
     }
@@ -219,7 +238,7 @@ export class RedisStore implements Store {
       await worker.close();
     }
     this.#closed = true;
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
   }
 }
 
