@@ -13,7 +13,7 @@ test('jobs spread over three nodes; a SIGKILLed node\'s job completes elsewhere;
   const redis = await startRedis(t);
   const nodes = await Promise.all([0, 1, 2].map(() => startNode(t, nodeFile, [redis.url, 'spread', '2000', '1000'])));
   const queue = new JobQueue({ name: 'spread', store: { redis: redis.url } });
-  t.after(() => queue.close());
+  redis.cleanup(() => queue.close());
   const starts = new Map(); // jobId -> pids that started it
   const completed = new Map(); // jobId -> times completed
   const results = new Map();

@@ -49,7 +49,8 @@ function ping(port) {
  * Starts redis-server. `persist: true` turns on the append-only file (fsync
  * always) so a restart keeps every job. Returns { url, port, stop(), start() }:
  * stop() shuts it down (SIGTERM, so it writes its data), start() starts it
- * again on the same port and directory.
+ * again on the same port and directory; cleanup(fn) runs fn at the end of
+ * the test while Redis still runs.
  */
 export async function startRedis(t, { persist = false } = {}) {
   const bin = redisServerPath();
@@ -82,11 +83,16 @@ export async function startRedis(t, { persist = false } = {}) {
     clearTimeout(timer);
   }
   await start();
+  const closers = [];
   t.after(async () => {
+    // what uses this Redis closes first (last registered first), then Redis stops
+    for (const fn of closers.reverse()) await fn();
     await stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  /** Runs `fn` at the end of the test, before Redis stops. */
+  const cleanup = (fn) => closers.push(fn);
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start, cleanup };
 }
 
 /**

@@ -40,6 +40,8 @@ interface Running {
 
 /** Errors per kind are reported at most this often (a Redis outage repeats them). */
 const ERROR_EVERY_MS = 5000;
+/** per Redis URL: the queues of one process share one report */
+const lastReport = new Map<string, number>();
 
 export class RedisStore implements Store {
   readonly #o: ResolvedQueueOptions;
@@ -56,7 +58,6 @@ export class RedisStore implements Store {
   readonly #delays = new Map<string, number>();
   #handingBack = false;
   #closed = false;
-  #lastError = 0;
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
     this.#o = o;
@@ -160,8 +161,8 @@ export class RedisStore implements Store {
   readonly #onError = (err: Error): void => {
     if (this.#closed) return;
     const now = Date.now();
-    if (now - this.#lastError < ERROR_EVERY_MS) return;
-    this.#lastError = now;
+    if (now - (lastReport.get(this.#url) ?? 0) < ERROR_EVERY_MS) return;
+    lastReport.set(this.#url, now);
     const coded = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|Connection is closed/.test(err.message)
       ? new QueueUnreachableError(this.#url, err.message, { cause: err })
       : err;
@@ -229,16 +230,28 @@ export class RedisStore implements Store {
     }
     const worker = this.#worker;
     if (worker) {
-      await worker.pause(true);
+      await deadline(worker.pause(true), CLOSE_MS, () => new Error("pause timed out")).catch(() => {});
       if (this.#running.size > 0) await settleWithin([...this.#running.values()].map((r) => r.job.id!), this.#running, this.#o.grace);
       if (this.#running.size > 0) {
         this.#handingBack = true;
         for (const r of this.#running.values()) r.abort.abort(new JobQueueClosedError('The node is stopping'));
       }
-      await worker.close();
+      // a Redis that is away would keep a graceful close waiting forever
+      await closeOrDrop(worker, CLOSE_MS);
     }
     this.#closed = true;
-    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    await Promise.all([this.#events ? closeOrDrop(this.#events, CLOSE_MS) : undefined, closeOrDrop(this.#queue, CLOSE_MS)]);
+  }
+}
+
+/** How long a BullMQ object gets to close cleanly before its connections are dropped. */
+const CLOSE_MS = 5000;
+
+async function closeOrDrop(o: { close(): Promise<void>; disconnect(): Promise<void> }, ms: number): Promise<void> {
+  try {
+    await deadline(o.close(), ms, () => new Error('close timed out'));
+  } catch {
+    await o.disconnect().catch(() => {});
   }
 }
 
