@@ -9,6 +9,8 @@ import { EmbeddedStore } from './store/embedded.js';
 import { RedisStore } from './store/redis.js';
 import type { JobQueueEvents, Store } from './store/types.js';
 
+const watched = new Set(['completed', 'failed', 'stalled', 'progress']);
+
 /**
  * A queue of jobs, each run as a task on a spindle Pool. Delivery is
  * at-least-once: a job whose worker or node dies runs again (give `jobId`
@@ -32,6 +34,14 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
       this.emit(event, ...(args as [never]));
     };
     this.#store = this.#o.redis === undefined ? new EmbeddedStore(this.#o, emit) : new RedisStore(this.#o, emit);
+    const store = this.#store;
+    if (store.watch) {
+      // Redis reads the queue's event stream only once someone listens (a
+      // busy node that nobody watches saves the work); listen before add()
+      (this as EventEmitter).on('newListener', (event: string) => {
+        if (watched.has(event) && !this.#closing) void store.watch!();
+      });
+    }
   }
 
   /** The queue's name. */

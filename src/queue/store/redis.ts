@@ -51,7 +51,9 @@ export class RedisStore implements Store {
   #mq!: typeof BullMQ;
   #queue!: BullMQ.Queue<JobData>;
   #events: BullMQ.QueueEvents | undefined;
-  #eventsReady!: Promise<BullMQ.QueueEvents>;
+  /** started on first need: a node nobody watches reads no event stream */
+  #eventsReady: Promise<BullMQ.QueueEvents> | undefined;
+  #connection: object | undefined;
   #worker: BullMQ.Worker<JobData> | undefined;
   readonly #running = new Map<string, Running>();
   /** the delay each retry got (the backoff strategy draws the jitter) */
@@ -79,8 +81,7 @@ export class RedisStore implements Store {
     const connection = connectionOptions(o.redis!);
     this.#queue = new mq.Queue<JobData>(o.name, { connection });
     this.#queue.on('error', this.#onError);
-    this.#eventsReady = this.#openEvents(mq, connection);
-    this.#eventsReady.catch(() => {});
+    this.#connection = connection;
     if (o.pool) this.#worker = this.#startWorker(mq, o.pool, connection);
   }
 
@@ -89,7 +90,16 @@ export class RedisStore implements Store {
    * server's clock (not from its first read, which comes later), so no event
    * of a job added after add() resolved is missed, on any machine.
    */
+  watch(): Promise<BullMQ.QueueEvents> {
+    if (!this.#eventsReady) {
+      this.#eventsReady = this.#ready.then(() => this.#openEvents(this.#mq, this.#connection!));
+      this.#eventsReady.catch(() => {});
+    }
+    return this.#eventsReady;
+  }
+
   async #openEvents(mq: typeof BullMQ, connection: object): Promise<BullMQ.QueueEvents> {
+    if (this.#closed) throw new JobQueueClosedError();
     const client = await this.#queue.client;
     const [sec, usec] = await (client as unknown as { time(): Promise<[string, string]> }).time();
     const lastEventId = `${Number(sec) * 1000 + Math.floor(Number(usec) / 1000)}-0`;
@@ -172,7 +182,8 @@ export class RedisStore implements Store {
   async add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
     await this.#ready;
     const unreachable = () => new QueueUnreachableError(this.#url, `add() got no answer within ${this.#o.addTimeout} ms`);
-    await deadline(this.#eventsReady, this.#o.addTimeout, unreachable);
+    // a watched queue must see the events of the job it is about to add
+    if (this.#eventsReady) await deadline(this.#eventsReady, this.#o.addTimeout, unreachable);
     const add = this.#queue.add(
       name,
       { args, backoff: opts.backoff },
@@ -193,7 +204,7 @@ export class RedisStore implements Store {
 
   async #wait(id: string): Promise<unknown> {
     if (this.#closed) throw new JobQueueClosedError();
-    const events = await this.#eventsReady;
+    const events = await this.watch();
     const bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
     if (!bj) throw new JobFailedError(id, '(unknown)', 0, 'the job is not in Redis any more (removed, or Redis lost its data)');
     try {

@@ -23,4 +23,6 @@ export interface Store {
   add(name: string, args: unknown[], options: ResolvedAdd): Promise<Job>;
   /** stop taking jobs, let running ones finish within `grace`, hand the rest back */
   close(): Promise<void>;
+  /** someone listens for job events: start reading them (Redis reads none until then) */
+  watch?(): unknown;
 }
