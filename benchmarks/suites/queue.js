@@ -1,7 +1,8 @@
 // Job queues on one Redis: 2 spindle nodes (separate processes, `work()` with
 // a pool of 1 thread each) vs 2 BullMQ Workers (separate processes,
 // `useWorkerThreads: true` sandboxed processor, concurrency 1 each): 2
-// threads of job execution on each side. N jobs are added up front (addBulk,
+// threads of job execution on each side. A third row runs the spindle nodes
+// with concurrency 2 (one job fetched ahead per thread). N jobs are added up front (addBulk,
 // same producer for both); jobs/s counts from the first add to the last
 // completion. Starts its own redis-server (no persistence) on a free port.
 import { spawn } from 'node:child_process';
@@ -14,7 +15,12 @@ import { Queue, QueueEvents } from 'bullmq';
 import { median, table, writeJson } from '../lib/report.js';
 
 const nodeFile = fileURLToPath(new URL('../lib/queue-node.js', import.meta.url));
-const libs = ['spindle', 'bullmq'];
+const libs = ['spindle', 'spindle-prefetch', 'bullmq'];
+const labels = {
+  spindle: '2 spindle work() nodes',
+  'spindle-prefetch': '2 spindle work() nodes, concurrency 2',
+  bullmq: '2 BullMQ Workers, useWorkerThreads',
+};
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -102,7 +108,7 @@ export async function run(flags) {
     for (const s of scenarios) {
       const values = Object.fromEntries(libs.map((l) => [l, []]));
       for (let p = 0; p < passes; p++) {
-        const order = p % 2 === 0 ? libs : [...libs].reverse();
+        const order = libs.map((_, i) => libs[(i + p) % libs.length]);
         for (const lib of order) {
           process.stderr.write(`  ${s.key} ${lib} pass ${p + 1}/${passes}\n`);
           values[lib].push(await once(redis, lib, s.name, s.arg, s.n, seq++));
@@ -112,9 +118,9 @@ export async function run(flags) {
       results[s.key] = { jobs: s.n, median: med, all: values };
       table(
         `${s.title}: ${s.n} jobs through 2 nodes × 1 thread (jobs/s, median of ${passes})`,
-        libs.map((l) => ({ nodes: l === 'spindle' ? '2 spindle work() nodes' : '2 BullMQ Workers, useWorkerThreads', 'jobs/s': med[l], 'vs BullMQ': med[l] / med.bullmq })),
+        libs.map((l) => ({ nodes: labels[l], 'jobs/s': med[l], 'vs BullMQ': med[l] / med.bullmq })),
       );
-      console.log(`spindle / BullMQ = ${(med.spindle / med.bullmq).toFixed(2)}x`);
+      console.log(`spindle / BullMQ = ${(med.spindle / med.bullmq).toFixed(2)}x; with concurrency 2: ${(med['spindle-prefetch'] / med.bullmq).toFixed(2)}x`);
     }
   } finally {
     await redis.stop();
