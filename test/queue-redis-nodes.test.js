@@ -29,12 +29,14 @@ test('jobs spread over three nodes; a SIGKILLed node\'s job completes elsewhere;
       nodes[2].child.kill('SIGKILL');
     }
   });
+  const stalled = [];
+  queue.on('stalled', ({ jobId }) => stalled.push(jobId));
   queue.on('completed', ({ jobId, result }) => {
     completed.set(jobId, (completed.get(jobId) ?? 0) + 1);
     results.set(jobId, result);
   });
   const jobs = [];
-  for (let i = 0; i < JOBS; i++) jobs.push(await queue.add('slow', [i, 300]));
+  for (let i = 0; i < JOBS; i++) jobs.push(await queue.add('slow', [i, 500]));
   await until(queue, 'completed', () => completed.size === JOBS, 75_000, `${JOBS} completed jobs`);
   assert.ok(victim, 'the third node was killed mid-job');
   assert.equal((await nodes[2].exited).signal, 'SIGKILL');
@@ -44,6 +46,7 @@ test('jobs spread over three nodes; a SIGKILLed node\'s job completes elsewhere;
     if (job.id === killedJob) assert.ok(n === 2, `the killed job started twice, got ${n}`);
     else assert.equal(n, 1, `job ${job.id} started once`);
   }
+  assert.deepEqual(stalled, [killedJob], 'the killed job was reported stalled');
   assert.notEqual(results.get(killedJob).pid, victim, 'the killed job completed on another node');
   const pids = new Set([...results.values()].map((r) => r.pid));
   for (const n of nodes) assert.ok(pids.has(n.pid), `node ${n.pid} completed jobs`);
