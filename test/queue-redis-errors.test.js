@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { fixture, rejectsCode, within } from './helpers.js';
+import { fixture, rejectsCode, runNode, within } from './helpers.js';
+import { bin } from './helpers/cli.js';
 import { freePort, startRedis } from './helpers/redis.js';
 
 const tasks = fixture('queue/tasks.js');
@@ -48,4 +49,23 @@ test('unreachable Redis: add() rejects with ERR_QUEUE_UNREACHABLE after addTimeo
   const node = await within(work({ tasks, queue: 'away', redis: url, workers: 1 }), 20_000, 'work');
   node.queue.on('error', () => {});
   await within(node.close(), 20_000, 'node close');
+});
+
+test('without bullmq installed: ERR_QUEUE_BULLMQ_MISSING from the API and a clear CLI error', async () => {
+  const hooks = fixture('queue/no-bullmq.mjs').pathname;
+  const script = `
+    import { JobQueue, work } from 'spindle/queue';
+    const q = new JobQueue({ name: 'x', store: { redis: 'redis://127.0.0.1:1' } });
+    const codes = [];
+    await q.add('echo', [1]).catch((e) => codes.push(e.code));
+    await q.ready().catch((e) => codes.push(e.code));
+    await work({ tasks: ${JSON.stringify(tasks.pathname)}, queue: 'x', redis: 'redis://127.0.0.1:1', workers: 1 }).catch((e) => codes.push(e.code));
+    await q.close();
+    console.log(codes.join(','));
+  `;
+  const api = await runNode(['--import', hooks, '--input-type=module', '-e', script], { ms: 30_000 });
+  assert.equal(api.stdout.trim(), 'ERR_QUEUE_BULLMQ_MISSING,ERR_QUEUE_BULLMQ_MISSING,ERR_QUEUE_BULLMQ_MISSING', api.stderr);
+  const cli = await runNode(['--import', hooks, bin, 'work', tasks.pathname, '-q', 'x', '-r', 'redis://127.0.0.1:1'], { ms: 30_000 });
+  assert.equal(cli.code, 1);
+  assert.match(cli.stderr, /npm install bullmq/);
 });

@@ -50,6 +50,14 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
   }
 
   /**
+   * Resolves once the store is set up; rejects with ERR_QUEUE_BULLMQ_MISSING
+   * when the Redis store cannot load bullmq. Does not wait for Redis itself.
+   */
+  async ready(): Promise<void> {
+    await this.#store.opened?.();
+  }
+
+  /**
    * Adds a job that runs task `name` with `args` (JSON values only: checked
    * here, ERR_JOB_NOT_SERIALIZABLE names the offending path). With a pool, an
    * unknown task name rejects here with ERR_TASK_NOT_FOUND.

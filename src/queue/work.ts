@@ -42,6 +42,10 @@ export async function work(options: WorkOptions): Promise<WorkHandle> {
   try {
     await pool.taskNames(); // the module loads, or this rejects with why not
     queue = new JobQueue({ ...rest, name, pool, store: { redis } });
+    await queue.ready().catch(async (err) => {
+      await queue.close();
+      throw err;
+    });
   } catch (err) {
     await pool.destroy();
     throw err;

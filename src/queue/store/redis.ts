@@ -70,7 +70,7 @@ export class RedisStore implements Store {
   }
 
   /** Resolves once the store's BullMQ objects exist (not necessarily connected). */
-  whenOpen(): Promise<void> {
+  opened(): Promise<void> {
     return this.#ready;
   }
 

@@ -23,6 +23,8 @@ export interface Store {
   add(name: string, args: unknown[], options: ResolvedAdd): Promise<Job>;
   /** stop taking jobs, let running ones finish within `grace`, hand the rest back */
   close(): Promise<void>;
+  /** resolves once the store is set up (Redis: bullmq loaded; not that Redis answers) */
+  opened?(): Promise<void>;
   /** someone listens for job events: start reading them (Redis reads none until then) */
   watch?(): unknown;
 }
