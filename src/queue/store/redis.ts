@@ -181,24 +181,29 @@ export class RedisStore implements Store {
 
   async add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
     await this.#ready;
-    const unreachable = () => new QueueUnreachableError(this.#url, `add() got no answer within ${this.#o.addTimeout} ms`);
+    const limit = this.#o.addTimeout;
+    const until = Date.now() + limit;
+    // one deadline for every round trip of this add()
+    const bounded = <T>(p: Promise<T>): Promise<T> =>
+      deadline(p, Math.max(1, until - Date.now()), () => new QueueUnreachableError(this.#url, `add() got no answer within ${limit} ms`));
     // a watched queue must see the events of the job it is about to add
-    if (this.#eventsReady) await deadline(this.#eventsReady, this.#o.addTimeout, unreachable);
-    const add = this.#queue.add(
-      name,
-      { args, backoff: opts.backoff },
-      {
-        jobId: opts.jobId,
-        attempts: opts.attempts,
-        backoff: { type: 'spindle' },
-        priority: opts.priority || undefined,
-        delay: opts.delay || undefined,
-      },
+    if (this.#eventsReady) await bounded(this.#eventsReady);
+    let bj = await bounded(
+      this.#queue.add(
+        name,
+        { args, backoff: opts.backoff },
+        {
+          jobId: opts.jobId,
+          attempts: opts.attempts,
+          backoff: { type: 'spindle' },
+          priority: opts.priority || undefined,
+          delay: opts.delay || undefined,
+        },
+      ),
     );
-    let bj = await deadline(add, this.#o.addTimeout, unreachable);
     const id = bj.id!;
     // an existing jobId adds nothing: report the job that Redis holds
-    if (opts.jobId !== undefined) bj = (await deadline(this.#mq.Job.fromId<JobData>(this.#queue, id), this.#o.addTimeout, unreachable)) ?? bj;
+    if (opts.jobId !== undefined) bj = (await bounded(this.#mq.Job.fromId<JobData>(this.#queue, id))) ?? bj;
     return new Job(id, bj.name, bj.data.args, bj.opts.attempts ?? opts.attempts, () => this.#wait(id));
   }
 
