@@ -59,6 +59,8 @@ export class RedisStore implements Store {
   /** the delay each retry got (the backoff strategy draws the jitter) */
   readonly #delays = new Map<string, number>();
   #handingBack = false;
+  /** close() waits on this for the running jobs to end */
+  #idle: (() => void) | undefined;
   #closed = false;
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
@@ -139,6 +141,7 @@ export class RedisStore implements Store {
         throw err;
       } finally {
         this.#running.delete(job.id!);
+        if (this.#running.size === 0) this.#idle?.();
       }
     };
     const worker = new mq.Worker<JobData>(o.name, processor, {
@@ -247,7 +250,14 @@ export class RedisStore implements Store {
     const worker = this.#worker;
     if (worker) {
       await deadline(worker.pause(true), CLOSE_MS, () => new Error("pause timed out")).catch(() => {});
-      if (this.#running.size > 0) await settleWithin([...this.#running.values()].map((r) => r.job.id!), this.#running, this.#o.grace);
+      if (this.#running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.#idle = resolve;
+          if (Number.isFinite(this.#o.grace)) timer = setTimeout(resolve, this.#o.grace);
+        });
+        clearTimeout(timer);
+      }
       if (this.#running.size > 0) {
         this.#handingBack = true;
         for (const r of this.#running.values()) r.abort.abort(new JobQueueClosedError('The node is stopping'));
@@ -268,15 +278,6 @@ async function closeOrDrop(o: { close(): Promise<void>; disconnect(): Promise<vo
     await deadline(o.close(), ms, () => new Error('close timed out'));
   } catch {
     await o.disconnect().catch(() => {});
-  }
-}
-
-/** Waits until every id in `ids` left `running`, or `ms` passed. */
-async function settleWithin(ids: string[], running: Map<string, Running>, ms: number): Promise<void> {
-  const start = Date.now();
-  // running jobs end through their processor; a short poll avoids hooking into each one
-  while (ids.some((id) => running.has(id)) && Date.now() - start < ms) {
-    await new Promise((r) => setTimeout(r, Math.min(50, ms)));
   }
 }
 
