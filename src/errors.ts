@@ -496,3 +496,69 @@ export class WorkerProtocolError extends SpindleError {
     this.line = shown;
   }
 }
+
+// ---------------------------------------------------------------- queue
+// spindle/queue: JobQueue, Job, work().
+
+/**
+ * A job failed for good: every attempt failed (or it stalled more than
+ * `maxStalledCount` times). The message says how many attempts and why the
+ * last one failed; `cause` is the last attempt's error (a rebuilt Error for
+ * the Redis store, where only its message and name travel).
+ */
+export class JobFailedError extends SpindleError {
+  readonly jobId: string;
+  readonly task: string;
+  readonly attemptsMade: number;
+  constructor(jobId: string, task: string, attemptsMade: number, why: string, options?: ErrorOptions) {
+    super(
+      'ERR_JOB_FAILED',
+      `Job '${jobId}' (task '${task}') failed after ${attemptsMade} attempt${attemptsMade === 1 ? '' : 's'}: ${why}`,
+      options,
+    );
+    this.jobId = jobId;
+    this.task = task;
+    this.attemptsMade = attemptsMade;
+  }
+}
+
+/** A job's arguments would not survive a JSON round trip (jobs are stored as JSON in Redis). */
+export class JobArgsNotSerializableError extends SpindleError {
+  /** where the offending value sits, e.g. `args[1].when` */
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(
+      'ERR_JOB_NOT_SERIALIZABLE',
+      `Job argument \`${path}\` ${problem}; job arguments must survive JSON.stringify/JSON.parse unchanged ` +
+        '(plain objects, arrays, strings, finite numbers, booleans, null)',
+    );
+    this.path = path;
+  }
+}
+
+/** `add()` after `close()`, or a job still waiting for its result when its queue closed. */
+export class JobQueueClosedError extends SpindleError {
+  constructor(message = 'The job queue is closed; no new jobs are accepted') {
+    super('ERR_QUEUE_CLOSED', message);
+  }
+}
+
+/** The Redis store needs the optional peer dependency `bullmq`, which is not installed. */
+export class QueueDependencyError extends SpindleError {
+  constructor(cause: unknown) {
+    super(
+      'ERR_QUEUE_BULLMQ_MISSING',
+      "The Redis store of spindle/queue needs the package 'bullmq' (an optional peer dependency): run `npm install bullmq`",
+      { cause },
+    );
+  }
+}
+
+/** Redis did not answer: `add()` gave up after `timeout` ms, or a connection error (emitted as 'error'). */
+export class QueueUnreachableError extends SpindleError {
+  readonly url: string;
+  constructor(url: string, what: string, options?: ErrorOptions) {
+    super('ERR_QUEUE_UNREACHABLE', `Redis at ${url} is unreachable: ${what}; spindle keeps reconnecting with backoff`, options);
+    this.url = url;
+  }
+}

@@ -12,6 +12,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).start,
+  work: async () => (await import('./work.js')).workCommand,
 };
 
 function version(): string {
@@ -34,6 +35,7 @@ Options:
 
 Examples:
   spindle start server.js --workers auto
+  spindle work tasks.js --queue jobs --redis redis://127.0.0.1:6379
   spindle start --help
 `;
 }
@@ -65,7 +67,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const usage =
       err instanceof SpindleError &&
-      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND'].includes(err.code);
+      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND', 'ERR_WORKER_NOT_FOUND'].includes(err.code);
     process.stderr.write(
       `spindle: ${err instanceof SpindleError ? err.message : ((err as Error)?.stack ?? String(err))}\n`,
     );

@@ -348,6 +348,16 @@ export class PoolCore implements WorkerSink<Task> {
     this.progressed(w);
   }
 
+  progress(_handle: WorkerHandle<Task>, t: Task, value: unknown): void {
+    if (t.state !== State.Sent || t.onProgress === undefined) return;
+    try {
+      t.onProgress(value);
+    } catch (err) {
+      // a throwing callback must not take the message handler down with it
+      if (this.events.listens('error')) this.events.emit('error', err);
+    }
+  }
+
   unsendable(_handle: WorkerHandle<Task>, t: Task, error: unknown): void {
     this.settle(t, false, new TaskNotCloneableError(t.name, error));
   }

@@ -73,6 +73,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     let timeout = this.#o.taskTimeout;
     let transfer: readonly TransferListItem[] | undefined;
     let priority = 0;
+    let onProgress: ((value: unknown) => void) | undefined;
     if (options !== noOptions) {
       try {
         checkObject('options', options);
@@ -88,6 +89,10 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
             throw invalid('options.priority', 'a finite number', options.priority);
           priority = options.priority;
         }
+        if (options.onProgress !== undefined) {
+          if (typeof options.onProgress !== 'function') throw invalid('options.onProgress', 'a function', options.onProgress);
+          onProgress = options.onProgress;
+        }
       } catch (err) {
         return Promise.reject(err);
       }
@@ -101,9 +106,9 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       resolve = res;
       reject = rej;
     });
-    core.submit(
-      new Task(this.#nextId++, name, args, transfer, priority, signal, timeout, resolve, reject, performance.now()),
-    );
+    const task = new Task(this.#nextId++, name, args, transfer, priority, signal, timeout, resolve, reject, performance.now());
+    if (onProgress !== undefined) task.onProgress = onProgress;
+    core.submit(task);
     return promise as Promise<TaskResult<M, K>>;
   }
 
@@ -127,6 +132,12 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   /** Resolves when max(1, minWorkers) workers have loaded the module; rejects with its load error. */
   ready(): Promise<void> {
     return this.#core.whenReady();
+  }
+
+  /** The task names the module exports, once a worker has loaded it (starts one if none runs). */
+  async taskNames(): Promise<string[]> {
+    if (this.#core.taskNames === undefined) await this.#core.whenReady();
+    return [...this.#core.taskNames!];
   }
 
   /** Tasks waiting in the queue (not yet sent to a worker). */

@@ -23,6 +23,8 @@ export class Task implements WireTask {
   timer: NodeJS.Timeout | undefined = undefined;
   graceTimer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** set only when the caller passed `onProgress` */
+  onProgress: ((value: unknown) => void) | undefined = undefined;
 
   constructor(
     readonly id: number,

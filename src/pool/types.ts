@@ -44,6 +44,8 @@ export interface RunOptions {
   transfer?: readonly TransferListItem[];
   /** higher runs first; equal priorities run in submission order (default 0) */
   priority?: number;
+  /** called with each value the task passes to `progress()` from spindle/worker (thread and process runtimes) */
+  onProgress?: (value: unknown) => void;
 }
 
 /** A typed function per task: `await proxy.add(1, 2)`. */

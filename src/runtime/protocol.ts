@@ -25,6 +25,8 @@ export const enum Kind {
   Init = 8,
   /** child→parent: results wait in the shared result ring (thread runtime): [Bell] */
   Bell = 9,
+  /** child→parent: a running task reports progress (spindle/worker `progress()`): [Progress, slot, id, value] */
+  Progress = 10,
 }
 
 /** Fields per task in a Tasks message, and per result in a Result message. */
@@ -43,13 +45,15 @@ export type ResultMessage = [Kind.Result, ...unknown[]];
 export type RecycleMessage = [Kind.Recycle, number];
 export type FatalMessage = [Kind.Fatal, unknown];
 export type BellMessage = [Kind.Bell];
+export type ProgressMessage = [Kind.Progress, number, number, unknown];
 export type ChildMessage =
   | ReadyMessage
   | LoadErrorMessage
   | ResultMessage
   | RecycleMessage
   | FatalMessage
-  | BellMessage;
+  | BellMessage
+  | ProgressMessage;
 
 /** What the parent tells a child when it starts (workerData / first message). */
 export interface ChildInit {

@@ -35,6 +35,8 @@ export interface WorkerSink<T extends WireTask = WireTask> {
   result(handle: WorkerHandle<T>, task: T, ok: boolean, value: unknown, runMs: number): void;
   /** a task could not be sent (arguments not cloneable); it never reached the worker */
   unsendable(handle: WorkerHandle<T>, task: T, error: unknown): void;
+  /** a running task reported progress (never sent unless the task calls `progress()`) */
+  progress(handle: WorkerHandle<T>, task: T, value: unknown): void;
   /** the worker asks to be replaced (heap over its limit) */
   recycle(handle: WorkerHandle<T>, heapMb: number): void;
   /** the worker is gone; every message it sent before dying was delivered first */

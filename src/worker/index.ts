@@ -47,6 +47,19 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
   return { value, transferList, [Symbol.for('spindle.transfer')]: true } as unknown as Transferred<T>;
 }
 
+/**
+ * Reports progress of the running task to whoever called `pool.run(..., {
+ * onProgress })` (and, through it, to a JobQueue's 'progress' event). The
+ * value is cloned like a result; a value that cannot be cloned throws here.
+ * Costs one message per call; outside a pool task, or once the task has
+ * finished, it does nothing.
+ */
+export function progress(value: unknown): void {
+  const ctx = context();
+  const task = ctx?.current();
+  if (ctx && task) ctx.progress(task, value);
+}
+
 /** The id of the pool worker this code runs in (undefined outside a pool worker). */
 export function workerId(): number | undefined {
   return context()?.workerId;

@@ -36,6 +36,8 @@ export interface WorkerContext {
   current(): RunningTask | undefined;
   /** shared-memory abort check for sync code (thread runtime), if available */
   abortedNow(task: RunningTask): boolean;
+  /** posts a progress value of `task` to the pool (spindle/worker `progress()`) */
+  progress(task: RunningTask, value: unknown): void;
   workerId: number;
 }
 
@@ -52,6 +54,7 @@ export class TaskContext implements WorkerContext {
     readonly workerId: number,
     private readonly als: AsyncLocalStorage<RunningTask> | undefined,
     readonly abortedNow: (task: RunningTask) => boolean,
+    readonly progress: (task: RunningTask, value: unknown) => void,
   ) {
     (globalThis as Record<symbol, unknown>)[contextKey] = this;
   }

@@ -75,7 +75,14 @@ export class Runner {
       init.concurrency > 1
         ? new (createRequire(import.meta.url)('node:async_hooks') as typeof import('node:async_hooks')).AsyncLocalStorage<RunningTask>()
         : undefined;
-    this.context = new TaskContext(init.workerId, als, (t) => transport.abortedNow(t));
+    this.context = new TaskContext(
+      init.workerId,
+      als,
+      (t) => transport.abortedNow(t),
+      (t, value) => {
+        if (this.running.get(t.slot) === t) transport.post([Kind.Progress, t.slot, t.id, value]);
+      },
+    );
   }
 
   /** Starts what a held transport (see Transport.canStart) kept waiting. */

@@ -37,6 +37,10 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     },
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
+    [Kind.Progress]: (m) => {
+      const t = this.flight.find(m[1] as number, m[2] as number);
+      if (t !== undefined) this.sink.progress(this, t, m[3]);
+    },
     [Kind.Fatal]: (m) => {
       const error = decodeError('(worker)', m[1]);
       this.failure = { reason: 'error', error, detail: `died of an uncaught error: ${error.message}` };

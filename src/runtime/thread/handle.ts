@@ -80,6 +80,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
     [Kind.Bell]: () => this.ring.read(this.fromRing),
+    [Kind.Progress]: (m) => {
+      const t = this.bySlot[m[1] as number];
+      if (t !== undefined && t.id === m[2]) this.sink.progress(this, t, m[3]);
+    },
   };
 
   constructor(

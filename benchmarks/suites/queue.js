@@ -1,0 +1,129 @@
+// Job queues on one Redis: 2 spindle nodes (separate processes, `work()` with
+// a pool of 1 thread each) vs 2 BullMQ Workers (separate processes,
+// `useWorkerThreads: true` sandboxed processor, concurrency 1 each): 2
+// threads of job execution on each side. A third row runs the spindle nodes
+// with concurrency 2 (one job fetched ahead per thread). N jobs are added up front (addBulk,
+// same producer for both); jobs/s counts from the first add to the last
+// completion. Starts its own redis-server (no persistence) on a free port.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue, QueueEvents } from 'bullmq';
+import { median, table, writeJson } from '../lib/report.js';
+
+const nodeFile = fileURLToPath(new URL('../lib/queue-node.js', import.meta.url));
+const libs = ['spindle', 'spindle-prefetch', 'bullmq'];
+const labels = {
+  spindle: '2 spindle work() nodes',
+  'spindle-prefetch': '2 spindle work() nodes, concurrency 2',
+  bullmq: '2 BullMQ Workers, useWorkerThreads',
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'spindle-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  await new Promise((resolve, reject) => {
+    child.once('error', (e) => reject(new Error(`redis-server could not start (is it installed?): ${e.message}`)));
+    child.once('spawn', resolve);
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Queue('probe', { connection: { host: '127.0.0.1', port } });
+  await probe.waitUntilReady();
+  await probe.close();
+  return {
+    url,
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function startNode(kind, url, queue) {
+  const child = spawn(process.execPath, [nodeFile, kind, url, queue], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} node exited with ${code} before it was ready`)));
+  });
+}
+
+/** One measurement: jobs/s of `n` jobs of `name(arg)` through 2 nodes of `kind`. */
+async function once(redis, kind, name, arg, n, seq) {
+  const queueName = `bench-${kind}-${name}-${seq}`;
+  const connection = { host: '127.0.0.1', port: redis.port };
+  const nodes = await Promise.all([startNode(kind, redis.url, queueName), startNode(kind, redis.url, queueName)]);
+  const queue = new Queue(queueName, { connection });
+  const events = new QueueEvents(queueName, { connection });
+  await events.waitUntilReady();
+  let done = 0;
+  let finish;
+  const all = new Promise((resolve) => (finish = resolve));
+  events.on('completed', () => {
+    if (++done === n) finish(performance.now());
+  });
+  events.on('failed', ({ failedReason }) => console.error(`job failed: ${failedReason}`));
+  const jobs = Array.from({ length: n }, (_, i) => ({ name, data: { args: [name === 'tiny' ? i : arg], backoff: { type: 'fixed', delay: 0, jitter: 0 } } }));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
+  const t1 = await all;
+  for (const c of nodes) c.kill('SIGKILL');
+  await Promise.all([events.close(), queue.close()]);
+  return n / ((t1 - t0) / 1000);
+}
+
+export async function run(flags) {
+  const quick = flags.includes('--quick');
+  const passes = quick ? 1 : 3;
+  const scenarios = [
+    { key: 'tiny', title: 'tiny jobs (return the argument)', name: 'tiny', arg: 0, n: quick ? 500 : 2000 },
+    { key: 'cpu5', title: '5 ms CPU jobs', name: 'cpu', arg: 5, n: quick ? 100 : 400 },
+  ];
+  const redis = await startRedis();
+  const results = {};
+  let seq = 0;
+  try {
+    for (const s of scenarios) {
+      const values = Object.fromEntries(libs.map((l) => [l, []]));
+      for (let p = 0; p < passes; p++) {
+        const order = libs.map((_, i) => libs[(i + p) % libs.length]);
+        for (const lib of order) {
+          process.stderr.write(`  ${s.key} ${lib} pass ${p + 1}/${passes}\n`);
+          values[lib].push(await once(redis, lib, s.name, s.arg, s.n, seq++));
+        }
+      }
+      const med = Object.fromEntries(libs.map((l) => [l, median(values[l])]));
+      results[s.key] = { jobs: s.n, median: med, all: values };
+      table(
+        `${s.title}: ${s.n} jobs through 2 nodes × 1 thread (jobs/s, median of ${passes})`,
+        libs.map((l) => ({ nodes: labels[l], 'jobs/s': med[l], 'vs BullMQ': med[l] / med.bullmq })),
+      );
+      console.log(`spindle / BullMQ = ${(med.spindle / med.bullmq).toFixed(2)}x; with concurrency 2: ${(med['spindle-prefetch'] / med.bullmq).toFixed(2)}x`);
+    }
+  } finally {
+    await redis.stop();
+  }
+  writeJson('queue', results);
+}

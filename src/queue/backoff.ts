@@ -1,0 +1,34 @@
+// How long a failed job waits before its next attempt.
+import { checkNumber, checkObject, checkOneOf, invalid } from '../util/validate.js';
+
+/**
+ * `fixed`: `delay` ms every time. `exponential`: `delay * 2^(n-1)` ms before
+ * attempt n+1. `jitter` (0..1) takes up to that fraction off at random, so
+ * many jobs that failed together do not retry together. A number is
+ * shorthand for `{ type: 'fixed', delay }`.
+ */
+export type Backoff = number | { type: 'fixed' | 'exponential'; delay: number; jitter?: number };
+
+export interface ResolvedBackoff {
+  type: 'fixed' | 'exponential';
+  delay: number;
+  jitter: number;
+}
+
+export function resolveBackoff(option: string, value: unknown): ResolvedBackoff {
+  if (value === undefined) return { type: 'fixed', delay: 0, jitter: 0 };
+  if (typeof value === 'number') return { type: 'fixed', delay: checkNumber(option, value), jitter: 0 };
+  if (value === null || typeof value !== 'object') throw invalid(option, "a number of ms or { type: 'fixed' | 'exponential', delay, jitter? }", value);
+  const o = checkObject(option, value)!;
+  const type = checkOneOf(`${option}.type`, o.type, ['fixed', 'exponential'] as const);
+  const delay = checkNumber(`${option}.delay`, o.delay);
+  const jitter = o.jitter === undefined ? 0 : checkNumber(`${option}.jitter`, o.jitter);
+  if (jitter > 1) throw invalid(`${option}.jitter`, 'a number from 0 to 1', o.jitter);
+  return { type, delay, jitter };
+}
+
+/** The wait in ms after `attemptsMade` failed attempts (>= 1). */
+export function backoffDelay(b: ResolvedBackoff, attemptsMade: number): number {
+  const base = b.type === 'fixed' ? b.delay : b.delay * 2 ** (attemptsMade - 1);
+  return Math.round(b.jitter > 0 ? base * (1 - Math.random() * b.jitter) : base);
+}

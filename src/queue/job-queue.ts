@@ -1,0 +1,93 @@
+// The public JobQueue: validates, checks task names against the pool, and
+// hands jobs to its store (memory or Redis). Owns the lifecycle and events.
+import { EventEmitter } from 'node:events';
+import { JobQueueClosedError, TaskNotFoundError } from '../errors.js';
+import type { AnyModule, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
+import type { Job } from './job.js';
+import { type AddOptions, type JobQueueOptions, type ResolvedQueueOptions, resolveAdd, resolveQueueOptions } from './options.js';
+import { EmbeddedStore } from './store/embedded.js';
+import { RedisStore } from './store/redis.js';
+import type { JobQueueEvents, Store } from './store/types.js';
+
+const watched = new Set(['completed', 'failed', 'stalled', 'progress']);
+
+/**
+ * A queue of jobs, each run as a task on a spindle Pool. Delivery is
+ * at-least-once: a job whose worker or node dies runs again (give `jobId`
+ * and make tasks idempotent). Typed from the task module like Pool:
+ * `new JobQueue<typeof import('./tasks.js')>({ name, pool })`.
+ */
+export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
+  readonly #o: ResolvedQueueOptions;
+  readonly #store: Store;
+  #names: Promise<Set<string>> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: JobQueueOptions) {
+    super();
+    this.#o = resolveQueueOptions(options);
+    const emit = (event: keyof JobQueueEvents, ...args: unknown[]): void => {
+      if (event === 'error' && this.listenerCount('error') === 0) {
+        process.emitWarning(args[0] as Error);
+        return;
+      }
+      this.emit(event, ...(args as [never]));
+    };
+    this.#store = this.#o.redis === undefined ? new EmbeddedStore(this.#o, emit) : new RedisStore(this.#o, emit);
+    const store = this.#store;
+    if (store.watch) {
+      // Redis reads the queue's event stream only once someone listens (a
+      // busy node that nobody watches saves the work); listen before add()
+      (this as EventEmitter).on('newListener', (event: string) => {
+        if (watched.has(event) && !this.#closing) void store.watch!();
+      });
+    }
+  }
+
+  /** The queue's name. */
+  get name(): string {
+    return this.#o.name;
+  }
+
+  /**
+   * Resolves once the store is set up; rejects with ERR_QUEUE_BULLMQ_MISSING
+   * when the Redis store cannot load bullmq. Does not wait for Redis itself.
+   */
+  async ready(): Promise<void> {
+    await this.#store.opened?.();
+  }
+
+  /**
+   * Adds a job that runs task `name` with `args` (JSON values only: checked
+   * here, ERR_JOB_NOT_SERIALIZABLE names the offending path). With a pool, an
+   * unknown task name rejects here with ERR_TASK_NOT_FOUND.
+   */
+  async add<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, options?: AddOptions): Promise<Job<Awaited<TaskResult<M, K>>>> {
+    if (this.#closing) throw new JobQueueClosedError();
+    const opts = resolveAdd(this.#o, name, args, options);
+    const pool = this.#o.pool;
+    if (pool) {
+      this.#names ??= pool.taskNames().then((n) => new Set(n));
+      const names = await this.#names;
+      if (!names.has(name)) throw new TaskNotFoundError(name, [...names]);
+    }
+    if (this.#closing) throw new JobQueueClosedError();
+    return (await this.#store.add(name, args as unknown[], opts)) as Job<Awaited<TaskResult<M, K>>>;
+  }
+
+  /**
+   * Stops taking jobs; running jobs get `grace` ms to finish, then are
+   * aborted and handed back (Redis: moved back to the wait list for another
+   * node; memory: they reject with ERR_QUEUE_CLOSED). Does not close the
+   * pool, which belongs to the caller. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#store.close();
+    return this.#closing;
+  }
+
+  /** `await using queue = new JobQueue(...)` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

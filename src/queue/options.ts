@@ -1,0 +1,133 @@
+// Options of JobQueue and of add(), validated once, with their defaults.
+import type { Pool } from '../pool/pool.js';
+import { checkNumber, checkObject, invalid } from '../util/validate.js';
+import { type Backoff, type ResolvedBackoff, resolveBackoff } from './backoff.js';
+import { checkJson } from './json.js';
+
+/** Where jobs live: 'memory' (default, this process only) or a Redis server through BullMQ. */
+export type StoreOption = 'memory' | { redis: string };
+
+/** Options of `new JobQueue()`. */
+export interface JobQueueOptions {
+  /** the queue's name: every node and producer of one queue uses the same name */
+  name: string;
+  /** the pool that runs this queue's jobs here; without one (Redis store) this queue only adds and observes jobs */
+  pool?: Pool<any>;
+  /** 'memory' (default) or `{ redis: 'redis://host:6379' }` */
+  store?: StoreOption;
+  /** jobs run here at once (default: the pool's maxWorkers × concurrency) */
+  concurrency?: number;
+  /** Redis: ms a node's lock on a running job lasts; renewed every lockDuration/2 (default 5000) */
+  lockDuration?: number;
+  /** Redis: ms between checks for jobs whose lock expired (their node died) (default 2500) */
+  stalledInterval?: number;
+  /** Redis: times a job may stall (its node died) and be re-queued before it fails (default 1) */
+  maxStalledCount?: number;
+  /** ms `close()` lets running jobs finish before it aborts them and hands them back (default 10000) */
+  grace?: number;
+  /** Redis: ms `add()` waits for Redis before it rejects with ERR_QUEUE_UNREACHABLE (default 10000) */
+  addTimeout?: number;
+  /** defaults for every add() (attempts, backoff, priority) */
+  defaultJobOptions?: Pick<AddOptions, 'attempts' | 'backoff' | 'priority'>;
+}
+
+/** Options of one `add()`. */
+export interface AddOptions {
+  /** runs in total before the job fails for good (default 1: no retry) */
+  attempts?: number;
+  /** wait before a retry: ms, or `{ type: 'fixed' | 'exponential', delay, jitter? }` */
+  backoff?: Backoff;
+  /** lower runs first, like BullMQ: 0 (default) is highest, then 1, 2, ... up to 2_097_152 */
+  priority?: number;
+  /** ms before the job may start */
+  delay?: number;
+  /** your id for the job: adding an id that exists returns that job instead of a new one (idempotency) */
+  jobId?: string;
+}
+
+export interface ResolvedQueueOptions {
+  name: string;
+  pool: Pool<any> | undefined;
+  redis: string | undefined;
+  concurrency: number;
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+  grace: number;
+  addTimeout: number;
+  defaults: { attempts: number; backoff: ResolvedBackoff; priority: number };
+}
+
+export interface ResolvedAdd {
+  attempts: number;
+  backoff: ResolvedBackoff;
+  priority: number;
+  delay: number;
+  jobId: string | undefined;
+}
+
+/** Validates `new JobQueue()` options and fills in the defaults. */
+export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOptions {
+  const o = checkObject('options', options);
+  if (!o) throw invalid('options', 'an object with at least `name`', options);
+  if (typeof o.name !== 'string' || o.name === '' || o.name.includes(':'))
+    throw invalid('name', "a non-empty string without ':'", o.name);
+  const pool = o.pool as Pool<any> | undefined;
+  if (pool !== undefined && (typeof pool !== 'object' || typeof (pool as Pool).run !== 'function'))
+    throw invalid('pool', 'a spindle Pool', pool);
+  let redis: string | undefined;
+  const store = o.store;
+  if (store !== undefined && store !== 'memory') {
+    const s = store as { redis?: unknown };
+    if (store === null || typeof store !== 'object' || typeof s.redis !== 'string' || !/^rediss?:\/\//.test(s.redis))
+      throw invalid('store', "'memory' or { redis: 'redis://host:port' }", store);
+    redis = s.redis;
+  }
+  if (redis === undefined && pool === undefined) throw invalid('pool', 'a spindle Pool (the memory store runs its jobs in this process)', pool);
+  const capacity = pool ? pool.options.maxWorkers * pool.options.concurrency : 1;
+  const concurrency = o.concurrency === undefined ? capacity : checkNumber('concurrency', o.concurrency, { min: 1, integer: true });
+  const lockDuration = o.lockDuration === undefined ? 5000 : checkNumber('lockDuration', o.lockDuration, { min: 100, integer: true });
+  const d = checkObject('defaultJobOptions', o.defaultJobOptions) ?? {};
+  const defaults = {
+    attempts: d.attempts === undefined ? 1 : checkNumber('defaultJobOptions.attempts', d.attempts, { min: 1, integer: true }),
+    backoff: resolveBackoff('defaultJobOptions.backoff', d.backoff),
+    priority: d.priority === undefined ? 0 : checkPriority('defaultJobOptions.priority', d.priority),
+  };
+  return {
+    name: o.name,
+    pool,
+    redis,
+    concurrency,
+    lockDuration,
+    stalledInterval: o.stalledInterval === undefined ? Math.max(50, Math.round(lockDuration / 2)) : checkNumber('stalledInterval', o.stalledInterval, { min: 50, integer: true }),
+    maxStalledCount: o.maxStalledCount === undefined ? 1 : checkNumber('maxStalledCount', o.maxStalledCount, { integer: true }),
+    grace: o.grace === undefined ? 10_000 : checkNumber('grace', o.grace, { allowInfinity: true }),
+    addTimeout: o.addTimeout === undefined ? 10_000 : checkNumber('addTimeout', o.addTimeout, { min: 1 }),
+    defaults,
+  };
+}
+
+function checkPriority(option: string, value: unknown): number {
+  const p = checkNumber(option, value, { integer: true });
+  if (p > 2_097_152) throw invalid(option, 'an integer from 0 to 2097152', value);
+  return p;
+}
+
+/** Validates add()'s name, arguments and options. */
+export function resolveAdd(q: ResolvedQueueOptions, name: unknown, args: unknown, options: unknown): ResolvedAdd {
+  if (typeof name !== 'string' || name === '') throw invalid('name', 'a task name (non-empty string)', name);
+  if (!Array.isArray(args)) throw invalid('args', 'an array of arguments', args);
+  checkJson(args, 'args');
+  const o = checkObject('options', options) ?? {};
+  const jobId = o.jobId;
+  if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '' || /^\d+$/.test(jobId) || jobId.includes(':')))
+    throw invalid('options.jobId', "a non-empty string that is not all digits and has no ':'", jobId);
+  return {
+    attempts: o.attempts === undefined ? q.defaults.attempts : checkNumber('options.attempts', o.attempts, { min: 1, integer: true }),
+    backoff: o.backoff === undefined ? q.defaults.backoff : resolveBackoff('options.backoff', o.backoff),
+    priority: o.priority === undefined ? q.defaults.priority : checkPriority('options.priority', o.priority),
+    delay: o.delay === undefined ? 0 : checkNumber('options.delay', o.delay),
+    jobId: jobId as string | undefined,
+  };
+}
+
