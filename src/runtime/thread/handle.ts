@@ -197,6 +197,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
 
   terminate(): Promise<void> {
     this.expected = true;
+    // Whoever awaits terminate() must see the exit: an abandoned task's late
+    // result would otherwise unref the Worker mid-termination and let the
+    // process end with the caller's await still pending.
+    this.worker.ref();
     void this.worker.terminate();
     return this.exited;
   }
@@ -214,7 +218,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   private release(slot: number): void {
     this.bySlot[slot] = undefined;
     this.free.push(slot);
-    if (--this.inflight === 0) this.worker.unref();
+    if (--this.inflight === 0 && !this.expected) this.worker.unref();
   }
 
   private results(m: ChildMessage): void {
