@@ -81,7 +81,7 @@ test('a worker that crashes mid-job: the job is retried, and fails with a coded 
   assert.match(err.message, /2 attempts/);
 });
 
-test('priority: lower runs first; equal priorities in order of arrival', async (t) => {
+test('priority: higher runs first, as in Pool.run; equal priorities in order of arrival', async (t) => {
   const { queue } = setup(t);
   const order = [];
   queue.on('completed', (e) => order.push(e.result));
@@ -91,8 +91,9 @@ test('priority: lower runs first; equal priorities in order of arrival', async (
   jobs.push(await queue.add('echo', ['p1-a'], { priority: 1 }));
   jobs.push(await queue.add('echo', ['p1-b'], { priority: 1 }));
   jobs.push(await queue.add('echo', ['p0']));
+  jobs.push(await queue.add('echo', ['n3'], { priority: -3 }));
   await within(Promise.all([blocker.result(), ...jobs.map((j) => j.result())]), 10_000, 'jobs');
-  assert.deepEqual(order.slice(1), ['p0', 'p1-a', 'p1-b', 'p5']);
+  assert.deepEqual(order.slice(1), ['p5', 'p1-a', 'p1-b', 'p0', 'n3']);
 });
 
 test('delay: a delayed job starts after one added later without delay', async (t) => {
@@ -154,6 +155,8 @@ test('bad input: an unknown task is rejected at add() with ERR_TASK_NOT_FOUND; o
   assert.match(err.message, /'add'/);
   await rejectsCode(queue.add('add', [1, 2], { attempts: 0 }), 'ERR_INVALID_OPTION');
   await rejectsCode(queue.add('add', [1, 2], { delay: -1 }), 'ERR_INVALID_OPTION');
+  await rejectsCode(queue.add('add', [1, 2], { priority: 1.5 }), 'ERR_INVALID_OPTION');
+  await rejectsCode(queue.add('add', [1, 2], { priority: 2_000_000 }), 'ERR_INVALID_OPTION');
   await rejectsCode(queue.add('add', [1, 2], { jobId: '42' }), 'ERR_INVALID_OPTION');
   await rejectsCode(queue.add('add', 'x'), 'ERR_INVALID_OPTION');
   assert.throws(() => new JobQueue({ name: 'q' }), { code: 'ERR_INVALID_OPTION' });

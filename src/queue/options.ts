@@ -37,7 +37,7 @@ export interface AddOptions {
   attempts?: number;
   /** wait before a retry: ms, or `{ type: 'fixed' | 'exponential', delay, jitter? }` */
   backoff?: Backoff;
-  /** lower runs first, like BullMQ: 0 (default) is highest, then 1, 2, ... up to 2_097_152 */
+  /** higher runs first, as in Pool.run (default 0, from -1_048_575 to 1_048_575); equal priorities in order of arrival */
   priority?: number;
   /** ms before the job may start */
   delay?: number;
@@ -107,10 +107,13 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
   };
 }
 
+/** Job priorities span ±MAX_PRIORITY; the Redis store maps them onto BullMQ's 1..2^21 (lower first). */
+export const MAX_PRIORITY = 1_048_575;
+
 function checkPriority(option: string, value: unknown): number {
-  const p = checkNumber(option, value, { integer: true });
-  if (p > 2_097_152) throw invalid(option, 'an integer from 0 to 2097152', value);
-  return p;
+  const ok = typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= MAX_PRIORITY;
+  if (!ok) throw invalid(option, `an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}`, value);
+  return value as number;
 }
 
 /** Validates add()'s name, arguments and options. */

@@ -28,7 +28,7 @@ export class EmbeddedStore implements Store {
   readonly #emit: Emit;
   /** jobs not finished, plus finished ones that carry a caller's jobId (for de-duplication) */
   readonly #jobs = new Map<string, Entry>();
-  /** waiting jobs, by priority (lower first) then order of arrival */
+  /** waiting jobs, by priority (higher first) then order of arrival */
   readonly #waiting: Entry[] = [];
   readonly #active = new Set<Entry>();
   #seq = 0;
@@ -90,7 +90,7 @@ export class EmbeddedStore implements Store {
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const m = w[mid]!;
-      if (m.opts.priority < e.opts.priority || (m.opts.priority === e.opts.priority && m.seq < e.seq)) lo = mid + 1;
+      if (m.opts.priority > e.opts.priority || (m.opts.priority === e.opts.priority && m.seq < e.seq)) lo = mid + 1;
       else hi = mid;
     }
     w.splice(lo, 0, e);

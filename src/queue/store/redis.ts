@@ -13,7 +13,7 @@ import {
 import type { Pool } from '../../pool/pool.js';
 import { backoffDelay, type ResolvedBackoff } from '../backoff.js';
 import { Job } from '../job.js';
-import type { ResolvedAdd, ResolvedQueueOptions } from '../options.js';
+import { MAX_PRIORITY, type ResolvedAdd, type ResolvedQueueOptions } from '../options.js';
 import { connectionOptions, safeUrl } from './connection.js';
 import type { Emit, Store } from './types.js';
 
@@ -199,7 +199,9 @@ export class RedisStore implements Store {
           jobId: opts.jobId,
           attempts: opts.attempts,
           backoff: { type: 'spindle' },
-          priority: opts.priority || undefined,
+          // BullMQ runs lower numbers first and unprioritized jobs before all
+          // others; every job gets a place on its 1..2^21 scale instead
+          priority: MAX_PRIORITY + 1 - opts.priority,
           delay: opts.delay || undefined,
         },
       ),
