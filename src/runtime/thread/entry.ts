@@ -57,7 +57,7 @@ wt.workerData = boot.workerData;
 syncBuiltinESMExports();
 
 const claims = new Claims(boot.claims, boot.slots);
-const SPIN_MS = 0.1;
+const SPIN_MS = 0.3;
 // Spinning saves a thread wake-up (tens of µs): worth it after tiny tasks, not
 // after long ones, where it would only take a core from a sibling that is
 // working (2 busy workers and the pool's thread on 2 cores).
