@@ -126,20 +126,5 @@ export function startNode(t, file, args, { timeout = 30_000, ready = /^ready (\d
   });
 }
 
-/** Resolves when `predicate()` holds, checked on each `event` of `emitter`; rejects after `ms`. */
-export function until(emitter, event, predicate, ms, what) {
-  return new Promise((resolve, reject) => {
-    if (predicate()) return resolve();
-    const timer = setTimeout(() => {
-      emitter.off(event, check);
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-    }, ms);
-    function check() {
-      if (!predicate()) return;
-      clearTimeout(timer);
-      emitter.off(event, check);
-      resolve();
-    }
-    emitter.on(event, check);
-  });
-}
+// Same helper as the CLI tests use: wait on events with a timeout.
+export { until } from './cli.js';
