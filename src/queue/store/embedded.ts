@@ -7,6 +7,7 @@ import type { Pool } from '../../pool/pool.js';
 import { backoffDelay } from '../backoff.js';
 import { Job } from '../job.js';
 import type { ResolvedAdd, ResolvedQueueOptions } from '../options.js';
+import { IdleWait } from './idle.js';
 import type { Emit, Store } from './types.js';
 
 interface Entry {
@@ -35,7 +36,8 @@ export class EmbeddedStore implements Store {
   #nextId = 1;
   #closing = false;
   #handingBack = false;
-  #idle: (() => void) | undefined;
+  /** close() waits on this for the running jobs to end */
+  readonly #idle = new IdleWait();
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
     this.#o = o;
@@ -143,7 +145,7 @@ export class EmbeddedStore implements Store {
       this.#emit('failed', { jobId: id, error });
     }
     this.#pump();
-    if (this.#active.size === 0) this.#idle?.();
+    if (this.#active.size === 0) this.#idle.notify();
   }
 
   #finish(e: Entry, state: 'completed' | 'failed'): void {
@@ -158,17 +160,10 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     this.#closing = true;
     if (this.#active.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.#idle = resolve;
-        if (Number.isFinite(this.#o.grace)) timer = setTimeout(resolve, this.#o.grace);
-      });
-      clearTimeout(timer);
+      await this.#idle.wait(this.#o.grace);
       if (this.#active.size > 0) {
         this.#handingBack = true;
-        const stopped = new Promise<void>((resolve) => {
-          this.#idle = resolve;
-        });
+        const stopped = this.#idle.wait();
         for (const e of this.#active) e.abort?.abort(new JobQueueClosedError('The job queue closed'));
         await stopped;
       }

@@ -15,6 +15,7 @@ import { backoffDelay, type ResolvedBackoff } from '../backoff.js';
 import { Job } from '../job.js';
 import { MAX_PRIORITY, type ResolvedAdd, type ResolvedQueueOptions } from '../options.js';
 import { connectionOptions, safeUrl } from './connection.js';
+import { IdleWait } from './idle.js';
 import type { Emit, Store } from './types.js';
 
 /** What a job carries in Redis (JSON). */
@@ -60,7 +61,7 @@ export class RedisStore implements Store {
   readonly #delays = new Map<string, number>();
   #handingBack = false;
   /** close() waits on this for the running jobs to end */
-  #idle: (() => void) | undefined;
+  readonly #idle = new IdleWait();
   #closed = false;
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
@@ -141,7 +142,7 @@ export class RedisStore implements Store {
         throw err;
       } finally {
         this.#running.delete(job.id!);
-        if (this.#running.size === 0) this.#idle?.();
+        if (this.#running.size === 0) this.#idle.notify();
       }
     };
     const worker = new mq.Worker<JobData>(o.name, processor, {
@@ -252,14 +253,7 @@ export class RedisStore implements Store {
     const worker = this.#worker;
     if (worker) {
       await deadline(worker.pause(true), CLOSE_MS, () => new Error("pause timed out")).catch(() => {});
-      if (this.#running.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          this.#idle = resolve;
-          if (Number.isFinite(this.#o.grace)) timer = setTimeout(resolve, this.#o.grace);
-        });
-        clearTimeout(timer);
-      }
+      if (this.#running.size > 0) await this.#idle.wait(this.#o.grace);
       if (this.#running.size > 0) {
         this.#handingBack = true;
         for (const r of this.#running.values()) r.abort.abort(new JobQueueClosedError('The node is stopping'));

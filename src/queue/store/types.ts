@@ -19,7 +19,7 @@ export interface JobQueueEvents {
 export type Emit = <K extends keyof JobQueueEvents>(event: K, ...args: JobQueueEvents[K]) => void;
 
 export interface Store {
-  /** resolves once the store can take jobs (connected) */
+  /** stores the job (validated already) and returns its handle */
   add(name: string, args: unknown[], options: ResolvedAdd): Promise<Job>;
   /** stop taking jobs, let running ones finish within `grace`, hand the rest back */
   close(): Promise<void>;
