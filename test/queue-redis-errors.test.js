@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
 import { fixture, rejectsCode, runNode, within } from './helpers.js';
 import { bin } from './helpers/cli.js';
-import { freePort, startRedis } from './helpers/redis.js';
+import { freePort } from './helpers/load.js';
+import { startRedis } from './helpers/redis.js';
 
 const tasks = fixture('queue/tasks.js');
 

@@ -3,9 +3,10 @@
 // A missing redis-server fails the test with a clear message: CI installs it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './load.js';
 
 export function redisServerPath() {
   const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
@@ -13,19 +14,6 @@ export function redisServerPath() {
   if (r.status !== 0 || !path)
     throw new Error('redis-server is not installed: the queue tests need it (apt-get install redis-server; .ci/run installs it)');
   return path;
-}
-
-/** A port nothing listens on right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function ping(port) {
