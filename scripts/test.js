@@ -28,9 +28,8 @@ if (files.length === 0) {
 // Each file runs in its own process; two at a time keeps a 2-core machine busy
 // without starving the worker threads the tests themselves start. Every test
 // also carries its own timeout; this is the backstop for a file that hangs.
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { cwd: root, stdio: 'inherit' },
-);
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -45,7 +45,10 @@ export class PoolDestroyedError extends SpindleError {
 /** `close({ timeout })` ran out of time; the remaining work was destroyed. */
 export class CloseTimeoutError extends SpindleError {
   constructor(timeout: number) {
-    super('ERR_POOL_CLOSE_TIMEOUT', `The pool did not finish its work within ${timeout} ms; remaining tasks were destroyed`);
+    super(
+      'ERR_POOL_CLOSE_TIMEOUT',
+      `The pool did not finish its work within ${timeout} ms; remaining tasks were destroyed`,
+    );
   }
 }
 
@@ -558,7 +561,11 @@ export class QueueDependencyError extends SpindleError {
 export class QueueUnreachableError extends SpindleError {
   readonly url: string;
   constructor(url: string, what: string, options?: ErrorOptions) {
-    super('ERR_QUEUE_UNREACHABLE', `Redis at ${url} is unreachable: ${what}; spindle keeps reconnecting with backoff`, options);
+    super(
+      'ERR_QUEUE_UNREACHABLE',
+      `Redis at ${url} is unreachable: ${what}; spindle keeps reconnecting with backoff`,
+      options,
+    );
     this.url = url;
   }
 }

@@ -1,16 +1,16 @@
 // Public entry of `spindle`: thin re-exports only.
 export * from './errors.js';
-export { Pool, type PoolEvents } from './pool/pool.js';
 export type { WorkerExitEvent } from './pool/core.js';
+export { Pool, type PoolEvents } from './pool/pool.js';
 export type {
   AnyModule,
   CommandPoolOptions,
   CommonPoolOptions,
   ModulePoolOptions,
+  Percentiles,
   PoolOptions,
   PoolProxy,
   PoolStats,
-  Percentiles,
   RunOptions,
   TaskArgs,
   TaskName,

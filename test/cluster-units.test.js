@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { CrashCounter } from '../dist/cluster/backoff.js';
-import { prefixLines } from '../dist/util/prefix.js';
 import { pickSlot } from '../dist/cluster/sticky/hash.js';
 import { headEnd, keyFromHead, parseSticky } from '../dist/cluster/sticky/key.js';
 import { tcpTarget } from '../dist/cluster/worker/listen.js';
 import { parseBytes } from '../dist/util/bytes.js';
 import { formatDuration, parseDuration } from '../dist/util/duration.js';
+import { prefixLines } from '../dist/util/prefix.js';
 
 test('durations: units, numbers as ms, and a clear error for a bare number string', () => {
   assert.equal(parseDuration('grace', '10s'), 10_000);

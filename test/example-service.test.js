@@ -16,9 +16,22 @@ test('the image service renders and blurs through its thread pools, and drains o
   timeout: 90_000,
 }, async (t) => {
   const port = await freePort();
-  const spindle = cli(t, ['start', join(root, 'examples/service/server.js'), '--workers', '2', '--probe', '/health', '--ready-timeout', '25s'], {
-    env: { PORT: String(port), THREADS: '1' },
-  });
+  const spindle = cli(
+    t,
+    [
+      'start',
+      join(root, 'examples/service/server.js'),
+      '--workers',
+      '2',
+      '--probe',
+      '/health',
+      '--ready-timeout',
+      '25s',
+    ],
+    {
+      env: { PORT: String(port), THREADS: '1' },
+    },
+  );
   // Waits longer than the supervisor's own ready timeout: if a worker is slow,
   // the failure shows the supervisor's line naming the worker and the reason.
   await spindle.waitFor(/2 workers ready|not ready|exited/, 45_000);

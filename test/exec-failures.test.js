@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ExecError, ExecExitError, ExecNotFoundError, run, spawn } from 'spindle/exec';
 import { SpindleError } from 'spindle';
+import { ExecError, ExecExitError, ExecNotFoundError, run, spawn } from 'spindle/exec';
 
 const T = { timeout: 20_000 };
 

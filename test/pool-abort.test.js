@@ -113,16 +113,20 @@ test('timeout counts from the start of the run, not from submission', T, async (
   assert.equal(await within(run, 10_000, 'queued task'), 1);
 });
 
-eachRuntime('a task past its timeout rejects with ERR_TASK_TIMEOUT; cooperative tasks keep the worker', T, async (t, runtime) => {
-  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, taskTimeout: 30 }));
-  const exits = [];
-  pool.on('workerExit', (e) => exits.push(e));
-  const e = await rejectsCode(within(pool.run('waitForAbort'), 10_000, 'timeout'), 'ERR_TASK_TIMEOUT');
-  assert.equal(e.timeout, 30);
-  // per-call timeout overrides the pool's
-  assert.equal(await pool.run('sleep', [60], { timeout: 10_000 }), 60);
-  assert.equal(exits.length, 0);
-});
+eachRuntime(
+  'a task past its timeout rejects with ERR_TASK_TIMEOUT; cooperative tasks keep the worker',
+  T,
+  async (t, runtime) => {
+    const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, taskTimeout: 30 }));
+    const exits = [];
+    pool.on('workerExit', (e) => exits.push(e));
+    const e = await rejectsCode(within(pool.run('waitForAbort'), 10_000, 'timeout'), 'ERR_TASK_TIMEOUT');
+    assert.equal(e.timeout, 30);
+    // per-call timeout overrides the pool's
+    assert.equal(await pool.run('sleep', [60], { timeout: 10_000 }), 60);
+    assert.equal(exits.length, 0);
+  },
+);
 
 eachRuntime('a hung task past its timeout is stopped and its worker replaced', T, async (t, runtime) => {
   const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1, abortGrace: 20 }));

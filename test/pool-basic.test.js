@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Pool } from 'spindle';
 import { eachRuntime, fixture, priorityRuns, shared, track, waitAtLeast, within } from './helpers.js';
 
@@ -16,7 +16,11 @@ eachRuntime('runs sync, async and default-export tasks', T, async (t, runtime) =
 });
 
 test('accepts a path, a file: string and a URL', T, async () => {
-  for (const worker of [fileURLToPath(fixture('pool/tasks.js')), fixture('pool/tasks.js').href, fixture('pool/tasks.js')]) {
+  for (const worker of [
+    fileURLToPath(fixture('pool/tasks.js')),
+    fixture('pool/tasks.js').href,
+    fixture('pool/tasks.js'),
+  ]) {
     const pool = new Pool({ worker, maxWorkers: 1 });
     assert.equal(await pool.run('add', [2, 2]), 4);
     await pool.close();
@@ -49,8 +53,15 @@ eachRuntime('proxy() gives a function per task and passes options', T, async (t,
 eachRuntime('many tasks all settle with the right results, over every worker', T, async (t, runtime) => {
   const pool = track(t, new Pool({ worker: fixture('pool/tasks.js'), runtime, maxWorkers: 2 }));
   const n = 20_000;
-  const results = await within(Promise.all(Array.from({ length: n }, (_, i) => pool.run('echo', [i]))), 20_000, 'burst');
-  assert.deepEqual(results, Array.from({ length: n }, (_, i) => i));
+  const results = await within(
+    Promise.all(Array.from({ length: n }, (_, i) => pool.run('echo', [i]))),
+    20_000,
+    'burst',
+  );
+  assert.deepEqual(
+    results,
+    Array.from({ length: n }, (_, i) => i),
+  );
   const stats = pool.stats;
   assert.equal(stats.completed, n);
   assert.equal(stats.failed, 0);
@@ -61,7 +72,13 @@ eachRuntime('many tasks all settle with the right results, over every worker', T
 
 test('structured values cross intact; transfer moves buffers both ways', T, async (t) => {
   const pool = track(t, new Pool({ worker: fixture('pool/tasks.js'), maxWorkers: 1 }));
-  const value = { m: new Map([[1, 'a']]), s: new Set([2]), d: new Date(5), big: 10n ** 20n, arr: new Uint16Array([1, 2]) };
+  const value = {
+    m: new Map([[1, 'a']]),
+    s: new Set([2]),
+    d: new Date(5),
+    big: 10n ** 20n,
+    arr: new Uint16Array([1, 2]),
+  };
   assert.deepEqual(await pool.run('echo', [value]), value);
   const buf = new ArrayBuffer(1024);
   assert.equal(await pool.run('byteLength', [buf], { transfer: [buf] }), 1024);
@@ -73,13 +90,16 @@ test('structured values cross intact; transfer moves buffers both ways', T, asyn
 
 test('workerData, env and execArgv reach the workers', T, async (t) => {
   const data = { hello: 'world', shared: shared(1) };
-  const pool = track(t, new Pool({
-    worker: fixture('pool/tasks.js'),
-    maxWorkers: 1,
-    workerData: data,
-    env: { SPINDLE_TEST_ENV: 'yes' },
-    execArgv: ['--no-warnings'],
-  }));
+  const pool = track(
+    t,
+    new Pool({
+      worker: fixture('pool/tasks.js'),
+      maxWorkers: 1,
+      workerData: data,
+      env: { SPINDLE_TEST_ENV: 'yes' },
+      execArgv: ['--no-warnings'],
+    }),
+  );
   const got = await pool.run('data');
   assert.equal(got.hello, 'world');
   assert.ok(got.shared instanceof Int32Array);
@@ -168,7 +188,7 @@ test("maxWorkers: 'auto' uses the available CPUs", T, async () => {
   await pool.close();
 });
 
-test("primitive and structured results interleave correctly (shared ring and messages)", T, async (t) => {
+test('primitive and structured results interleave correctly (shared ring and messages)', T, async (t) => {
   const pool = track(t, new Pool({ worker: fixture('pool/tasks.js'), maxWorkers: 2 }));
   const values = [];
   for (let i = 0; i < 6000; i++) {

@@ -102,7 +102,13 @@ export async function chaos(options, n = 2000, kills = 0) {
   assert.equal(killed.length, kills, 'every planned kill happened');
   assert.ok(killedTasks <= kills * (options.concurrency ?? 1), `${killedTasks} tasks died of ${kills} kills`);
   // and the pool still serves
-  const after = await within(Promise.all(Array.from({ length: 200 }, (_, i) => pool.run('chaos', [processes ? file : shared(1), 0, 'ok']).then(() => i))), 20_000, 'after chaos');
+  const after = await within(
+    Promise.all(
+      Array.from({ length: 200 }, (_, i) => pool.run('chaos', [processes ? file : shared(1), 0, 'ok']).then(() => i)),
+    ),
+    20_000,
+    'after chaos',
+  );
   assert.equal(after.length, 200);
   await within(pool.destroy(), 10_000, 'destroy');
   return { baseline, threads: threadCount(), children: childPids() };
@@ -123,7 +129,9 @@ test('chaos: process runtime, with workers killed from outside', { timeout: 150_
   assert.deepEqual(children, [], 'no worker process left after destroy()');
 });
 
-test('chaos: process runtime, 4 async tasks per worker, with workers killed from outside', { timeout: 150_000 }, async () => {
+test('chaos: process runtime, 4 async tasks per worker, with workers killed from outside', {
+  timeout: 150_000,
+}, async () => {
   const { children } = await chaos({ runtime: 'process', concurrency: 4 }, 500, 3);
   assert.deepEqual(children, []);
 });

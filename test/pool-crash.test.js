@@ -7,17 +7,21 @@ import { eachRuntime, fixture, rejectsCode, shared, track, waitAtLeast, within }
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');
 
-eachRuntime('process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the worker', T, async (t, runtime) => {
-  const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
-  const exit = once(pool, 'workerExit');
-  const e = await rejectsCode(within(pool.run('exit', [4]), 10_000, 'exit'), 'ERR_WORKER_CRASHED');
-  assert.equal(e.exitCode, 4);
-  assert.equal(e.reason, 'exit');
-  assert.match(e.message, /exited with code 4 while running task 'exit'/);
-  const [info] = await exit;
-  assert.equal(info.expected, false);
-  assert.equal(await pool.run('add', [1, 1]), 2);
-});
+eachRuntime(
+  'process.exit in a task rejects it with ERR_WORKER_CRASHED and replaces the worker',
+  T,
+  async (t, runtime) => {
+    const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
+    const exit = once(pool, 'workerExit');
+    const e = await rejectsCode(within(pool.run('exit', [4]), 10_000, 'exit'), 'ERR_WORKER_CRASHED');
+    assert.equal(e.exitCode, 4);
+    assert.equal(e.reason, 'exit');
+    assert.match(e.message, /exited with code 4 while running task 'exit'/);
+    const [info] = await exit;
+    assert.equal(info.expected, false);
+    assert.equal(await pool.run('add', [1, 1]), 2);
+  },
+);
 
 eachRuntime('an uncaught exception kills the worker; the running task gets it as cause', T, async (t, runtime) => {
   const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
@@ -47,22 +51,32 @@ test('tasks sent ahead to a dying worker run elsewhere; finished ones are not re
   const after = Array.from({ length: 50 }, (_, i) => pool.run('count', [counts, 50 + i]));
   await rejectsCode(within(killer, 10_000, 'killer'), 'ERR_WORKER_CRASHED');
   const results = await within(Promise.all([...before, ...after]), 10_000, 'others');
-  assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   assert.deepEqual([...counts], new Array(100).fill(1), 'every task ran exactly once');
 });
 
-eachRuntime('a worker that dies while idle is replaced and reported through an error listener', T, async (t, runtime) => {
-  const pool = track(t, new Pool({ worker: fixture('pool/crash-idle.js'), runtime, maxWorkers: 1, minWorkers: 1 }));
-  const [err] = await within(once(pool, 'error'), 10_000, 'error event');
-  assert.equal(err.code, 'ERR_WORKER_CRASHED');
-  assert.equal(err.exitCode, 9);
-  assert.match(err.message, /while idle/);
-});
+eachRuntime(
+  'a worker that dies while idle is replaced and reported through an error listener',
+  T,
+  async (t, runtime) => {
+    const pool = track(t, new Pool({ worker: fixture('pool/crash-idle.js'), runtime, maxWorkers: 1, minWorkers: 1 }));
+    const [err] = await within(once(pool, 'error'), 10_000, 'error event');
+    assert.equal(err.code, 'ERR_WORKER_CRASHED');
+    assert.equal(err.exitCode, 9);
+    assert.match(err.message, /while idle/);
+  },
+);
 
 eachRuntime('workers that keep dying without running anything stop being respawned', T, async (t, runtime) => {
   // minWorkers keeps replacing the dead worker; nothing is submitted, so
   // every exit is barren and the third one trips the breaker.
-  const pool = track(t, new Pool({ worker: fixture('pool/dies-after-load.js'), runtime, maxWorkers: 1, minWorkers: 1 }));
+  const pool = track(
+    t,
+    new Pool({ worker: fixture('pool/dies-after-load.js'), runtime, maxWorkers: 1, minWorkers: 1 }),
+  );
   const errors = [];
   pool.on('error', (e) => errors.push(e));
   let created = 1; // the first one started in the constructor

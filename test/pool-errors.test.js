@@ -28,7 +28,10 @@ eachRuntime('a thrown error is rebuilt with name, message, stack, code, cause an
 
   const aggregate = await pool.run('fail', ['aggregate']).catch((e) => e);
   assert.ok(aggregate instanceof AggregateError);
-  assert.deepEqual(aggregate.errors.map((e) => e.message), ['a', 'b']);
+  assert.deepEqual(
+    aggregate.errors.map((e) => e.message),
+    ['a', 'b'],
+  );
   assert.equal(pool.stats.failed, 5);
   assert.equal(await pool.run('add', [1, 1]), 2, 'the worker keeps serving');
 });
@@ -59,7 +62,10 @@ test('arguments that cannot be cloned reject only their own task', T, async (t) 
   const e = await rejectsCode(bad, 'ERR_TASK_NOT_CLONEABLE');
   assert.equal(e.cause.name, 'DataCloneError');
   await rejectsCode(sym, 'ERR_TASK_NOT_CLONEABLE');
-  assert.deepEqual(await Promise.all(good), Array.from({ length: 10 }, (_, i) => i));
+  assert.deepEqual(
+    await Promise.all(good),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
   class Point {
     constructor() {
       this.x = 1;
@@ -89,18 +95,22 @@ for (const [file, what] of [
   ['pool/throws-at-load.js', 'a throw at import'],
   ['pool/exits-at-load.js', 'process.exit at import'],
 ]) {
-  eachRuntime(`a module with ${what} rejects with ERR_WORKER_LOAD and does not respawn in a loop`, T, async (t, runtime) => {
-    const pool = track(t, new Pool({ worker: fixture(file), runtime, maxWorkers: 2 }));
-    let created = 0;
-    pool.on('workerCreate', () => created++);
-    const runs = Array.from({ length: 5 }, () => pool.run('anything'));
-    const settled = await within(Promise.allSettled(runs), 10_000, 'load failure');
-    for (const r of settled) assert.equal(r.reason?.code, 'ERR_WORKER_LOAD');
-    await rejectsCode(pool.ready(), 'ERR_WORKER_LOAD');
-    await rejectsCode(pool.run('anything'), 'ERR_WORKER_LOAD');
-    assert.ok(created <= 2, `created ${created} workers`);
-    await pool.destroy();
-  });
+  eachRuntime(
+    `a module with ${what} rejects with ERR_WORKER_LOAD and does not respawn in a loop`,
+    T,
+    async (t, runtime) => {
+      const pool = track(t, new Pool({ worker: fixture(file), runtime, maxWorkers: 2 }));
+      let created = 0;
+      pool.on('workerCreate', () => created++);
+      const runs = Array.from({ length: 5 }, () => pool.run('anything'));
+      const settled = await within(Promise.allSettled(runs), 10_000, 'load failure');
+      for (const r of settled) assert.equal(r.reason?.code, 'ERR_WORKER_LOAD');
+      await rejectsCode(pool.ready(), 'ERR_WORKER_LOAD');
+      await rejectsCode(pool.run('anything'), 'ERR_WORKER_LOAD');
+      assert.ok(created <= 2, `created ${created} workers`);
+      await pool.destroy();
+    },
+  );
 }
 
 eachRuntime('run() after close() or destroy() rejects with ERR_POOL_CLOSED', T, async (_t, runtime) => {

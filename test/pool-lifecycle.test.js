@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'spindle';
-import { childPids, eachRuntime, fixture, rejectsCode, runNode, shared, threadCount, waitAtLeast, within } from './helpers.js';
+import {
+  childPids,
+  eachRuntime,
+  fixture,
+  rejectsCode,
+  runNode,
+  shared,
+  threadCount,
+  waitAtLeast,
+  within,
+} from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('pool/tasks.js');

@@ -16,7 +16,14 @@ for (const runtime of ['thread', 'process']) {
     assert.deepEqual(seen, [1, 2, 3, 4, 5]);
     // without onProgress the messages are dropped; a throwing callback harms nothing
     assert.equal(await pool.run('reportProgress', [2]), 'done');
-    assert.equal(await pool.run('reportProgress', [2], { onProgress: () => { throw new Error('x'); } }), 'done');
+    assert.equal(
+      await pool.run('reportProgress', [2], {
+        onProgress: () => {
+          throw new Error('x');
+        },
+      }),
+      'done',
+    );
     assert.deepEqual(await pool.taskNames().then((n) => n.includes('reportProgress')), true);
   });
 }

@@ -16,7 +16,10 @@ eachRuntime('recycle.afterTasks replaces a worker after exactly N tasks', T, asy
   const burst = await within(Promise.all(Array.from({ length: 30 }, () => pool.run('whoami'))), 10_000, 'burst');
   const perWorker = new Map();
   for (const id of burst) perWorker.set(id, (perWorker.get(id) ?? 0) + 1);
-  assert.ok([...perWorker.values()].every((n) => n <= 3), JSON.stringify([...perWorker]));
+  assert.ok(
+    [...perWorker.values()].every((n) => n <= 3),
+    JSON.stringify([...perWorker]),
+  );
   assert.ok(exits.length >= 2 && exits.every((e) => e.expected));
 });
 

@@ -94,7 +94,10 @@ test('a hung task in a process that ignores SIGTERM still settles; the process i
   const { b, pool } = await setup(t, { abortGrace: 20, killGrace: 200 });
   const pid = await pool.run('pid');
   const exit = once(pool, 'workerExit');
-  await rejectsCode(within(pool.run('spinIgnoringTerm', [b.path], { timeout: 50 }), 10_000, 'hung'), 'ERR_TASK_TIMEOUT');
+  await rejectsCode(
+    within(pool.run('spinIgnoringTerm', [b.path], { timeout: 50 }), 10_000, 'hung'),
+    'ERR_TASK_TIMEOUT',
+  );
   const [info] = await within(exit, 10_000, 'escalation to SIGKILL');
   assert.equal(info.signal, 'SIGKILL', 'SIGTERM was ignored, SIGKILL was not');
   await waitGone([pid], 5_000);

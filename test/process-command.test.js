@@ -25,20 +25,28 @@ test('runs tasks in long-lived Python processes: results as JSON', T, async (t) 
   const pool = python(t, { maxWorkers: 2 });
   assert.equal(pool.options.runtime, 'process');
   assert.equal(await pool.run('add', [1, 2]), 3);
-  const value = { list: [1, 'two', null, true], nested: { 'é': 1.5 } };
+  const value = { list: [1, 'two', null, true], nested: { é: 1.5 } };
   assert.deepEqual(await pool.run('echo', [value]), value);
   assert.equal(await pool.run('nothing'), null);
   const pids = new Set(await Promise.all(Array.from({ length: 200 }, () => pool.run('pid'))));
   assert.ok(pids.size >= 1 && pids.size <= 2, 'no process per task');
   const results = await Promise.all(Array.from({ length: 2000 }, (_, i) => pool.run('add', [i, 1])));
-  assert.deepEqual(results, Array.from({ length: 2000 }, (_, i) => i + 1));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 2000 }, (_, i) => i + 1),
+  );
   const env = await pool.run('worker_env');
   assert.ok(['1', '2'].includes(env.SPINDLE_WORKER_ID), env.SPINDLE_WORKER_ID);
   assert.equal(env.SPINDLE_CONCURRENCY, '1');
 });
 
 test('env and cwd reach the program; print() goes to stderr, prefixed when asked', T, async (t) => {
-  const pool = python(t, { maxWorkers: 1, env: { ...process.env, SPINDLE_TEST_ENV: 'yes' }, cwd: tmpdir(), concurrency: 2 });
+  const pool = python(t, {
+    maxWorkers: 1,
+    env: { ...process.env, SPINDLE_TEST_ENV: 'yes' },
+    cwd: tmpdir(),
+    concurrency: 2,
+  });
   const env = await pool.run('worker_env');
   assert.deepEqual(env, { SPINDLE_WORKER_ID: '1', SPINDLE_CONCURRENCY: '2', SPINDLE_TEST_ENV: 'yes' });
   assert.equal(await pool.run('chatty', ['hi']), 'hi', 'print() did not break the protocol');
@@ -80,30 +88,52 @@ test('a crash mid-task fails that task with ERR_WORKER_CRASHED; tasks behind it 
   assert.equal(e.exitCode, 3);
   assert.equal(e.reason, 'exit');
   assert.match(e.cause.message, /about to crash with 3/, 'the cause quotes its last stderr lines');
-  assert.deepEqual(await Promise.all([...before, ...after]), Array.from({ length: 40 }, (_, i) => i));
-  assert.deepEqual(lines().map(Number).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i), 'each ran once');
+  assert.deepEqual(
+    await Promise.all([...before, ...after]),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    lines()
+      .map(Number)
+      .sort((a, b) => a - b),
+    Array.from({ length: 40 }, (_, i) => i),
+    'each ran once',
+  );
 });
 
-test('garbage on stdout is a protocol error: that task fails, the worker is replaced, others are fine', T, async (t) => {
-  const pool = python(t, { maxWorkers: 1, minWorkers: 1 });
-  await pool.ready();
-  await Promise.all(Array.from({ length: 100 }, (_, i) => pool.run('echo', [i])));
-  const exited = once(pool, 'workerExit');
-  const { file, lines } = countsFile('py-garbage');
-  const before = Array.from({ length: 20 }, (_, i) => pool.run('record', [file, i]));
-  const garbage = pool.run('garbage', ['hello, not json']);
-  const after = Array.from({ length: 20 }, (_, i) => pool.run('record', [file, 20 + i]));
-  const e = await rejectsCode(within(garbage, 10_000, 'garbage'), 'ERR_WORKER_CRASHED');
-  assert.equal(e.reason, 'protocol');
-  assert.equal(e.cause.code, 'ERR_WORKER_PROTOCOL');
-  assert.equal(e.cause.line, 'hello, not json');
-  assert.deepEqual(await within(Promise.all([...before, ...after]), 10_000, 'others'), Array.from({ length: 40 }, (_, i) => i));
-  assert.deepEqual(lines().map(Number).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i), 'none ran twice');
-  const [info] = await within(exited, 10_000, 'worker exit');
-  assert.equal(info.reason, 'protocol');
-  assert.equal(info.expected, false);
-  assert.equal(await pool.run('add', [1, 1]), 2, 'a new worker took over');
-});
+test(
+  'garbage on stdout is a protocol error: that task fails, the worker is replaced, others are fine',
+  T,
+  async (t) => {
+    const pool = python(t, { maxWorkers: 1, minWorkers: 1 });
+    await pool.ready();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => pool.run('echo', [i])));
+    const exited = once(pool, 'workerExit');
+    const { file, lines } = countsFile('py-garbage');
+    const before = Array.from({ length: 20 }, (_, i) => pool.run('record', [file, i]));
+    const garbage = pool.run('garbage', ['hello, not json']);
+    const after = Array.from({ length: 20 }, (_, i) => pool.run('record', [file, 20 + i]));
+    const e = await rejectsCode(within(garbage, 10_000, 'garbage'), 'ERR_WORKER_CRASHED');
+    assert.equal(e.reason, 'protocol');
+    assert.equal(e.cause.code, 'ERR_WORKER_PROTOCOL');
+    assert.equal(e.cause.line, 'hello, not json');
+    assert.deepEqual(
+      await within(Promise.all([...before, ...after]), 10_000, 'others'),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      lines()
+        .map(Number)
+        .sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, i) => i),
+      'none ran twice',
+    );
+    const [info] = await within(exited, 10_000, 'worker exit');
+    assert.equal(info.reason, 'protocol');
+    assert.equal(info.expected, false);
+    assert.equal(await pool.run('add', [1, 1]), 2, 'a new worker took over');
+  },
+);
 
 test('aborts: a waiting task never runs, a running one can stop, one that ignores it is killed', T, async (t) => {
   const b = await beacon();
@@ -141,8 +171,13 @@ test('a program that cannot start, or talks before it is ready, fails with ERR_W
     const pool = new Pool({ command, maxWorkers: 2 });
     let created = 0;
     pool.on('workerCreate', () => created++);
-    const settled = await within(Promise.allSettled([pool.run('a'), pool.run('b'), pool.run('c')]), 10_000, command.join(' '));
-    for (const s of settled) assert.equal(s.reason?.code, 'ERR_WORKER_LOAD', `${command.join(' ')}: ${s.reason?.message}`);
+    const settled = await within(
+      Promise.allSettled([pool.run('a'), pool.run('b'), pool.run('c')]),
+      10_000,
+      command.join(' '),
+    );
+    for (const s of settled)
+      assert.equal(s.reason?.code, 'ERR_WORKER_LOAD', `${command.join(' ')}: ${s.reason?.message}`);
     assert.ok(created <= 2, `${command.join(' ')}: created ${created} workers (maxWorkers 2): no respawn loop`);
     await pool.destroy();
   }
@@ -156,7 +191,13 @@ test('close() stops idle programs by closing stdin (exit code 0); nothing is lef
   const exits = [];
   pool.on('workerExit', (e) => exits.push(e));
   await within(pool.close(), 10_000, 'close');
-  assert.deepEqual(exits.map((e) => [e.expected, e.exitCode]), [[true, 0], [true, 0]]);
+  assert.deepEqual(
+    exits.map((e) => [e.expected, e.exitCode]),
+    [
+      [true, 0],
+      [true, 0],
+    ],
+  );
   await waitGone(pids, 5_000);
   assert.deepEqual(childPids(), []);
 });

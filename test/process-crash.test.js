@@ -51,9 +51,20 @@ test('tasks sent ahead to a dying worker run elsewhere; finished ones are not ru
   const after = Array.from({ length: 50 }, (_, i) => pool.run('record', [file, 50 + i]));
   await rejectsCode(within(killer, 10_000, 'killer'), 'ERR_WORKER_CRASHED');
   const results = await within(Promise.all([...before, ...after]), 10_000, 'others');
-  assert.deepEqual(results, Array.from({ length: 100 }, (_, i) => i));
-  const runs = readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
-  assert.deepEqual(runs, Array.from({ length: 100 }, (_, i) => i), 'every task ran exactly once');
+  assert.deepEqual(
+    results,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  const runs = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
+  assert.deepEqual(
+    runs,
+    Array.from({ length: 100 }, (_, i) => i),
+    'every task ran exactly once',
+  );
 });
 
 test('a large result written just before the next task kills the process still arrives', T, async (t) => {

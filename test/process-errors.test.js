@@ -17,14 +17,21 @@ test('arguments that cannot be cloned reject only their own task; results likewi
   await rejectsCode(bad, 'ERR_TASK_NOT_CLONEABLE');
   await rejectsCode(sym, 'ERR_TASK_NOT_CLONEABLE');
   await rejectsCode(shared, 'ERR_TASK_NOT_CLONEABLE');
-  assert.deepEqual(await Promise.all(good), Array.from({ length: 10 }, (_, i) => i));
+  assert.deepEqual(
+    await Promise.all(good),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
   await rejectsCode(pool.run('unclonable'), 'ERR_RESULT_NOT_CLONEABLE');
   assert.equal(await pool.run('add', [2, 2]), 4);
 });
 
 test('options of one runtime given to another are rejected, naming the option', () => {
   const cases = [
-    [{ worker: tasks, resourceLimits: { maxOldGenerationSizeMb: 64 }, runtime: 'process' }, 'resourceLimits', /'thread'/],
+    [
+      { worker: tasks, resourceLimits: { maxOldGenerationSizeMb: 64 }, runtime: 'process' },
+      'resourceLimits',
+      /'thread'/,
+    ],
     [{ worker: tasks, cwd: '.' }, 'cwd', /'process'/],
     [{ worker: tasks, stdio: 'prefix' }, 'stdio', /'process'/],
     [{ worker: tasks, killGrace: 100, runtime: 'thread' }, 'killGrace', /'process'/],

@@ -23,7 +23,10 @@ test('idle workers are asked to stop: their exit handlers run', T, async () => {
   pool.on('workerExit', (e) => exits.push(e));
   await pool.close();
   assert.equal(readFileSync(file, 'utf8'), `bye ${pid}\n`);
-  assert.deepEqual(exits.map((e) => [e.expected, e.exitCode, e.signal]), [[true, 0, null]]);
+  assert.deepEqual(
+    exits.map((e) => [e.expected, e.exitCode, e.signal]),
+    [[true, 0, null]],
+  );
 });
 
 test('close({ timeout }) destroys what is left and rejects with ERR_POOL_CLOSE_TIMEOUT', T, async (t) => {

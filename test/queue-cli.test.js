@@ -4,13 +4,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { fixture } from './helpers.js';
 import { bin } from './helpers/cli.js';
 import { startNode, startRedis, until } from './helpers/redis.js';
+import { fixture } from './helpers.js';
 
 const tasks = fixture('queue/tasks.js').pathname;
 
-test('spindle work runs jobs; SIGTERM mid-job exits 0 and every job still completes once', { timeout: 60_000 }, async (t) => {
+test('spindle work runs jobs; SIGTERM mid-job exits 0 and every job still completes once', {
+  timeout: 60_000,
+}, async (t) => {
   const redis = await startRedis(t);
   const node = await startNode(t, bin, ['work', tasks, '--queue', 'cli', '--redis', redis.url, '--workers', '1'], {
     ready: /working on queue 'cli'/,

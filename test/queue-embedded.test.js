@@ -47,7 +47,13 @@ test('a throwing task is retried up to attempts, then fails with ERR_JOB_FAILED 
   assert.equal(err.attemptsMade, 3);
   assert.equal(err.cause.message, 'boom');
   assert.match(err.message, /3 attempts: boom/);
-  assert.deepEqual(retrying.map((r) => [r.attemptsMade, r.delay]), [[1, 10], [2, 20]]);
+  assert.deepEqual(
+    retrying.map((r) => [r.attemptsMade, r.delay]),
+    [
+      [1, 10],
+      [2, 20],
+    ],
+  );
   assert.equal(failed.length, 1);
   assert.equal(failed[0].error, err);
 });
@@ -62,7 +68,10 @@ test('backoff: fixed, exponential and jitter bounds', async () => {
   const { backoffDelay, resolveBackoff } = await import('../dist/queue/backoff.js');
   assert.equal(backoffDelay(resolveBackoff('b', 50), 3), 50);
   const exp = resolveBackoff('b', { type: 'exponential', delay: 100 });
-  assert.deepEqual([1, 2, 3].map((n) => backoffDelay(exp, n)), [100, 200, 400]);
+  assert.deepEqual(
+    [1, 2, 3].map((n) => backoffDelay(exp, n)),
+    [100, 200, 400],
+  );
   const jit = resolveBackoff('b', { type: 'exponential', delay: 100, jitter: 0.5 });
   for (let i = 0; i < 50; i++) {
     const d = backoffDelay(jit, 2);
@@ -146,7 +155,10 @@ test('arguments that would not survive JSON are rejected at add() naming their p
     const err = await rejectsCode(queue.add('echo', args), 'ERR_JOB_NOT_SERIALIZABLE');
     assert.equal(err.path, path);
   }
-  assert.equal(await (await queue.add('echo', [{ a: [1, 'x', null, true, { b: -1.5 }] }])).result().then((v) => v.a.length), 5);
+  assert.equal(
+    await (await queue.add('echo', [{ a: [1, 'x', null, true, { b: -1.5 }] }])).result().then((v) => v.a.length),
+    5,
+  );
 });
 
 test('bad input: an unknown task is rejected at add() with ERR_TASK_NOT_FOUND; options are validated', async (t) => {

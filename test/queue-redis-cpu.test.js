@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { JobQueue } from '../dist/queue/index.js';
-import { fixture } from './helpers.js';
 import { startNode, startRedis } from './helpers/redis.js';
+import { fixture } from './helpers.js';
 
 const LOCK = '1000';
 const STALLED = '500';
@@ -31,7 +31,9 @@ async function runOnce(t, redis, name, nodeFile) {
   return { outcome, runs: runs(file) };
 }
 
-test('control: a CPU-bound inline BullMQ processor loses its lock and the job runs twice', { timeout: 60_000 }, async (t) => {
+test('control: a CPU-bound inline BullMQ processor loses its lock and the job runs twice', {
+  timeout: 60_000,
+}, async (t) => {
   const redis = await startRedis(t);
   // (it may then even fail: the second run blocks its own loop and stalls too)
   const { runs } = await runOnce(t, redis, 'inline', fixture('queue/inline-node.js').pathname);

@@ -2,14 +2,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { fixture, rejectsCode, runNode, within } from './helpers.js';
 import { bin } from './helpers/cli.js';
 import { freePort } from './helpers/load.js';
 import { startRedis } from './helpers/redis.js';
+import { fixture, rejectsCode, runNode, within } from './helpers.js';
 
 const tasks = fixture('queue/tasks.js');
 
-test('bad input on the Redis store: unknown task, non-JSON arguments, an unknown task reaching a node', { timeout: 60_000 }, async (t) => {
+test('bad input on the Redis store: unknown task, non-JSON arguments, an unknown task reaching a node', {
+  timeout: 60_000,
+}, async (t) => {
   const redis = await startRedis(t);
   const node = await work({ tasks, queue: 'bad', redis: redis.url, workers: 1 });
   redis.cleanup(() => node.close());
@@ -37,14 +39,19 @@ test('bad input on the Redis store: unknown task, non-JSON arguments, an unknown
   assert.equal(retrying.length, 1, 'the node that ran the attempt reports the retry');
 });
 
-test('unreachable Redis: add() rejects with ERR_QUEUE_UNREACHABLE after addTimeout, errors are reported, close() returns', { timeout: 60_000 }, async () => {
+test('unreachable Redis: add() rejects with ERR_QUEUE_UNREACHABLE after addTimeout, errors are reported, close() returns', {
+  timeout: 60_000,
+}, async () => {
   const url = `redis://127.0.0.1:${await freePort()}`;
   const queue = new JobQueue({ name: 'away', store: { redis: url }, addTimeout: 500 });
   const errors = [];
   queue.on('error', (e) => errors.push(e));
   const err = await rejectsCode(within(queue.add('echo', [1]), 10_000, 'add'), 'ERR_QUEUE_UNREACHABLE');
   assert.match(err.message, /127\.0\.0\.1/);
-  assert.ok(errors.length >= 1 && errors.every((e) => e.code === 'ERR_QUEUE_UNREACHABLE'), errors.map((e) => e.message).join('\n'));
+  assert.ok(
+    errors.length >= 1 && errors.every((e) => e.code === 'ERR_QUEUE_UNREACHABLE'),
+    errors.map((e) => e.message).join('\n'),
+  );
   await within(queue.close(), 20_000, 'close');
   // a node against it starts (its module loads), keeps retrying, and stops on request
   const node = await within(work({ tasks, queue: 'away', redis: url, workers: 1 }), 20_000, 'work');
@@ -65,8 +72,14 @@ test('without bullmq installed: ERR_QUEUE_BULLMQ_MISSING from the API and a clea
     console.log(codes.join(','));
   `;
   const api = await runNode(['--import', hooks, '--input-type=module', '-e', script], { ms: 30_000 });
-  assert.equal(api.stdout.trim(), 'ERR_QUEUE_BULLMQ_MISSING,ERR_QUEUE_BULLMQ_MISSING,ERR_QUEUE_BULLMQ_MISSING', api.stderr);
-  const cli = await runNode(['--import', hooks, bin, 'work', tasks.pathname, '-q', 'x', '-r', 'redis://127.0.0.1:1'], { ms: 30_000 });
+  assert.equal(
+    api.stdout.trim(),
+    'ERR_QUEUE_BULLMQ_MISSING,ERR_QUEUE_BULLMQ_MISSING,ERR_QUEUE_BULLMQ_MISSING',
+    api.stderr,
+  );
+  const cli = await runNode(['--import', hooks, bin, 'work', tasks.pathname, '-q', 'x', '-r', 'redis://127.0.0.1:1'], {
+    ms: 30_000,
+  });
   assert.equal(cli.code, 1);
   assert.match(cli.stderr, /npm install bullmq/);
 });

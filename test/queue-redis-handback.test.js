@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { fixture, within } from './helpers.js';
 import { startRedis, until } from './helpers/redis.js';
+import { fixture, within } from './helpers.js';
 
 const tasks = fixture('queue/tasks.js');
 
-test('close() past grace moves the running job back to the queue; another node completes it once', { timeout: 60_000 }, async (t) => {
+test('close() past grace moves the running job back to the queue; another node completes it once', {
+  timeout: 60_000,
+}, async (t) => {
   const redis = await startRedis(t);
   // a long lock: if the job were not handed back, it would sit for 60 s
   const opts = { tasks, queue: 'handback', redis: redis.url, workers: 1, lockDuration: 60_000, grace: 50 };

@@ -3,13 +3,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobQueue } from '../dist/queue/index.js';
-import { fixture } from './helpers.js';
 import { startNode, startRedis, until } from './helpers/redis.js';
+import { fixture } from './helpers.js';
 
 const nodeFile = fixture('queue/node.js').pathname;
 const JOBS = 24;
 
-test('jobs spread over three nodes; a SIGKILLed node\'s job completes elsewhere; each job completes exactly once', { timeout: 90_000 }, async (t) => {
+test("jobs spread over three nodes; a SIGKILLed node's job completes elsewhere; each job completes exactly once", {
+  timeout: 90_000,
+}, async (t) => {
   const redis = await startRedis(t);
   const nodes = await Promise.all([0, 1, 2].map(() => startNode(t, nodeFile, [redis.url, 'spread', '2000', '1000'])));
   const queue = new JobQueue({ name: 'spread', store: { redis: redis.url } });

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { fixture, within } from './helpers.js';
 import { startRedis } from './helpers/redis.js';
+import { fixture, within } from './helpers.js';
 
 const tasks = fixture('queue/tasks.js');
 
@@ -16,7 +16,13 @@ test('Redis store: higher priority runs first, equal ones in order of arrival', 
   queue.on('completed', (e) => order.push(e.result)); // read from Redis's event stream, in completion order
   // all queued before any node runs, so the order is the store's alone
   const jobs = [];
-  for (const [id, priority] of [['p0', undefined], ['n3', -3], ['p5', 5], ['p1-a', 1], ['p1-b', 1]]) {
+  for (const [id, priority] of [
+    ['p0', undefined],
+    ['n3', -3],
+    ['p5', 5],
+    ['p1-a', 1],
+    ['p1-b', 1],
+  ]) {
     jobs.push(await queue.add('echo', [id], priority === undefined ? {} : { priority }));
   }
   const node = await work({ tasks, queue: 'prio', redis: redis.url, workers: 1 });

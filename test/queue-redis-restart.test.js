@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { fixture } from './helpers.js';
 import { startRedis, until } from './helpers/redis.js';
+import { fixture } from './helpers.js';
 
 const tasks = fixture('queue/tasks.js');
 
-test('Redis restarted mid-run (append-only file on): every queued job survives and completes', { timeout: 90_000 }, async (t) => {
+test('Redis restarted mid-run (append-only file on): every queued job survives and completes', {
+  timeout: 90_000,
+}, async (t) => {
   const redis = await startRedis(t, { persist: true });
   const queue = new JobQueue({ name: 'restart', store: { redis: redis.url } });
   redis.cleanup(() => queue.close());
@@ -16,7 +18,14 @@ test('Redis restarted mid-run (append-only file on): every queued job survives a
   queue.on('error', (e) => errors.push(e));
   const jobs = [];
   for (let i = 0; i < 20; i++) jobs.push(await queue.add('slow', [i, 50], { jobId: `job-${i}` }));
-  const node = await work({ tasks, queue: 'restart', redis: redis.url, workers: 1, lockDuration: 2000, stalledInterval: 1000 });
+  const node = await work({
+    tasks,
+    queue: 'restart',
+    redis: redis.url,
+    workers: 1,
+    lockDuration: 2000,
+    stalledInterval: 1000,
+  });
   redis.cleanup(() => node.close());
   node.queue.on('error', () => {}); // reported while Redis is away
   let done = 0;
@@ -25,7 +34,10 @@ test('Redis restarted mid-run (append-only file on): every queued job survives a
   await redis.stop();
   await redis.start();
   const results = await Promise.all(jobs.map((j) => j.result()));
-  assert.deepEqual(results.map((r) => r.id), jobs.map((_, i) => i));
+  assert.deepEqual(
+    results.map((r) => r.id),
+    jobs.map((_, i) => i),
+  );
   const again = await queue.add('slow', [99, 1], { jobId: 'job-0' });
   assert.deepEqual(again.args, [0, 50], 'job-0 is still in Redis after the restart');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Barrier, Channel, Condition, Latch, Mutex, hasShared, reviveShared, Semaphore } from 'spindle/shared';
+import { Barrier, Channel, Condition, hasShared, Latch, Mutex, reviveShared, Semaphore } from 'spindle/shared';
 import { startWorker } from './fixtures/shared/helpers.js';
 
 const make = {
@@ -142,5 +142,6 @@ test('hasShared finds tagged values, nested ones only when deep', () => {
   assert.equal(hasShared(make.Latch()), true);
   const cyclic = { a: [1, 2] };
   cyclic.self = cyclic;
-  for (const v of [1, null, undefined, 'Mutex', {}, cyclic, new Map([[1, make.Mutex()]])]) assert.equal(hasShared(v, true), false);
+  for (const v of [1, null, undefined, 'Mutex', {}, cyclic, new Map([[1, make.Mutex()]])])
+    assert.equal(hasShared(v, true), false);
 });

@@ -37,7 +37,13 @@ async function memory(pool, total) {
   const before = sample();
   for (let done = 0; done < total; done += wave) await runWave();
   const after = sample();
-  return { before: before.rss, after: after.rss, growth: after.rss - before.rss, heapBefore: before.heap, heapAfter: after.heap };
+  return {
+    before: before.rss,
+    after: after.rss,
+    growth: after.rss - before.rss,
+    heapBefore: before.heap,
+    heapAfter: after.heap,
+  };
 }
 
 const scenarios = {

@@ -25,7 +25,11 @@ export const adapters = {
   },
   async workerpool(size) {
     const workerpool = (await import('workerpool')).default;
-    const pool = workerpool.pool(w('workerpool-worker.js').pathname, { minWorkers: size, maxWorkers: size, workerType: 'thread' });
+    const pool = workerpool.pool(w('workerpool-worker.js').pathname, {
+      minWorkers: size,
+      maxWorkers: size,
+      workerType: 'thread',
+    });
     return { run: (name, arg) => pool.exec(name, [arg]), close: () => pool.terminate(true) };
   },
   async poolifier(size) {

@@ -30,7 +30,12 @@ async function bareStart(file) {
 async function spindleStart() {
   const { Pool } = await import('spindle');
   const t0 = performance.now();
-  const pool = new Pool({ worker: new URL('../workers/pool/tasks.js', import.meta.url), runtime: 'process', minWorkers: SIZE, maxWorkers: SIZE });
+  const pool = new Pool({
+    worker: new URL('../workers/pool/tasks.js', import.meta.url),
+    runtime: 'process',
+    minWorkers: SIZE,
+    maxWorkers: SIZE,
+  });
   await pool.ready();
   const ms = performance.now() - t0;
   await pool.destroy();

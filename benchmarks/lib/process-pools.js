@@ -15,12 +15,22 @@ export const processAdapters = {
   },
   async 'tinypool-process'(size) {
     const { Tinypool } = await import('tinypool');
-    const pool = new Tinypool({ filename: tasks.href, runtime: 'child_process', minThreads: size, maxThreads: size, isolateWorkers: false });
+    const pool = new Tinypool({
+      filename: tasks.href,
+      runtime: 'child_process',
+      minThreads: size,
+      maxThreads: size,
+      isolateWorkers: false,
+    });
     return { run: (name, arg) => pool.run(arg, { name }), close: () => pool.destroy() };
   },
   async 'workerpool-process'(size) {
     const workerpool = (await import('workerpool')).default;
-    const pool = workerpool.pool(w('pool/workerpool-worker.js').pathname, { minWorkers: size, maxWorkers: size, workerType: 'process' });
+    const pool = workerpool.pool(w('pool/workerpool-worker.js').pathname, {
+      minWorkers: size,
+      maxWorkers: size,
+      workerType: 'process',
+    });
     return { run: (name, arg) => pool.exec(name, [arg]), close: () => pool.terminate(true) };
   },
   // what Node gives you: fork (default 'json' IPC), round-robin process.send, a Map of pending promises

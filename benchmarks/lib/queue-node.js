@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 const [kind, url, queue] = process.argv.slice(2);
 if (kind.startsWith('spindle')) {
   const { work } = await import('spindle/queue');
-  await work({ tasks: new URL('../workers/queue/tasks.js', import.meta.url), queue, redis: url, workers: 1, concurrency: kind === 'spindle-prefetch' ? 2 : 1 });
+  await work({
+    tasks: new URL('../workers/queue/tasks.js', import.meta.url),
+    queue,
+    redis: url,
+    workers: 1,
+    concurrency: kind === 'spindle-prefetch' ? 2 : 1,
+  });
 } else {
   const { Worker } = await import('bullmq');
   const { hostname, port } = new URL(url);

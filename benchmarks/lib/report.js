@@ -36,7 +36,12 @@ export function table(title, rows) {
   const cells = rows.map((r) => cols.map((c) => (typeof r[c] === 'number' ? fmt(r[c]) : String(r[c] ?? '-'))));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (vals) => `| ${vals.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
-  const out = [`\n### ${title}\n`, line(cols), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)];
+  const out = [
+    `\n### ${title}\n`,
+    line(cols),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.map(line),
+  ];
   const text = out.join('\n');
   console.log(text);
   return text;
@@ -46,7 +51,10 @@ export function table(title, rows) {
 export function writeJson(name, data) {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify({ suite: name, node: process.version, date: new Date().toISOString(), ...data }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ suite: name, node: process.version, date: new Date().toISOString(), ...data }, null, 2)}\n`,
+  );
   console.log(`\nwrote ${file}`);
 }
 

@@ -127,7 +127,9 @@ export async function run(flags) {
   const duration = flag(flags, 'duration', 5);
   const connections = flag(flags, 'connections', 50);
   console.log(`${WORKERS} workers, autocannon ${connections} connections, ${duration}s per run, ${rounds} rounds`);
-  const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, { rps: [], rss: [], errors: 0, non2xx: 0 }]));
+  const results = Object.fromEntries(
+    Object.keys(contenders).map((k) => [k, { rps: [], rss: [], errors: 0, non2xx: 0 }]),
+  );
   for (let round = 0; round < rounds; round++) {
     for (const [name, c] of Object.entries(contenders)) {
       const port = await freePort();

@@ -23,7 +23,9 @@ export async function run(flags) {
     '1. tiny-task burst: 100k tasks returning their argument, submitted at once (tasks/s)',
     libs.map((l) => ({ library: l, 'tasks/s': burst[l], 'vs spindle': burst[l] / burst.spindle })),
   );
-  console.log(`spindle / fastest peer = ${(burst.spindle / bestPeer).toFixed(2)}x (bar >= 3); spindle / raw = ${(burst.spindle / burst.raw).toFixed(2)}x (bar >= 1)`);
+  console.log(
+    `spindle / fastest peer = ${(burst.spindle / bestPeer).toFixed(2)}x (bar >= 3); spindle / raw = ${(burst.spindle / burst.raw).toFixed(2)}x (bar >= 1)`,
+  );
 
   // 2. sequential latency (median µs per awaited task, lower is better)
   const seq = collectCases(caseFile, libs, 'sequential', { passes, rounds, nodeArgs: ['--expose-gc'] });
@@ -45,7 +47,11 @@ export async function run(flags) {
   console.log(`spindle = ${(cpu.spindle * 100).toFixed(1)}% of ideal (bar >= 97%)`);
 
   // 4. poolifier's own benchmark workload (tasks/s)
-  const fact = collectCases(caseFile, libs, 'factorial', { passes: 1, rounds: quick ? 1 : 2, nodeArgs: ['--expose-gc'] });
+  const fact = collectCases(caseFile, libs, 'factorial', {
+    passes: 1,
+    rounds: quick ? 1 : 2,
+    nodeArgs: ['--expose-gc'],
+  });
   results.factorial = fact;
   table(
     "4. poolifier's workload: 100k tasks of factorial(1000) on BigInt (tasks/s)",

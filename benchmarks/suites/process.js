@@ -23,7 +23,8 @@ export async function run(flags) {
     '1. tiny-task burst over 2 processes: 20k tasks returning their argument, submitted at once (tasks/s)',
     libs.map((l) => ({ library: l, 'tasks/s': burst[l], 'vs spindle': burst[l] / burst['spindle-process'] })),
   );
-  for (const p of peers) console.log(`spindle / ${p} = ${(burst['spindle-process'] / burst[p]).toFixed(2)}x (bar >= 2)`);
+  for (const p of peers)
+    console.log(`spindle / ${p} = ${(burst['spindle-process'] / burst[p]).toFixed(2)}x (bar >= 2)`);
 
   // 2. sequential latency (median µs per awaited task, lower is better)
   const seq = collectCases(caseFile, libs, 'sequential', { passes, rounds });
@@ -44,9 +45,21 @@ export async function run(flags) {
   const start = Object.fromEntries(Object.entries(starts).map(([k, v]) => [k, median(v)]));
   results.startup = start;
   table('3. start-up: 2 workers ready (median ms)', [
-    { what: 'spindle Pool, runtime process, minWorkers 2, ready()', ms: start.spindle, 'vs bare ESM fork': start.spindle / start['bare-esm'] },
-    { what: "2 bare fork()s of an ESM script that process.send('ready')", ms: start['bare-esm'], 'vs bare ESM fork': 1 },
-    { what: '2 bare fork()s of a CommonJS script (no ESM loader)', ms: start['bare-cjs'], 'vs bare ESM fork': start['bare-cjs'] / start['bare-esm'] },
+    {
+      what: 'spindle Pool, runtime process, minWorkers 2, ready()',
+      ms: start.spindle,
+      'vs bare ESM fork': start.spindle / start['bare-esm'],
+    },
+    {
+      what: "2 bare fork()s of an ESM script that process.send('ready')",
+      ms: start['bare-esm'],
+      'vs bare ESM fork': 1,
+    },
+    {
+      what: '2 bare fork()s of a CommonJS script (no ESM loader)',
+      ms: start['bare-cjs'],
+      'vs bare ESM fork': start['bare-cjs'] / start['bare-esm'],
+    },
   ]);
   console.log(`spindle / bare ESM fork = ${(start.spindle / start['bare-esm']).toFixed(2)}x (bar <= 1.1)`);
 

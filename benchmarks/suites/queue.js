@@ -36,9 +36,13 @@ function freePort() {
 async function startRedis() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'spindle-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   await new Promise((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`redis-server could not start (is it installed?): ${e.message}`)));
     child.once('spawn', resolve);
@@ -85,7 +89,10 @@ async function once(redis, kind, name, arg, n, seq) {
     if (++done === n) finish(performance.now());
   });
   events.on('failed', ({ failedReason }) => console.error(`job failed: ${failedReason}`));
-  const jobs = Array.from({ length: n }, (_, i) => ({ name, data: { args: [name === 'tiny' ? i : arg], backoff: { type: 'fixed', delay: 0, jitter: 0 } } }));
+  const jobs = Array.from({ length: n }, (_, i) => ({
+    name,
+    data: { args: [name === 'tiny' ? i : arg], backoff: { type: 'fixed', delay: 0, jitter: 0 } },
+  }));
   const t0 = performance.now();
   for (let i = 0; i < n; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
   const t1 = await all;
@@ -120,7 +127,9 @@ export async function run(flags) {
         `${s.title}: ${s.n} jobs through 2 nodes × 1 thread (jobs/s, median of ${passes})`,
         libs.map((l) => ({ nodes: labels[l], 'jobs/s': med[l], 'vs BullMQ': med[l] / med.bullmq })),
       );
-      console.log(`spindle / BullMQ = ${(med.spindle / med.bullmq).toFixed(2)}x; with concurrency 2: ${(med['spindle-prefetch'] / med.bullmq).toFixed(2)}x`);
+      console.log(
+        `spindle / BullMQ = ${(med.spindle / med.bullmq).toFixed(2)}x; with concurrency 2: ${(med['spindle-prefetch'] / med.bullmq).toFixed(2)}x`,
+      );
     }
   } finally {
     await redis.stop();

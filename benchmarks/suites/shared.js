@@ -156,7 +156,8 @@ async function uncontended() {
       }),
   };
   const rows = [];
-  for (const [name, fn] of Object.entries(cases)) rows.push({ operation: name, 'ns/op (median)': median(await rounds(fn)) });
+  for (const [name, fn] of Object.entries(cases))
+    rows.push({ operation: name, 'ns/op (median)': median(await rounds(fn)) });
   return rows;
 }
 
@@ -197,28 +198,32 @@ async function latency() {
   );
   for (const mainWaits of ['async', 'sync']) {
     rows.push(
-      await roundTrips(`Channel ↔ worker (main: ${mainWaits === 'async' ? 'await receive()' : 'receiveSync()'})`, n, async () => {
-        const ping = new Channel({ capacity: 1, maxRecordSize: 16 });
-        const pong = new Channel({ capacity: 1, maxRecordSize: 16 });
-        const { worker, exited } = start({ mode: 'echo-channel', ping, pong });
-        await ready(worker);
-        return {
-          once:
-            mainWaits === 'async'
-              ? (i) => {
-                  ping.sendSync(i);
-                  return pong.receive();
-                }
-              : (i) => {
-                  ping.sendSync(i);
-                  pong.receiveSync();
-                },
-          close: () => {
-            ping.close();
-            return exited;
-          },
-        };
-      }),
+      await roundTrips(
+        `Channel ↔ worker (main: ${mainWaits === 'async' ? 'await receive()' : 'receiveSync()'})`,
+        n,
+        async () => {
+          const ping = new Channel({ capacity: 1, maxRecordSize: 16 });
+          const pong = new Channel({ capacity: 1, maxRecordSize: 16 });
+          const { worker, exited } = start({ mode: 'echo-channel', ping, pong });
+          await ready(worker);
+          return {
+            once:
+              mainWaits === 'async'
+                ? (i) => {
+                    ping.sendSync(i);
+                    return pong.receive();
+                  }
+                : (i) => {
+                    ping.sendSync(i);
+                    pong.receiveSync();
+                  },
+            close: () => {
+              ping.close();
+              return exited;
+            },
+          };
+        },
+      ),
     );
   }
   rows.push(
@@ -243,7 +248,10 @@ async function latency() {
 export async function run() {
   const results = {};
   results.throughput = await throughput();
-  table(`Channel throughput, ${N.toLocaleString('en-US')} small records from a worker (median of 5)`, results.throughput);
+  table(
+    `Channel throughput, ${N.toLocaleString('en-US')} small records from a worker (median of 5)`,
+    results.throughput,
+  );
   results.uncontended = await uncontended();
   table('Uncontended lock + unlock, one thread (median of 5)', results.uncontended);
   results.latency = await latency();

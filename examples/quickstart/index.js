@@ -35,7 +35,9 @@ async function measure(job) {
 
 const total = (parts) => parts.reduce((sum, p) => sum + p.count, 0);
 
-console.log(`Counting primes below ${(ranges * size).toLocaleString('en-US')} in ${ranges} ranges of ${size.toLocaleString('en-US')}\n`);
+console.log(
+  `Counting primes below ${(ranges * size).toLocaleString('en-US')} in ${ranges} ranges of ${size.toLocaleString('en-US')}\n`,
+);
 
 const main = await measure(async () => total(inputs.map(([from, to]) => countPrimes(from, to))));
 
@@ -44,13 +46,21 @@ const main = await measure(async () => total(inputs.map(([from, to]) => countPri
 const cores = availableCpus();
 const pool = new Pool({ worker: new URL('./primes.js', import.meta.url), minWorkers: cores, maxWorkers: cores });
 await pool.ready();
-const pooled = await measure(async () => total(await Promise.all(inputs.map((range) => pool.run('countPrimes', range)))));
+const pooled = await measure(async () =>
+  total(await Promise.all(inputs.map((range) => pool.run('countPrimes', range)))),
+);
 const { maxWorkers } = pool.options;
 await pool.close();
 
 const rows = [
   ['', 'wall time', 'speed-up', 'worst event-loop delay', 'primes found'],
-  ['main thread', `${main.ms.toFixed(0)} ms`, '1.00x', `${main.worstDelay.toFixed(0)} ms`, main.result.toLocaleString('en-US')],
+  [
+    'main thread',
+    `${main.ms.toFixed(0)} ms`,
+    '1.00x',
+    `${main.worstDelay.toFixed(0)} ms`,
+    main.result.toLocaleString('en-US'),
+  ],
   [
     `Pool (${maxWorkers} workers)`,
     `${pooled.ms.toFixed(0)} ms`,

@@ -67,7 +67,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const usage =
       err instanceof SpindleError &&
-      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND', 'ERR_WORKER_NOT_FOUND'].includes(err.code);
+      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND', 'ERR_WORKER_NOT_FOUND'].includes(
+        err.code,
+      );
     process.stderr.write(
       `spindle: ${err instanceof SpindleError ? err.message : ((err as Error)?.stack ?? String(err))}\n`,
     );

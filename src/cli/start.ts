@@ -1,10 +1,11 @@
 // `spindle start app.js`: runs a server on every core in the foreground.
 // SIGHUP reloads (rolling, zero downtime); SIGTERM/SIGINT stop gracefully and
 // exit 0 when every worker drained in time.
-import { type Supervisor, supervise } from '../cluster/supervisor.js';
-import type { SuperviseOptions } from '../cluster/types.js';
+
 import { workerCount } from '../cluster/options.js';
 import { parseSticky } from '../cluster/sticky/key.js';
+import { type Supervisor, supervise } from '../cluster/supervisor.js';
+import type { SuperviseOptions } from '../cluster/types.js';
 import { CliUsageError } from '../errors.js';
 import { parseBytes } from '../util/bytes.js';
 import { parseDuration } from '../util/duration.js';

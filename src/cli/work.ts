@@ -1,8 +1,9 @@
 // `spindle work tasks.js --queue NAME --redis URL`: joins this machine to a
 // Redis job queue; its pool runs jobs until SIGTERM/SIGINT, which finishes or
 // hands back the running jobs and exits 0.
-import { pathToFileURL } from 'node:url';
+
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CliUsageError } from '../errors.js';
 import { work } from '../queue/work.js';
 import { parseDuration } from '../util/duration.js';
@@ -51,19 +52,28 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [tasks] = positionals;
-  if (!tasks) throw new CliUsageError("Missing <tasks>: which module's functions run the jobs? (e.g. 'spindle work tasks.js --queue q --redis redis://127.0.0.1:6379')");
-  if (positionals.length > 1) throw new CliUsageError(`Unexpected argument '${positionals[1]}' (see 'spindle work --help')`);
+  if (!tasks)
+    throw new CliUsageError(
+      "Missing <tasks>: which module's functions run the jobs? (e.g. 'spindle work tasks.js --queue q --redis redis://127.0.0.1:6379')",
+    );
+  if (positionals.length > 1)
+    throw new CliUsageError(`Unexpected argument '${positionals[1]}' (see 'spindle work --help')`);
   const str = (name: string) => v[name] as string | undefined;
   const queue = str('queue');
   if (!queue) throw new CliUsageError("Missing --queue NAME (see 'spindle work --help')");
   const redis = str('redis');
-  if (!redis) throw new CliUsageError("Missing --redis URL, e.g. --redis redis://127.0.0.1:6379 (see 'spindle work --help')");
-  if (!/^rediss?:\/\//.test(redis)) throw new CliUsageError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`);
-  const duration = (name: string) => (str(name) === undefined ? undefined : flag(() => parseDuration(`--${name}`, str(name))));
+  if (!redis)
+    throw new CliUsageError("Missing --redis URL, e.g. --redis redis://127.0.0.1:6379 (see 'spindle work --help')");
+  if (!/^rediss?:\/\//.test(redis))
+    throw new CliUsageError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`);
+  const duration = (name: string) =>
+    str(name) === undefined ? undefined : flag(() => parseDuration(`--${name}`, str(name)));
   const workersText = str('workers');
   const workers = workersText === undefined || workersText === 'auto' ? 'auto' : Number(workersText);
   if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 1))
-    throw new CliUsageError(`Expected \`--workers\` to be a positive integer or 'auto', got ${JSON.stringify(workersText)}`);
+    throw new CliUsageError(
+      `Expected \`--workers\` to be a positive integer or 'auto', got ${JSON.stringify(workersText)}`,
+    );
   const runtime = str('runtime') ?? 'thread';
   if (runtime !== 'thread' && runtime !== 'process')
     throw new CliUsageError(`Expected \`--runtime\` to be one of 'thread', 'process', got ${JSON.stringify(runtime)}`);
@@ -85,12 +95,16 @@ async function run(argv: string[]): Promise<number> {
     stalledInterval: duration('stalled-interval'),
   });
   node.queue.on('error', (err) => log(`${(err as { code?: string }).code ?? 'error'}: ${err.message}`));
-  log(`working on queue '${queue}' at ${redis.replace(/\/\/[^@/]*@/, '//***@')} with ${node.pool.options.maxWorkers} ${runtime} worker(s) (pid ${process.pid})`);
+  log(
+    `working on queue '${queue}' at ${redis.replace(/\/\/[^@/]*@/, '//***@')} with ${node.pool.options.maxWorkers} ${runtime} worker(s) (pid ${process.pid})`,
+  );
   return new Promise<number>((done) => {
     let stopping = false;
     stopNow = (sig) => {
       if (stopping) {
-        log(`${sig} again: still finishing running jobs, be patient (SIGKILL to abort; their jobs then return after the lock expires)`);
+        log(
+          `${sig} again: still finishing running jobs, be patient (SIGKILL to abort; their jobs then return after the lock expires)`,
+        );
         return;
       }
       stopping = true;

@@ -1,8 +1,9 @@
 // Validates supervise() options once, into the settings the rest of the
 // supervisor reads. Every error names the option, what was expected and what
 // was received.
-import { availableCpus } from '../util/cpus.js';
+
 import { parseBytes } from '../util/bytes.js';
+import { availableCpus } from '../util/cpus.js';
 import { optionalDuration, parseDuration } from '../util/duration.js';
 import { checkObject, checkOneOf, invalid } from '../util/validate.js';
 import type { BackoffSettings } from './backoff.js';

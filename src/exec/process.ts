@@ -1,19 +1,19 @@
 // The handle of one running external program: streams, lines, stdin, kill, pipe,
 // and a promise of its result. It settles on 'exit' plus a short bounded drain of
 // stdout/stderr, never on 'close', so a grandchild holding a pipe cannot hang it.
-import { type ChildProcess, type SpawnOptions, spawn as cpSpawn } from 'node:child_process';
+import { type ChildProcess, spawn as cpSpawn, type SpawnOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidOptionError } from '../errors.js';
+import { groupAlive, isSigkill, sendSignal } from '../util/kill.js';
+import { type Reapable, track, untrack } from '../util/reaper.js';
 import { invalid } from '../util/validate.js';
 import { Collector } from './collect.js';
 import { formatCommand } from './command.js';
+import { waitForDrain } from './drain.js';
 import { wireInput } from './input.js';
-import { groupAlive, isSigkill, sendSignal } from '../util/kill.js';
 import { LineIterator } from './lines.js';
 import type { Normalized } from './options.js';
-import { type Reapable, track, untrack } from '../util/reaper.js';
 import { classify, type ExecResult, type KillReason } from './result.js';
-import { waitForDrain } from './drain.js';
 
 /** Which output `lines()` reads. */
 export interface LinesOptions {

@@ -11,8 +11,8 @@ import {
   ExecStreamError,
   ExecTimeoutError,
 } from '../errors.js';
-import { describeSpawnFailure } from './command.js';
 import { lastLines } from './collect.js';
+import { describeSpawnFailure } from './command.js';
 
 /** What a finished command produced. `stdout`/`stderr` are strings, or Buffers with `encoding: 'buffer'`. */
 export interface ExecResult<O extends string | Buffer = string> {

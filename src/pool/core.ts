@@ -415,12 +415,23 @@ export class PoolCore implements WorkerSink<Task> {
       if (!wasReady && info.reason !== 'signal') {
         // It died before its module was even loaded: every new worker would too.
         // (Killed by a signal from outside while it started, it says nothing of the module.)
-        this.fail(new WorkerLoadError(this.o.url, new Error(`the worker ${info.detail} before the module loaded`, { cause: info.error })));
+        this.fail(
+          new WorkerLoadError(
+            this.o.url,
+            new Error(`the worker ${info.detail} before the module loaded`, { cause: info.error }),
+          ),
+        );
       } else if (blamed === 0) {
         if (++this.barrenExits >= BARREN_EXITS_LIMIT) {
           this.fail(
             new WorkerCrashedError(
-              { workerId: handle.id, reason: info.reason, exitCode: info.exitCode, signal: info.signal, detail: `${info.detail}; ${BARREN_EXITS_LIMIT} workers in a row died without running a task, so the pool stopped starting new ones` },
+              {
+                workerId: handle.id,
+                reason: info.reason,
+                exitCode: info.exitCode,
+                signal: info.signal,
+                detail: `${info.detail}; ${BARREN_EXITS_LIMIT} workers in a row died without running a task, so the pool stopped starting new ones`,
+              },
               { cause: info.error },
             ),
           );
@@ -437,11 +448,22 @@ export class PoolCore implements WorkerSink<Task> {
     if (!this.accepting) this.checkIdle();
   }
 
-  private crashError(handle: WorkerHandle<Task>, w: PoolWorker<Task>, info: ExitInfo, t: Task | undefined): WorkerCrashedError {
+  private crashError(
+    handle: WorkerHandle<Task>,
+    w: PoolWorker<Task>,
+    info: ExitInfo,
+    t: Task | undefined,
+  ): WorkerCrashedError {
     const reason: CrashReason = w.stopDetail && !info.error ? 'stuck' : info.reason;
     const what = t ? ` while running task '${t.name}'` : ' while idle';
     return new WorkerCrashedError(
-      { workerId: handle.id, reason, exitCode: info.exitCode, signal: info.signal, detail: `${w.stopDetail ?? info.detail}${what}` },
+      {
+        workerId: handle.id,
+        reason,
+        exitCode: info.exitCode,
+        signal: info.signal,
+        detail: `${w.stopDetail ?? info.detail}${what}`,
+      },
       { cause: info.error },
     );
   }

@@ -97,23 +97,31 @@ function resolveCwd(value: unknown): string | undefined {
 /** Rejects options that the chosen kind of pool would silently ignore. */
 function checkApplicable(raw: Record<string, unknown>, runtime: string, command: boolean): void {
   for (const key of threadOnly) {
-    if (raw[key] !== undefined && runtime !== 'thread') throw invalid(key, "given only with runtime 'thread'", raw[key]);
+    if (raw[key] !== undefined && runtime !== 'thread')
+      throw invalid(key, "given only with runtime 'thread'", raw[key]);
   }
   for (const key of processOnly) {
-    if (raw[key] !== undefined && runtime !== 'process') throw invalid(key, "given only with runtime 'process'", raw[key]);
+    if (raw[key] !== undefined && runtime !== 'process')
+      throw invalid(key, "given only with runtime 'process'", raw[key]);
   }
   if (!command) return;
   for (const key of moduleOnly) {
-    if (raw[key] !== undefined) throw invalid(key, 'given only with `worker` (a Node task module), not with `command`', raw[key]);
+    if (raw[key] !== undefined)
+      throw invalid(key, 'given only with `worker` (a Node task module), not with `command`', raw[key]);
   }
   const recycle = raw.recycle as Record<string, unknown> | undefined;
   if (recycle?.maxHeapMb !== undefined)
-    throw invalid('recycle.maxHeapMb', 'given only with `worker`: the heap of another program is not measured', recycle.maxHeapMb);
+    throw invalid(
+      'recycle.maxHeapMb',
+      'given only with `worker`: the heap of another program is not measured',
+      recycle.maxHeapMb,
+    );
 }
 
 function stringList(option: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalid(option, 'an array of strings', value);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw invalid(option, 'an array of strings', value);
   return [...value];
 }
 
@@ -138,7 +146,11 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
   if (command && raw.worker !== undefined) throw invalid('worker', 'left out when `command` is given', raw.worker);
   const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);
   const runtime =
-    raw.runtime === undefined ? (command ? 'process' : 'thread') : checkOneOf('runtime', raw.runtime, ['thread', 'process']);
+    raw.runtime === undefined
+      ? command
+        ? 'process'
+        : 'thread'
+      : checkOneOf('runtime', raw.runtime, ['thread', 'process']);
   if (command && runtime !== 'process')
     throw invalid('runtime', "'process' when `command` is given (other programs run as processes)", raw.runtime);
   checkApplicable(raw, runtime, command !== undefined);
@@ -159,7 +171,8 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
       : optionalNumber('maxQueue', raw.maxQueue, Number.POSITIVE_INFINITY, { integer: true, allowInfinity: true });
   const recycle = checkObject('recycle', raw.recycle) ?? {};
   for (const key of Object.keys(recycle)) {
-    if (key !== 'afterTasks' && key !== 'maxHeapMb') throw invalid('recycle', "made of 'afterTasks' and 'maxHeapMb'", `unknown key \`${key}\``);
+    if (key !== 'afterTasks' && key !== 'maxHeapMb')
+      throw invalid('recycle', "made of 'afterTasks' and 'maxHeapMb'", `unknown key \`${key}\``);
   }
   return {
     url,

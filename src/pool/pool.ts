@@ -1,14 +1,8 @@
-import type { TransferListItem } from 'node:worker_threads';
 // The public Pool: validates calls, creates tasks, owns the lifecycle and the
 // events. The scheduling logic lives in core.ts.
 import { EventEmitter } from 'node:events';
-import {
-  CloseTimeoutError,
-  PoolClosedError,
-  QueueFullError,
-  TaskAbortedError,
-  TaskNotFoundError,
-} from '../errors.js';
+import type { TransferListItem } from 'node:worker_threads';
+import { CloseTimeoutError, PoolClosedError, QueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors.js';
 import { checkNumber, checkObject, checkSignal, describe, invalid } from '../util/validate.js';
 import { type CoreEvents, PoolCore, type WorkerExitEvent } from './core.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
@@ -81,7 +75,8 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
         if (options.timeout !== undefined)
           timeout = checkNumber('options.timeout', options.timeout, { min: 1, allowInfinity: true });
         if (options.transfer !== undefined) {
-          if (!Array.isArray(options.transfer)) throw invalid('options.transfer', 'an array of transferable objects', options.transfer);
+          if (!Array.isArray(options.transfer))
+            throw invalid('options.transfer', 'an array of transferable objects', options.transfer);
           transfer = options.transfer;
         }
         if (options.priority !== undefined) {
@@ -90,7 +85,8 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
           priority = options.priority;
         }
         if (options.onProgress !== undefined) {
-          if (typeof options.onProgress !== 'function') throw invalid('options.onProgress', 'a function', options.onProgress);
+          if (typeof options.onProgress !== 'function')
+            throw invalid('options.onProgress', 'a function', options.onProgress);
           onProgress = options.onProgress;
         }
       } catch (err) {
@@ -106,7 +102,18 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       resolve = res;
       reject = rej;
     });
-    const task = new Task(this.#nextId++, name, args, transfer, priority, signal, timeout, resolve, reject, performance.now());
+    const task = new Task(
+      this.#nextId++,
+      name,
+      args,
+      transfer,
+      priority,
+      signal,
+      timeout,
+      resolve,
+      reject,
+      performance.now(),
+    );
     if (onProgress !== undefined) task.onProgress = onProgress;
     core.submit(task);
     return promise as Promise<TaskResult<M, K>>;
@@ -121,7 +128,8 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
         if (typeof name !== 'string' || name === 'then') return undefined;
         let fn = cache.get(name);
         if (!fn) {
-          fn = (...args: unknown[]) => (this.run as (n: string, a: unknown[], o?: RunOptions) => Promise<unknown>)(name, args, options);
+          fn = (...args: unknown[]) =>
+            (this.run as (n: string, a: unknown[], o?: RunOptions) => Promise<unknown>)(name, args, options);
           cache.set(name, fn);
         }
         return fn;
@@ -196,7 +204,9 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
             timer = setTimeout(r, timeout, true);
           })
         : undefined;
-      const finished = await (timedOut ? Promise.race([this.#core.whenIdle().then(() => false), timedOut]) : this.#core.whenIdle().then(() => false));
+      const finished = await (timedOut
+        ? Promise.race([this.#core.whenIdle().then(() => false), timedOut])
+        : this.#core.whenIdle().then(() => false));
       if (timer) clearTimeout(timer);
       if (finished) {
         const err = new CloseTimeoutError(timeout);

@@ -1,8 +1,9 @@
 // Picks the runtime a pool's workers are made of. The only place that names them.
-import type { RuntimeFactory } from '../runtime/types.js';
+
 import { CommandHandle } from '../runtime/process/command.js';
 import { NodeProcessHandle } from '../runtime/process/handle.js';
 import { ThreadHandle } from '../runtime/thread/handle.js';
+import type { RuntimeFactory } from '../runtime/types.js';
 import type { ResolvedOptions } from './options.js';
 import type { Task } from './task.js';
 import { maxInflight } from './worker.js';
@@ -14,7 +15,14 @@ export function runtimeFactory(o: ResolvedOptions): RuntimeFactory<Task> {
     const options = { ...limits, env: o.env, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace, command };
     return (id, sink) => new CommandHandle<Task>(id, sink, options);
   }
-  const shared = { ...limits, url: o.url, maxHeapMb: o.maxHeapMb, workerData: o.workerData, env: o.env, execArgv: o.execArgv };
+  const shared = {
+    ...limits,
+    url: o.url,
+    maxHeapMb: o.maxHeapMb,
+    workerData: o.workerData,
+    env: o.env,
+    execArgv: o.execArgv,
+  };
   if (o.runtime === 'process') {
     const options = { ...shared, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace };
     return (id, sink) => new NodeProcessHandle<Task>(id, sink, options);

@@ -30,9 +30,10 @@ declare const transferredBrand: unique symbol;
 type Unwrapped<R> = R extends Transferred<infer V> ? V : R;
 
 /** The arguments after the task name in `run()`: args may be left out when every parameter is optional. */
-export type RunArgs<M, K extends TaskName<M>> = [] extends TaskArgs<M, K>
-  ? [args?: TaskArgs<M, K>, options?: RunOptions]
-  : [args: TaskArgs<M, K>, options?: RunOptions];
+export type RunArgs<M, K extends TaskName<M>> =
+  [] extends TaskArgs<M, K>
+    ? [args?: TaskArgs<M, K>, options?: RunOptions]
+    : [args: TaskArgs<M, K>, options?: RunOptions];
 
 /** Options for one `run()` call. */
 export interface RunOptions {

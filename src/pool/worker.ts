@@ -43,7 +43,12 @@ export class PoolWorker<T extends WireTask> {
   window(concurrency: number): number {
     const revocable = this.handle.canRevoke;
     if (!this.ready) return revocable ? concurrency : 0;
-    const ahead = this.avgRunMs < 0 ? (revocable ? FIRST_AHEAD : 0) : Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / Math.max(this.avgRunMs, 0.001))));
+    const ahead =
+      this.avgRunMs < 0
+        ? revocable
+          ? FIRST_AHEAD
+          : 0
+        : Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / Math.max(this.avgRunMs, 0.001))));
     return Math.min(this.handle.maxInflight, concurrency + ahead);
   }
 

@@ -18,7 +18,8 @@ export interface ResolvedBackoff {
 export function resolveBackoff(option: string, value: unknown): ResolvedBackoff {
   if (value === undefined) return { type: 'fixed', delay: 0, jitter: 0 };
   if (typeof value === 'number') return { type: 'fixed', delay: checkNumber(option, value), jitter: 0 };
-  if (value === null || typeof value !== 'object') throw invalid(option, "a number of ms or { type: 'fixed' | 'exponential', delay, jitter? }", value);
+  if (value === null || typeof value !== 'object')
+    throw invalid(option, "a number of ms or { type: 'fixed' | 'exponential', delay, jitter? }", value);
   const o = checkObject(option, value)!;
   const type = checkOneOf(`${option}.type`, o.type, ['fixed', 'exponential'] as const);
   const delay = checkNumber(`${option}.delay`, o.delay);

@@ -4,7 +4,13 @@ import { EventEmitter } from 'node:events';
 import { JobQueueClosedError, TaskNotFoundError } from '../errors.js';
 import type { AnyModule, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
 import type { Job } from './job.js';
-import { type AddOptions, type JobQueueOptions, type ResolvedQueueOptions, resolveAdd, resolveQueueOptions } from './options.js';
+import {
+  type AddOptions,
+  type JobQueueOptions,
+  type ResolvedQueueOptions,
+  resolveAdd,
+  resolveQueueOptions,
+} from './options.js';
 import { EmbeddedStore } from './store/embedded.js';
 import { RedisStore } from './store/redis.js';
 import type { JobQueueEvents, Store } from './store/types.js';
@@ -62,7 +68,11 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
    * here, ERR_JOB_NOT_SERIALIZABLE names the offending path). With a pool, an
    * unknown task name rejects here with ERR_TASK_NOT_FOUND.
    */
-  async add<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, options?: AddOptions): Promise<Job<Awaited<TaskResult<M, K>>>> {
+  async add<K extends TaskName<M>>(
+    name: K,
+    args: TaskArgs<M, K>,
+    options?: AddOptions,
+  ): Promise<Job<Awaited<TaskResult<M, K>>>> {
     if (this.#closing) throw new JobQueueClosedError();
     const opts = resolveAdd(this.#o, name, args, options);
     const pool = this.#o.pool;

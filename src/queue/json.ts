@@ -4,7 +4,8 @@
 // apply the same check, so code moves between them unchanged.
 import { JobArgsNotSerializableError } from '../errors.js';
 
-const key = (path: string, k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
+const key = (path: string, k: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
 
 /** Throws ERR_JOB_NOT_SERIALIZABLE unless `value` survives JSON.stringify + JSON.parse unchanged. */
 export function checkJson(value: unknown, path: string, seen: Set<object> = new Set()): void {
@@ -13,7 +14,8 @@ export function checkJson(value: unknown, path: string, seen: Set<object> = new 
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new JobArgsNotSerializableError(path, `is ${value}, which JSON turns into null`);
+      if (!Number.isFinite(value))
+        throw new JobArgsNotSerializableError(path, `is ${value}, which JSON turns into null`);
       if (Object.is(value, -0)) throw new JobArgsNotSerializableError(path, 'is -0, which JSON turns into 0');
       return;
     case 'undefined':
@@ -31,7 +33,11 @@ export function checkJson(value: unknown, path: string, seen: Set<object> = new 
   if (Array.isArray(obj)) {
     seen.add(obj);
     for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) throw new JobArgsNotSerializableError(`${path}[${i}]`, 'is a hole in a sparse array, which JSON turns into null');
+      if (!(i in obj))
+        throw new JobArgsNotSerializableError(
+          `${path}[${i}]`,
+          'is a hole in a sparse array, which JSON turns into null',
+        );
       checkJson(obj[i], `${path}[${i}]`, seen);
     }
     seen.delete(obj);
@@ -43,10 +49,12 @@ export function checkJson(value: unknown, path: string, seen: Set<object> = new 
     const hint = obj instanceof Date ? ' (it would arrive as a string: pass date.toISOString() or a timestamp)' : '';
     throw new JobArgsNotSerializableError(path, `is an instance of ${name}, which would not arrive as one${hint}`);
   }
-  if (Object.getOwnPropertySymbols(obj).length > 0) throw new JobArgsNotSerializableError(path, 'has symbol keys, which JSON drops');
+  if (Object.getOwnPropertySymbols(obj).length > 0)
+    throw new JobArgsNotSerializableError(path, 'has symbol keys, which JSON drops');
   seen.add(obj);
   for (const k of Object.keys(obj)) {
-    if (k === '__proto__') throw new JobArgsNotSerializableError(key(path, k), 'is an own __proto__ key, which does not round-trip');
+    if (k === '__proto__')
+      throw new JobArgsNotSerializableError(key(path, k), 'is an own __proto__ key, which does not round-trip');
     checkJson((obj as Record<string, unknown>)[k], key(path, k), seen);
   }
   seen.delete(obj);

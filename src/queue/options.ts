@@ -83,13 +83,17 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
       throw invalid('store', "'memory' or { redis: 'redis://host:port' }", store);
     redis = s.redis;
   }
-  if (redis === undefined && pool === undefined) throw invalid('pool', 'a spindle Pool (the memory store runs its jobs in this process)', pool);
+  if (redis === undefined && pool === undefined)
+    throw invalid('pool', 'a spindle Pool (the memory store runs its jobs in this process)', pool);
   const capacity = pool ? pool.options.maxWorkers * pool.options.concurrency : 1;
-  const concurrency = o.concurrency === undefined ? capacity : checkNumber('concurrency', o.concurrency, { min: 1, integer: true });
-  const lockDuration = o.lockDuration === undefined ? 5000 : checkNumber('lockDuration', o.lockDuration, { min: 100, integer: true });
+  const concurrency =
+    o.concurrency === undefined ? capacity : checkNumber('concurrency', o.concurrency, { min: 1, integer: true });
+  const lockDuration =
+    o.lockDuration === undefined ? 5000 : checkNumber('lockDuration', o.lockDuration, { min: 100, integer: true });
   const d = checkObject('defaultJobOptions', o.defaultJobOptions) ?? {};
   const defaults = {
-    attempts: d.attempts === undefined ? 1 : checkNumber('defaultJobOptions.attempts', d.attempts, { min: 1, integer: true }),
+    attempts:
+      d.attempts === undefined ? 1 : checkNumber('defaultJobOptions.attempts', d.attempts, { min: 1, integer: true }),
     backoff: resolveBackoff('defaultJobOptions.backoff', d.backoff),
     priority: d.priority === undefined ? 0 : checkPriority('defaultJobOptions.priority', d.priority),
   };
@@ -99,8 +103,12 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
     redis,
     concurrency,
     lockDuration,
-    stalledInterval: o.stalledInterval === undefined ? Math.max(50, Math.round(lockDuration / 2)) : checkNumber('stalledInterval', o.stalledInterval, { min: 50, integer: true }),
-    maxStalledCount: o.maxStalledCount === undefined ? 1 : checkNumber('maxStalledCount', o.maxStalledCount, { integer: true }),
+    stalledInterval:
+      o.stalledInterval === undefined
+        ? Math.max(50, Math.round(lockDuration / 2))
+        : checkNumber('stalledInterval', o.stalledInterval, { min: 50, integer: true }),
+    maxStalledCount:
+      o.maxStalledCount === undefined ? 1 : checkNumber('maxStalledCount', o.maxStalledCount, { integer: true }),
     grace: o.grace === undefined ? 10_000 : checkNumber('grace', o.grace, { allowInfinity: true }),
     addTimeout: o.addTimeout === undefined ? 10_000 : checkNumber('addTimeout', o.addTimeout, { min: 1 }),
     defaults,
@@ -126,11 +134,13 @@ export function resolveAdd(q: ResolvedQueueOptions, name: unknown, args: unknown
   if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '' || /^\d+$/.test(jobId) || jobId.includes(':')))
     throw invalid('options.jobId', "a non-empty string that is not all digits and has no ':'", jobId);
   return {
-    attempts: o.attempts === undefined ? q.defaults.attempts : checkNumber('options.attempts', o.attempts, { min: 1, integer: true }),
+    attempts:
+      o.attempts === undefined
+        ? q.defaults.attempts
+        : checkNumber('options.attempts', o.attempts, { min: 1, integer: true }),
     backoff: o.backoff === undefined ? q.defaults.backoff : resolveBackoff('options.backoff', o.backoff),
     priority: o.priority === undefined ? q.defaults.priority : checkPriority('options.priority', o.priority),
     delay: o.delay === undefined ? 0 : checkNumber('options.delay', o.delay),
     jobId: jobId as string | undefined,
   };
 }
-

@@ -37,7 +37,13 @@ export async function work(options: WorkOptions): Promise<WorkHandle> {
   if (options === null || typeof options !== 'object') throw invalid('options', 'an object', options);
   const { tasks, queue: name, redis, workers = 'auto', runtime = 'thread', ...rest } = options;
   if (typeof redis !== 'string') throw invalid('redis', "a URL such as 'redis://127.0.0.1:6379'", redis);
-  const pool = new Pool({ worker: tasks, runtime, maxWorkers: workers, minWorkers: workers === 'auto' ? undefined : workers, idleTimeout: Number.POSITIVE_INFINITY });
+  const pool = new Pool({
+    worker: tasks,
+    runtime,
+    maxWorkers: workers,
+    minWorkers: workers === 'auto' ? undefined : workers,
+    idleTimeout: Number.POSITIVE_INFINITY,
+  });
   let queue: JobQueue;
   try {
     await pool.taskNames(); // the module loads, or this rejects with why not

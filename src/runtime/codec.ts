@@ -86,8 +86,10 @@ export function fromWire(wire: unknown): { error: Error } | { thrown: unknown; t
       ? (new AggregateError(wire.errors.map(rebuild), wire.message) as unknown as Error & Record<string, unknown>)
       : (new Ctor(wire.message) as Error & Record<string, unknown>);
   if (wire.props) Object.assign(error, wire.props);
-  if (error.name !== wire.name) Object.defineProperty(error, 'name', { value: wire.name, configurable: true, writable: true });
-  if (wire.stack !== undefined) Object.defineProperty(error, 'stack', { value: wire.stack, configurable: true, writable: true });
+  if (error.name !== wire.name)
+    Object.defineProperty(error, 'name', { value: wire.name, configurable: true, writable: true });
+  if (wire.stack !== undefined)
+    Object.defineProperty(error, 'stack', { value: wire.stack, configurable: true, writable: true });
   if (wire.code !== undefined) error.code = wire.code;
   if (wire.cause !== undefined)
     Object.defineProperty(error, 'cause', { value: rebuild(wire.cause), configurable: true, writable: true });

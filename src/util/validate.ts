@@ -26,7 +26,11 @@ export function invalid(option: string, expected: string, value: unknown): Inval
 export function checkNumber(
   option: string,
   value: unknown,
-  { min = 0, integer = false, allowInfinity = false }: { min?: number; integer?: boolean; allowInfinity?: boolean } = {},
+  {
+    min = 0,
+    integer = false,
+    allowInfinity = false,
+  }: { min?: number; integer?: boolean; allowInfinity?: boolean } = {},
 ): number {
   const ok =
     typeof value === 'number' &&

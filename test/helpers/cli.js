@@ -63,7 +63,13 @@ export function cli(t, args, { env = {}, cwd = root } = {}) {
     exited,
     /** Waits until stdout+stderr matches `re` (counting from the start). */
     waitFor(re, timeout = 20_000) {
-      return until(child, 'output', () => re.test(out.stdout + out.stderr), timeout, `${re} in:\n--- stderr ---\n${out.stderr}\n--- stdout ---\n${out.stdout}`);
+      return until(
+        child,
+        'output',
+        () => re.test(out.stdout + out.stderr),
+        timeout,
+        `${re} in:\n--- stderr ---\n${out.stderr}\n--- stdout ---\n${out.stdout}`,
+      );
     },
     /** Waits for exit, failing after `timeout`. */
     async exit(timeout = 30_000) {

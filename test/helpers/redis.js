@@ -12,7 +12,9 @@ export function redisServerPath() {
   const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   const path = r.stdout.trim();
   if (r.status !== 0 || !path)
-    throw new Error('redis-server is not installed: the queue tests need it (apt-get install redis-server; .ci/run installs it)');
+    throw new Error(
+      'redis-server is not installed: the queue tests need it (apt-get install redis-server; .ci/run installs it)',
+    );
   return path;
 }
 
@@ -46,8 +48,22 @@ export async function startRedis(t, { persist = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'spindle-redis-'));
   let child;
   const args = () => [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', persist ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    persist ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
   ];
   async function start() {
     child = spawn(bin, args(), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -97,7 +113,10 @@ export function startNode(t, file, args, { timeout = 30_000, ready = /^ready (\d
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not print ready within ${timeout} ms:\n${out}`)), timeout);
+    const timer = setTimeout(
+      () => reject(new Error(`${file} did not print ready within ${timeout} ms:\n${out}`)),
+      timeout,
+    );
     const check = () => {
       if (!ready.test(out)) return;
       clearTimeout(timer);

@@ -8,7 +8,11 @@ import type * as Tasks from './tasks.js';
 async function types() {
   const pool = new Pool<typeof Tasks>({ worker: './tasks.js' });
   const queue = new JobQueue<typeof Tasks>({ name: 'q', pool, store: { redis: 'redis://127.0.0.1:6379' } });
-  const job = await queue.add('add', [1, 2], { attempts: 3, backoff: { type: 'exponential', delay: 100, jitter: 0.5 }, jobId: 'a' });
+  const job = await queue.add('add', [1, 2], {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 100, jitter: 0.5 },
+    jobId: 'a',
+  });
   expectTypeOf(job).toEqualTypeOf<Job<number>>();
   expectTypeOf(await job.result()).toEqualTypeOf<number>();
   // @ts-expect-error unknown task

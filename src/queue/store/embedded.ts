@@ -100,7 +100,8 @@ export class EmbeddedStore implements Store {
   }
 
   #pump(): void {
-    while (!this.#closing && this.#active.size < this.#o.concurrency && this.#waiting.length > 0) this.#start(this.#waiting.shift()!);
+    while (!this.#closing && this.#active.size < this.#o.concurrency && this.#waiting.length > 0)
+      this.#start(this.#waiting.shift()!);
   }
 
   #start(e: Entry): void {
@@ -132,14 +133,20 @@ export class EmbeddedStore implements Store {
       // aborted by close(): it did not run to its end; the memory store cannot keep it
       e.attemptsMade--;
       this.#finish(e, 'failed');
-      e.reject(new JobQueueClosedError(`The job queue closed while job '${id}' was running; the memory store does not keep jobs past close()`));
+      e.reject(
+        new JobQueueClosedError(
+          `The job queue closed while job '${id}' was running; the memory store does not keep jobs past close()`,
+        ),
+      );
     } else if (e.attemptsMade < e.opts.attempts) {
       const delay = backoffDelay(e.opts.backoff, e.attemptsMade);
       this.#emit('retrying', { jobId: id, error: value as Error, attemptsMade: e.attemptsMade, delay });
       if (delay > 0) this.#later(e, delay);
       else this.#enqueue(e);
     } else {
-      const error = new JobFailedError(id, e.job.name, e.attemptsMade, (value as Error)?.message ?? String(value), { cause: value });
+      const error = new JobFailedError(id, e.job.name, e.attemptsMade, (value as Error)?.message ?? String(value), {
+        cause: value,
+      });
       this.#finish(e, 'failed');
       e.reject(error);
       this.#emit('failed', { jobId: id, error });
@@ -172,7 +179,11 @@ export class EmbeddedStore implements Store {
       if (e.state !== 'waiting' && e.state !== 'delayed') continue;
       clearTimeout(e.timer);
       this.#finish(e, 'failed');
-      e.reject(new JobQueueClosedError(`The job queue closed before job '${e.job.id}' ran; the memory store does not keep jobs past close()`));
+      e.reject(
+        new JobQueueClosedError(
+          `The job queue closed before job '${e.job.id}' ran; the memory store does not keep jobs past close()`,
+        ),
+      );
     }
     this.#waiting.length = 0;
   }

@@ -109,7 +109,9 @@ export class RedisStore implements Store {
     const events = new mq.QueueEvents(this.#o.name, { connection, lastEventId });
     this.#events = events;
     events.on('error', this.#onError);
-    events.on('completed', ({ jobId, returnvalue }) => this.#emit('completed', { jobId, result: parseMaybe(returnvalue) }));
+    events.on('completed', ({ jobId, returnvalue }) =>
+      this.#emit('completed', { jobId, result: parseMaybe(returnvalue) }),
+    );
     events.on('failed', ({ jobId, failedReason }) => {
       void this.#failure(jobId, failedReason).then((error) => this.#emit('failed', { jobId, error }));
     });
@@ -189,7 +191,11 @@ export class RedisStore implements Store {
     const until = Date.now() + limit;
     // one deadline for every round trip of this add()
     const bounded = <T>(p: Promise<T>): Promise<T> =>
-      deadline(p, Math.max(1, until - Date.now()), () => new QueueUnreachableError(this.#url, `add() got no answer within ${limit} ms`));
+      deadline(
+        p,
+        Math.max(1, until - Date.now()),
+        () => new QueueUnreachableError(this.#url, `add() got no answer within ${limit} ms`),
+      );
     // a watched queue must see the events of the job it is about to add
     if (this.#eventsReady) await bounded(this.#eventsReady);
     let bj = await bounded(
@@ -217,7 +223,13 @@ export class RedisStore implements Store {
     if (this.#closed) throw new JobQueueClosedError();
     const events = await this.watch();
     const bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
-    if (!bj) throw new JobFailedError(id, '(unknown)', 0, 'the job is not in Redis any more (removed, or Redis lost its data)');
+    if (!bj)
+      throw new JobFailedError(
+        id,
+        '(unknown)',
+        0,
+        'the job is not in Redis any more (removed, or Redis lost its data)',
+      );
     try {
       return await bj.waitUntilFinished(events);
     } catch (err) {
@@ -252,7 +264,7 @@ export class RedisStore implements Store {
     }
     const worker = this.#worker;
     if (worker) {
-      await deadline(worker.pause(true), CLOSE_MS, () => new Error("pause timed out")).catch(() => {});
+      await deadline(worker.pause(true), CLOSE_MS, () => new Error('pause timed out')).catch(() => {});
       if (this.#running.size > 0) await this.#idle.wait(this.#o.grace);
       if (this.#running.size > 0) {
         this.#handingBack = true;
@@ -262,7 +274,10 @@ export class RedisStore implements Store {
       await closeOrDrop(worker, CLOSE_MS);
     }
     this.#closed = true;
-    await Promise.all([this.#events ? closeOrDrop(this.#events, CLOSE_MS) : undefined, closeOrDrop(this.#queue, CLOSE_MS)]);
+    await Promise.all([
+      this.#events ? closeOrDrop(this.#events, CLOSE_MS) : undefined,
+      closeOrDrop(this.#queue, CLOSE_MS),
+    ]);
   }
 }
 

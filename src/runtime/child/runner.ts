@@ -73,7 +73,9 @@ export class Runner {
     // node:async_hooks is loaded only when needed: a worker starts sooner without it
     const als =
       init.concurrency > 1
-        ? new (createRequire(import.meta.url)('node:async_hooks') as typeof import('node:async_hooks')).AsyncLocalStorage<RunningTask>()
+        ? new (
+            createRequire(import.meta.url)('node:async_hooks') as typeof import('node:async_hooks')
+          ).AsyncLocalStorage<RunningTask>()
         : undefined;
     this.context = new TaskContext(
       init.workerId,
@@ -102,7 +104,12 @@ export class Runner {
 
   private receive(m: ParentMessage): void {
     for (let i = 1; i < m.length; i += TASK_FIELDS) {
-      this.queue.push({ slot: m[i] as number, id: m[i + 1] as number, name: m[i + 2] as string, args: m[i + 3] as unknown[] });
+      this.queue.push({
+        slot: m[i] as number,
+        id: m[i + 1] as number,
+        name: m[i + 2] as string,
+        args: m[i + 3] as unknown[],
+      });
     }
     this.drive();
   }

@@ -116,7 +116,13 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
     // the pipes never hold the parent open: the child itself does, while it
     // starts (tasks wait in the pool's queue for it) and while it has work
     for (const s of [child.stdin, child.stdout, child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
-    this.reapable = { pid: child.pid, tree: true, killSignal: 'SIGTERM', killGrace: this.common.killGrace, watchesParent };
+    this.reapable = {
+      pid: child.pid,
+      tree: true,
+      killSignal: 'SIGTERM',
+      killGrace: this.common.killGrace,
+      watchesParent,
+    };
     track(this.reapable);
     for (const e of [...drained, child.stderr ?? undefined]) {
       if (!e) continue;
@@ -242,11 +248,19 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
     const f = this.failure;
     const base = { exitCode: code, signal };
     if (this.expected && !f) return { ...base, reason: 'exit', detail: 'was stopped', expected: true };
-    if (f?.reason === 'protocol') return { ...base, reason: 'protocol', detail: f.detail, error: f.error, expected: false };
+    if (f?.reason === 'protocol')
+      return { ...base, reason: 'protocol', detail: f.detail, error: f.error, expected: false };
     const oom = this.stderr?.oom;
     if (oom) return { ...base, reason: 'oom', detail: 'ran out of memory', error: new Error(oom), expected: false };
     if (f) return { ...base, reason: 'error', detail: f.detail, error: f.error, expected: false };
-    if (signal) return { ...base, reason: 'signal', detail: `was killed by ${signal}`, error: this.stderrError(), expected: false };
+    if (signal)
+      return {
+        ...base,
+        reason: 'signal',
+        detail: `was killed by ${signal}`,
+        error: this.stderrError(),
+        expected: false,
+      };
     return { ...base, reason: 'exit', detail: `exited with code ${code}`, error: this.stderrError(), expected: false };
   }
 

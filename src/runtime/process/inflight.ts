@@ -120,7 +120,8 @@ export class Inflight<T extends Slotted> {
   /** The tasks that may be running now, oldest first. */
   started(): T[] {
     const out: T[] = [];
-    for (let s = this.first; s !== NONE && s !== this.frontier; s = this.next[s]!) if (this.startAt[s]! > 0) out.push(this.bySlot[s]!);
+    for (let s = this.first; s !== NONE && s !== this.frontier; s = this.next[s]!)
+      if (this.startAt[s]! > 0) out.push(this.bySlot[s]!);
     return out;
   }
 

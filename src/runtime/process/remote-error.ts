@@ -19,7 +19,8 @@ export function remoteError(e: unknown, task: string): Error {
   const error = new (standard[name] ?? Error)(message) as Error & Record<string, unknown>;
   for (const [k, v] of Object.entries(f)) if (!known.has(k)) error[k] = v;
   if (error.name !== name) Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true });
-  const stack = typeof f.stack === 'string' && f.stack !== '' ? f.stack : `${name}: ${message}\n    at (worker task '${task}')`;
+  const stack =
+    typeof f.stack === 'string' && f.stack !== '' ? f.stack : `${name}: ${message}\n    at (worker task '${task}')`;
   Object.defineProperty(error, 'stack', { value: stack, configurable: true, writable: true });
   return error;
 }

@@ -18,7 +18,8 @@ import { createRequire } from 'node:module';
 
 /** node:v8, loaded the first time a message needs it. */
 let v8: typeof import('node:v8') | undefined;
-const loadV8 = (): typeof import('node:v8') => (v8 ??= createRequire(import.meta.url)('node:v8') as typeof import('node:v8'));
+const loadV8 = (): typeof import('node:v8') =>
+  (v8 ??= createRequire(import.meta.url)('node:v8') as typeof import('node:v8'));
 
 const MAX_DEPTH = 64;
 

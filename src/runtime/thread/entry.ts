@@ -1,10 +1,10 @@
 // Child side of the thread runtime: the module every pool worker thread runs.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { type MessagePort, receiveMessageOnPort, type TransferListItem, workerData } from 'node:worker_threads';
-import { toWire } from '../codec.js';
+import { hasShared, sharedTag } from '../../shared/handle.js';
 import { loadTasks } from '../child/load.js';
 import { Runner } from '../child/runner.js';
-import { hasShared, sharedTag } from '../../shared/handle.js';
+import { toWire } from '../codec.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
 import { Claims } from './claims.js';
 import { ResultRing } from './results.js';

@@ -11,12 +11,12 @@ import {
 } from 'node:worker_threads';
 import { toWire } from '../codec.js';
 import { decodeError } from '../decode.js';
+import { inheritedExecArgv } from '../exec-argv.js';
 import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
-import { inheritedExecArgv } from '../exec-argv.js';
 import { Claims, createClaimBuffer } from './claims.js';
-import { createResultBuffer, ResultRing } from './results.js';
 import type { ThreadBoot } from './entry.js';
+import { createResultBuffer, ResultRing } from './results.js';
 
 const entry = new URL('./entry.js', import.meta.url);
 
@@ -37,7 +37,10 @@ export interface ThreadOptions {
  * which no worker can start. Only then is an explicit list passed, minus the
  * flags Node names as invalid for a thread.
  */
-function startWorker(execArgv: string[] | undefined, options: (execArgv: string[] | undefined) => WorkerOptions): Worker {
+function startWorker(
+  execArgv: string[] | undefined,
+  options: (execArgv: string[] | undefined) => WorkerOptions,
+): Worker {
   if (execArgv !== undefined) return new Worker(entry, options(execArgv));
   const inherited = inheritedExecArgv();
   if (inherited.length === process.execArgv.length) return new Worker(entry, options(undefined));
@@ -45,7 +48,12 @@ function startWorker(execArgv: string[] | undefined, options: (execArgv: string[
     return new Worker(entry, options(inherited));
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
-    const invalid = new Set((err as Error).message.split(': ').pop()?.split(/[\s,]+/));
+    const invalid = new Set(
+      (err as Error).message
+        .split(': ')
+        .pop()
+        ?.split(/[\s,]+/),
+    );
     return new Worker(entry, options(inherited.filter((a) => !invalid.has(a) && !invalid.has(a.split('=')[0]!))));
   }
 }
@@ -160,7 +168,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       // others still go and only the culprit is reported.
       for (const t of tasks) {
         try {
-          this.port.postMessage([Kind.Tasks, t.slot, t.id, t.name, t.args], t.transfer as TransferListItem[] | undefined);
+          this.port.postMessage(
+            [Kind.Tasks, t.slot, t.id, t.name, t.args],
+            t.transfer as TransferListItem[] | undefined,
+          );
         } catch (err) {
           this.release(t.slot);
           this.sink.unsendable(this, t, err);
@@ -248,11 +259,32 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
 
   private exitInfo(code: number): ExitInfo {
     const err = this.error as (Error & { code?: string }) | undefined;
-    if (this.expected && !err) return { reason: 'exit', exitCode: code, signal: null, detail: 'was stopped', expected: true };
+    if (this.expected && !err)
+      return { reason: 'exit', exitCode: code, signal: null, detail: 'was stopped', expected: true };
     if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY')
-      return { reason: 'oom', exitCode: code, signal: null, detail: 'ran out of memory (resourceLimits)', error: err, expected: false };
+      return {
+        reason: 'oom',
+        exitCode: code,
+        signal: null,
+        detail: 'ran out of memory (resourceLimits)',
+        error: err,
+        expected: false,
+      };
     if (err)
-      return { reason: 'error', exitCode: code, signal: null, detail: `died of an uncaught error: ${err.message}`, error: err, expected: false };
-    return { reason: 'exit', exitCode: code, signal: null, detail: `exited with code ${code}`, expected: this.expected };
+      return {
+        reason: 'error',
+        exitCode: code,
+        signal: null,
+        detail: `died of an uncaught error: ${err.message}`,
+        error: err,
+        expected: false,
+      };
+    return {
+      reason: 'exit',
+      exitCode: code,
+      signal: null,
+      detail: `exited with code ${code}`,
+      expected: this.expected,
+    };
   }
 }
