@@ -13,7 +13,7 @@ import { invalid } from '../util/validate.js';
 const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /** URL of the runtime preloaded in every worker. */
-export const PRELOAD = new URL('./worker/preload.js', import.meta.url).href;
+export const PRELOAD = new URL('./app/preload.js', import.meta.url).href;
 
 /** Absolute path of the script, checked to exist. */
 export function resolveScript(script: unknown, cwd: string): string {

@@ -8,6 +8,6 @@ export {
   type ShutdownHook,
   type ShutdownInfo,
   workerId,
-} from './app.js';
+} from './app/api.js';
 export { Supervisor, type SupervisorEvents, supervise } from './supervisor.js';
 export type * from './types.js';

@@ -5,22 +5,22 @@
 import { CrashLoopError, type WorkerNotReadyError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
 import { CrashCounter } from './backoff.js';
-import { describeExit, type Exit, type WorkerHandle } from './handle.js';
 import type { Settings } from './options.js';
 import type { ShutdownReason, WorkerInfo, WorkerState } from './types.js';
+import { describeExit, type Exit, type WorkerProcess } from './worker-process.js';
 
 /** What a slot needs from its supervisor. */
 export interface SlotHost {
   readonly settings: Settings;
   readonly stopping: boolean;
-  spawn(id: number): WorkerHandle;
+  spawn(id: number): WorkerProcess;
   log(line: string): void;
   emit(event: string, payload: unknown): boolean;
 }
 
 export class Slot {
-  current: WorkerHandle | undefined;
-  incoming: WorkerHandle | undefined;
+  current: WorkerProcess | undefined;
+  incoming: WorkerProcess | undefined;
   restarts = 0;
   failed: CrashLoopError | undefined;
   readonly crashes: CrashCounter;
@@ -53,8 +53,8 @@ export class Slot {
   }
 
   /** Handles of this slot that are still running. */
-  get live(): WorkerHandle[] {
-    return [this.current, this.incoming].filter((h): h is WorkerHandle => h !== undefined && h.state !== 'exited');
+  get live(): WorkerProcess[] {
+    return [this.current, this.incoming].filter((h): h is WorkerProcess => h !== undefined && h.state !== 'exited');
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -64,7 +64,7 @@ export class Slot {
   }
 
   /** Starts a worker and waits until it is ready; on failure it is stopped and the error thrown. */
-  async #fill(): Promise<WorkerHandle> {
+  async #fill(): Promise<WorkerProcess> {
     const h = this.host.spawn(this.id);
     this.incoming = h;
     try {
@@ -120,7 +120,7 @@ export class Slot {
   }
 
   /** Called for every exit of one of this slot's workers. */
-  exited(h: WorkerHandle, exit: Exit): void {
+  exited(h: WorkerProcess, exit: Exit): void {
     const expected = h.asked || this.host.stopping;
     this.host.emit('workerExit', { id: this.id, pid: h.pid, code: exit.code, signal: exit.signal, expected });
     if (h !== this.current) return; // a failed start is reported by whoever awaited it

@@ -13,7 +13,6 @@ import {
 import { formatBytes } from '../util/bytes.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { invalid } from '../util/validate.js';
-import { WorkerHandle } from './handle.js';
 import { normalize, type Settings } from './options.js';
 import { type ToPrimaryMessage, toWire } from './protocol.js';
 import { Listeners, serveRequest } from './rpc.js';
@@ -36,6 +35,7 @@ import type {
   WorkerRestartEvent,
   WorkerUnhealthyEvent,
 } from './types.js';
+import { WorkerProcess } from './worker-process.js';
 
 /** Events a Supervisor emits, with their arguments. */
 export interface SupervisorEvents {
@@ -130,15 +130,15 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     return this.#state;
   }
 
-  #spawn(id: number): WorkerHandle {
+  #spawn(id: number): WorkerProcess {
     const slot = this.#slots[id]!;
-    return new WorkerHandle(id, this.#settings, {
+    return new WorkerProcess(id, this.#settings, {
       message: (h, m) => this.#onMessage(h, m),
       exit: (h, exit) => slot.exited(h, exit),
     });
   }
 
-  #onMessage(h: WorkerHandle, m: ToPrimaryMessage): void {
+  #onMessage(h: WorkerProcess, m: ToPrimaryMessage): void {
     const from: WorkerEvent = { id: h.id, pid: h.pid };
     switch (m.$spindle) {
       case 'msg':
@@ -179,7 +179,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     }, hb.interval).unref();
   }
 
-  #checkMemory(h: WorkerHandle): void {
+  #checkMemory(h: WorkerProcess): void {
     const max = this.#settings.maxMemory;
     if (!max || h.rss === undefined || h.state !== 'ready' || h.unhealthy) return;
     // Two readings in a row, so a short spike before a GC does not count.
@@ -190,7 +190,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     }
   }
 
-  #unhealthy(slot: Slot, h: WorkerHandle, reason: 'heartbeat' | 'memory', detail: string): void {
+  #unhealthy(slot: Slot, h: WorkerProcess, reason: 'heartbeat' | 'memory', detail: string): void {
     if (this.#state !== 'running') return;
     h.unhealthy = true;
     this.#settings.log(`worker ${slot.id} (pid ${h.pid}) is unhealthy: ${detail}; replacing it`);
@@ -277,7 +277,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   }
 
   // ---- typed messages
-  #serving(id: number): WorkerHandle {
+  #serving(id: number): WorkerProcess {
     if (!Number.isInteger(id) || id < 0 || id >= this.#slots.length) {
       throw invalid('id', `a worker id from 0 to ${this.#slots.length - 1}`, id);
     }

@@ -1,7 +1,7 @@
 // What task modules import from `spindle/worker`.
 import type { TransferListItem } from 'node:worker_threads';
 import type { Transferred } from '../pool/types.js';
-import { contextKey, type WorkerContext } from '../runtime/child/context.js';
+import { contextKey, type WorkerContext } from '../runtime/runner/context.js';
 
 export type { Transferred } from '../pool/types.js';
 

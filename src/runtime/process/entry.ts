@@ -1,9 +1,9 @@
 // Child side of the process runtime: the program every pool worker process runs.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { loadTasks } from '../child/load.js';
-import { Runner } from '../child/runner.js';
 import { toWire } from '../codec.js';
 import { type ChildInit, Kind, type ParentMessage, PROCESS_BOOT_ENV } from '../protocol.js';
+import { loadTasks } from '../runner/load.js';
+import { Runner } from '../runner/runner.js';
 import { watchParent } from './watchdog.js';
 import { decode, encode } from './wire.js';
 

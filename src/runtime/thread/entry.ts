@@ -2,10 +2,10 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { type MessagePort, receiveMessageOnPort, type TransferListItem, workerData } from 'node:worker_threads';
 import { hasShared, sharedTag } from '../../shared/handle.js';
-import { loadTasks } from '../child/load.js';
-import { Runner } from '../child/runner.js';
 import { toWire } from '../codec.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
+import { loadTasks } from '../runner/load.js';
+import { Runner } from '../runner/runner.js';
 import { Claims } from './claims.js';
 import { ResultRing } from './results.js';
 

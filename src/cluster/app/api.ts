@@ -1,9 +1,9 @@
 // What an app running under the supervisor imports from 'spindle/cluster'.
 // Everything here works outside a supervisor too (plain `node app.js`):
 // ready() does nothing, onShutdown() hooks never run, workerId is undefined.
-import { ClusterContextError } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
-import { invalid } from '../util/validate.js';
+import { ClusterContextError } from '../../errors.js';
+import { parseDuration } from '../../util/duration.js';
+import { invalid } from '../../util/validate.js';
 import type {
   ClusterProtocol,
   PrimaryRequests,
@@ -13,11 +13,11 @@ import type {
   ToPrimary,
   ToWorker,
   WorkerRequests,
-} from './types.js';
-import { ID_ENV, RUNTIME_KEY } from './worker/config.js';
-import type { ShutdownHook, WorkerRuntime } from './worker/runtime.js';
+} from '../types.js';
+import { ID_ENV, RUNTIME_KEY } from './config.js';
+import type { ShutdownHook, WorkerRuntime } from './runtime.js';
 
-export type { ShutdownHook, ShutdownInfo } from './worker/runtime.js';
+export type { ShutdownHook, ShutdownInfo } from './runtime.js';
 
 function runtime(): WorkerRuntime | undefined {
   return (globalThis as Record<symbol, WorkerRuntime | undefined>)[RUNTIME_KEY];

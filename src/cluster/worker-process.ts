@@ -1,25 +1,25 @@
-// The primary's handle on one worker process: fork, readiness (ready signal,
+// The primary's view of one worker process: fork, readiness (ready signal,
 // then the optional HTTP probe), IPC routing, and the drain → SIGTERM →
 // SIGKILL escalation.
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterPeerGoneError, WorkerNotReadyError } from '../errors.js';
 import { formatDuration } from '../util/duration.js';
 import { prefixLines } from '../util/prefix.js';
+import { CONFIG_ENV, ID_ENV, type WorkerConfig } from './app/config.js';
 import type { Settings } from './options.js';
 import { type Dispatch, dispatch, isSpindleMessage, type ToPrimaryMessage, type ToWorkerMessage } from './protocol.js';
 import { PendingRequests } from './rpc.js';
 import type { ShutdownReason } from './types.js';
-import { CONFIG_ENV, ID_ENV, type WorkerConfig } from './worker/config.js';
 
 export interface Exit {
   code: number | null;
   signal: string | null;
 }
 
-/** What a handle reports to its supervisor. */
+/** What a worker process reports to its supervisor. */
 export interface HandleEvents {
-  message(handle: WorkerHandle, m: ToPrimaryMessage): void;
-  exit(handle: WorkerHandle, exit: Exit): void;
+  message(worker: WorkerProcess, m: ToPrimaryMessage): void;
+  exit(worker: WorkerProcess, exit: Exit): void;
 }
 
 /** Describes how a process ended: 'code 1', 'signal SIGKILL'. */
@@ -27,7 +27,7 @@ export function describeExit({ code, signal }: Exit): string {
   return signal ? `signal ${signal}` : `code ${code}`;
 }
 
-export class WorkerHandle {
+export class WorkerProcess {
   readonly worker: Worker;
   readonly pid: number;
   readonly startedAt = Date.now();
