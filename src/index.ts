@@ -1,5 +1,14 @@
 // Public entry of `spindle`: thin re-exports only.
-export * from './errors.js';
+export {
+  type AnySpindleError,
+  type ErrorCode,
+  errorCodes,
+  InvalidOptionError,
+  isSpindleError,
+  type PoolErrorCode,
+  SpindleError,
+} from './errors/index.js';
+export * from './errors/pool.js';
 export type { WorkerExitEvent } from './pool/core.js';
 export { Pool, type PoolEvents } from './pool/pool.js';
 export type {

@@ -29,8 +29,8 @@ test('broadcast, send and request/reply in both directions', { timeout: 60_000 }
   assert.deepEqual(await sup.request(1, 'whoami', { x: 1 }), { id: 1, pid: sup.workers[1].pid, data: { x: 1 } });
   await assert.rejects(sup.request(0, 'fail', null), (err) => {
     assert.equal(err.code, 'ERR_CLUSTER_HANDLER_FAILED');
-    assert.equal(err.remote.code, 'E_NOPE');
-    assert.equal(err.remote.message, 'nope');
+    assert.equal(err.cause.code, 'E_NOPE');
+    assert.equal(err.cause.message, 'nope');
     return true;
   });
   await assert.rejects(sup.request(0, 'nobody-handles-this', null), { code: 'ERR_CLUSTER_HANDLER_FAILED' });

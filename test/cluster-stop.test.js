@@ -87,5 +87,5 @@ test('a worker that does not drain in time is killed; stop() reports it', { time
   );
   assert.equal(sup.state, 'stopped');
   assert.deepEqual(await sup.stop(), result, 'stop() is idempotent');
-  await assert.rejects(sup.reload(), { code: 'ERR_CLUSTER_STOPPED' });
+  await assert.rejects(sup.reload(), { code: 'ERR_CLUSTER_CLOSED' });
 });

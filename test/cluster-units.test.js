@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import { tcpTarget } from '../dist/cluster/app/listen.js';
 import { CrashCounter } from '../dist/cluster/backoff.js';
 import { pickSlot } from '../dist/cluster/sticky/hash.js';
 import { headEnd, keyFromHead, parseSticky } from '../dist/cluster/sticky/key.js';
-import { tcpTarget } from '../dist/cluster/app/listen.js';
 import { parseBytes } from '../dist/util/bytes.js';
 import { formatDuration, parseDuration } from '../dist/util/duration.js';
 import { prefixLines } from '../dist/util/prefix.js';

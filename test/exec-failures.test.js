@@ -14,7 +14,7 @@ test('missing program: ERR_EXEC_NOT_FOUND naming the command and the PATH search
   assert.ok(err instanceof ExecError);
   assert.ok(err instanceof SpindleError);
   assert.equal(err.code, 'ERR_EXEC_NOT_FOUND');
-  assert.equal(err.exitCode, undefined);
+  assert.equal(err.exitCode, null);
   assert.equal(err.pid, undefined);
   assert.match(err.message, /spindle-no-such-program/);
   assert.match(err.message, /\/nowhere\/a:\/nowhere\/b/);
@@ -64,7 +64,7 @@ test(
     assert.ok(err instanceof ExecExitError);
     assert.equal(err.code, 'ERR_EXEC_EXIT');
     assert.equal(err.exitCode, 3);
-    assert.equal(err.signal, undefined);
+    assert.equal(err.signal, null);
     assert.equal(err.stdout, 'out');
     assert.equal(err.stderr.split('\n').length, 30);
     assert.match(err.message, /exit code 3/);
@@ -92,5 +92,5 @@ test('killed by a signal it did not expect: ERR_EXEC_SIGNAL', T, async () => {
   const err = await run('sh', ['-c', 'kill -SEGV $$']).catch((e) => e);
   assert.equal(err.code, 'ERR_EXEC_SIGNAL');
   assert.equal(err.signal, 'SIGSEGV');
-  assert.equal(err.exitCode, undefined);
+  assert.equal(err.exitCode, null);
 });

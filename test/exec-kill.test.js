@@ -14,7 +14,7 @@ test('timeout with a grandchild holding the pipe settles within grace, and kills
   const elapsed = Date.now() - started;
   assert.equal(err.code, 'ERR_EXEC_TIMEOUT');
   assert.equal(err.timedOut, true);
-  assert.equal(err.exitCode, undefined);
+  assert.equal(err.exitCode, null);
   assert.ok(elapsed < 300 + killGrace + 5000, `settled after ${elapsed} ms`);
   if (hasProc) await waitUntil(() => groupMembers(p.pid).length === 0, 5000, 'the process group to be gone');
 });

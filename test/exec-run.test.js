@@ -15,7 +15,7 @@ test('run resolves with output, exit code, command and timing', T, async () => {
   assert.equal(r.stdout, 'out');
   assert.equal(r.stderr, 'err');
   assert.equal(r.exitCode, 0);
-  assert.equal(r.signal, undefined);
+  assert.equal(r.signal, null);
   assert.equal(r.failed, false);
   assert.equal(r.timedOut, false);
   assert.equal(r.isCanceled, false);

@@ -149,7 +149,7 @@ test('drain fires when the queue empties; maxQueue rejects when full', T, async 
   const overflow = pool.run('echo', ['overflow']);
   const drained = once(pool, 'drain');
   const err = await overflow.catch((e) => e);
-  assert.equal(err.code, 'ERR_QUEUE_FULL');
+  assert.equal(err.code, 'ERR_POOL_QUEUE_FULL');
   assert.equal(err.maxQueue, 2);
   await within(drained, 10_000, 'drain');
   assert.equal(pool.needsDrain, false);

@@ -32,7 +32,7 @@ export const expectedCode = {
   exit: 'ERR_WORKER_CRASHED',
   hang: 'ERR_TASK_TIMEOUT',
   'hang-async': 'ERR_TASK_TIMEOUT',
-  nonerror: 'ERR_TASK_NON_ERROR',
+  nonerror: 'ERR_TASK_NON_ERROR_THROWN',
 };
 
 /**

@@ -38,10 +38,10 @@ eachRuntime('a thrown error is rebuilt with name, message, stack, code, cause an
 
 eachRuntime('a thrown non-Error is wrapped with a code and keeps the value', T, async (t, runtime) => {
   const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
-  const s = await rejectsCode(pool.run('fail', ['string']), 'ERR_TASK_NON_ERROR');
+  const s = await rejectsCode(pool.run('fail', ['string']), 'ERR_TASK_NON_ERROR_THROWN');
   assert.equal(s.value, 'just a string');
   assert.ok(s instanceof SpindleError);
-  const o = await rejectsCode(pool.run('fail', ['object']), 'ERR_TASK_NON_ERROR');
+  const o = await rejectsCode(pool.run('fail', ['object']), 'ERR_TASK_NON_ERROR_THROWN');
   assert.deepEqual(o.value, { reason: 42 });
 });
 
@@ -79,7 +79,7 @@ test('arguments that cannot be cloned reject only their own task', T, async (t) 
 
 eachRuntime('a result that cannot be cloned is a coded error; the worker survives', T, async (t, runtime) => {
   const pool = track(t, new Pool({ worker: tasks, runtime, maxWorkers: 1 }));
-  await rejectsCode(pool.run('unclonable'), 'ERR_RESULT_NOT_CLONEABLE');
+  await rejectsCode(pool.run('unclonable'), 'ERR_TASK_RESULT_NOT_CLONEABLE');
   assert.equal(await pool.run('add', [2, 2]), 4);
 });
 

@@ -21,7 +21,7 @@ test('arguments that cannot be cloned reject only their own task; results likewi
     await Promise.all(good),
     Array.from({ length: 10 }, (_, i) => i),
   );
-  await rejectsCode(pool.run('unclonable'), 'ERR_RESULT_NOT_CLONEABLE');
+  await rejectsCode(pool.run('unclonable'), 'ERR_TASK_RESULT_NOT_CLONEABLE');
   assert.equal(await pool.run('add', [2, 2]), 4);
 });
 

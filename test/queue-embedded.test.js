@@ -36,14 +36,14 @@ test('a job runs as a pool task; result() and completed carry its value', async 
   assert.deepEqual(completed, [{ jobId: job.id, result: 5 }]);
 });
 
-test('a throwing task is retried up to attempts, then fails with ERR_JOB_FAILED whose cause is the last error', async (t) => {
+test('a throwing task is retried up to attempts, then fails with ERR_QUEUE_JOB_FAILED whose cause is the last error', async (t) => {
   const { queue } = setup(t);
   const retrying = [];
   const failed = [];
   queue.on('retrying', (e) => retrying.push(e));
   queue.on('failed', (e) => failed.push(e));
   const job = await queue.add('fail', ['boom'], { attempts: 3, backoff: { type: 'exponential', delay: 10 } });
-  const err = await rejectsCode(within(job.result(), 10_000, 'result'), 'ERR_JOB_FAILED');
+  const err = await rejectsCode(within(job.result(), 10_000, 'result'), 'ERR_QUEUE_JOB_FAILED');
   assert.equal(err.attemptsMade, 3);
   assert.equal(err.cause.message, 'boom');
   assert.match(err.message, /3 attempts: boom/);
@@ -85,7 +85,7 @@ test('a worker that crashes mid-job: the job is retried, and fails with a coded 
   const ok = await queue.add('crashUntil', [countFile(), 1], { attempts: 2 });
   assert.equal(await within(ok.result(), 15_000, 'result'), 'survived');
   const doomed = await queue.add('crash', [], { attempts: 2 });
-  const err = await rejectsCode(within(doomed.result(), 15_000, 'result'), 'ERR_JOB_FAILED');
+  const err = await rejectsCode(within(doomed.result(), 15_000, 'result'), 'ERR_QUEUE_JOB_FAILED');
   assert.equal(err.cause.code, 'ERR_WORKER_CRASHED');
   assert.match(err.message, /2 attempts/);
 });
@@ -152,7 +152,7 @@ test('arguments that would not survive JSON are rejected at add() naming their p
     [[{ 'odd key': undefined }], 'args[0]["odd key"]'],
   ];
   for (const [args, path] of cases) {
-    const err = await rejectsCode(queue.add('echo', args), 'ERR_JOB_NOT_SERIALIZABLE');
+    const err = await rejectsCode(queue.add('echo', args), 'ERR_QUEUE_JOB_NOT_SERIALIZABLE');
     assert.equal(err.path, path);
   }
   assert.equal(

@@ -18,14 +18,14 @@ test('bad input on the Redis store: unknown task, non-JSON arguments, an unknown
   // a queue with a pool knows the task names
   const err = await rejectsCode(node.queue.add('nope', []), 'ERR_TASK_NOT_FOUND');
   assert.match(err.message, /'slow'/);
-  const bad = await rejectsCode(node.queue.add('echo', [{ when: new Date() }]), 'ERR_JOB_NOT_SERIALIZABLE');
+  const bad = await rejectsCode(node.queue.add('echo', [{ when: new Date() }]), 'ERR_QUEUE_JOB_NOT_SERIALIZABLE');
   assert.equal(bad.path, 'args[0].when');
   // a producer without a pool cannot know them: the node fails the job at once, without retries
   const producer = new JobQueue({ name: 'bad', store: { redis: redis.url } });
   redis.cleanup(() => producer.close());
-  await rejectsCode(producer.add('echo', [1n]), 'ERR_JOB_NOT_SERIALIZABLE');
+  await rejectsCode(producer.add('echo', [1n]), 'ERR_QUEUE_JOB_NOT_SERIALIZABLE');
   const job = await producer.add('nope', [], { attempts: 3 });
-  const failed = await rejectsCode(within(job.result(), 20_000, 'result'), 'ERR_JOB_FAILED');
+  const failed = await rejectsCode(within(job.result(), 20_000, 'result'), 'ERR_QUEUE_JOB_FAILED');
   assert.equal(failed.attemptsMade, 1);
   assert.match(failed.message, /exports no function 'nope'/);
   // a task that throws is retried like BullMQ does, then fails with the reason
@@ -33,7 +33,7 @@ test('bad input on the Redis store: unknown task, non-JSON arguments, an unknown
   producer.on('retrying', (e) => retrying.push(e));
   node.queue.on('retrying', (e) => retrying.push(e));
   const boom = await producer.add('fail', ['boom'], { attempts: 2, backoff: 10 });
-  const e2 = await rejectsCode(within(boom.result(), 20_000, 'result'), 'ERR_JOB_FAILED');
+  const e2 = await rejectsCode(within(boom.result(), 20_000, 'result'), 'ERR_QUEUE_JOB_FAILED');
   assert.equal(e2.attemptsMade, 2);
   assert.equal(e2.cause.message, 'boom');
   assert.equal(retrying.length, 1, 'the node that ran the attempt reports the retry');

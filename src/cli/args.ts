@@ -1,7 +1,7 @@
 // parseArgs with errors a person can act on: an unknown flag lists the valid
 // ones, a missing value says which flag wanted it.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { CliUsageError } from '../errors.js';
+import { CliUsageError } from '../errors/index.js';
 
 export type Flags = NonNullable<ParseArgsConfig['options']>;
 

@@ -2,7 +2,7 @@
 // The `spindle` command. Each subcommand is one module in this folder that
 // exports a Command; this file only dispatches.
 import { readFileSync } from 'node:fs';
-import { SpindleError } from '../errors.js';
+import { SpindleError } from '../errors/index.js';
 
 /** One subcommand: a summary for `spindle --help`, and its entry point (returns the exit code). */
 export interface Command {

@@ -6,7 +6,7 @@ import { workerCount } from '../cluster/options.js';
 import { parseSticky } from '../cluster/sticky/key.js';
 import { type Supervisor, supervise } from '../cluster/supervisor.js';
 import type { SuperviseOptions } from '../cluster/types.js';
-import { CliUsageError } from '../errors.js';
+import { CliUsageError } from '../errors/index.js';
 import { parseBytes } from '../util/bytes.js';
 import { parseDuration } from '../util/duration.js';
 import { type Flags, flag, parse } from './args.js';

@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CliUsageError } from '../errors.js';
+import { CliUsageError } from '../errors/index.js';
 import { work } from '../queue/work.js';
 import { parseDuration } from '../util/duration.js';
 import { type Flags, flag, parse } from './args.js';

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ClusterLoaderError, ClusterScriptNotFoundError } from '../errors.js';
+import { ClusterScriptNotFoundError, ClusterTsLoaderError } from '../errors/index.js';
 import { invalid } from '../util/validate.js';
 
 const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -52,7 +52,7 @@ export function workerExecArgv(
   const argv = [...inherited, ...extra];
   if (TS.has(extname(script)) && !hasTsLoader(argv)) {
     const tsx = findTsx(script, cwd);
-    if (!tsx) throw new ClusterLoaderError(script);
+    if (!tsx) throw new ClusterTsLoaderError(script);
     argv.push('--import', tsx);
   }
   argv.push('--import', PRELOAD);

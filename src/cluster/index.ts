@@ -1,4 +1,15 @@
 // spindle/cluster: the supervisor (primary side) and the app side API.
+
+export * from '../errors/cluster.js';
+export {
+  type AnySpindleError,
+  type ClusterErrorCode,
+  type ErrorCode,
+  errorCodes,
+  InvalidOptionError,
+  isSpindleError,
+  SpindleError,
+} from '../errors/index.js';
 export {
   isSupervised,
   onShutdown,

@@ -3,15 +3,11 @@
 // confused with the app's own `process.send()` messages; both sides dispatch
 // through a table keyed by kind.
 
+import type { RemoteError, RemoteThrown } from '../errors/remote.js';
 import type { ShutdownReason } from './types.js';
 
-/** Errors cross the IPC boundary as plain data. */
-export interface WireError {
-  name: string;
-  message: string;
-  code?: string;
-  stack?: string;
-}
+/** Errors cross the IPC boundary as records of errors/remote.ts (JSON-safe). */
+export type WireError = RemoteError | RemoteThrown;
 
 /** Topic message in either direction. */
 export interface MsgMessage {
@@ -84,7 +80,7 @@ export interface AdmitMessage {
 export interface StickyListeningMessage {
   $spindle: 'sticky-listening';
   id: number;
-  error?: WireError & { errno?: number; syscall?: string };
+  error?: WireError;
 }
 
 export type ToPrimaryMessage =
@@ -118,13 +114,4 @@ export type Dispatch<M extends { $spindle: string }, C> = {
 export function dispatch<M extends { $spindle: string }, C>(table: Dispatch<M, C>, message: M, context: C): void {
   const fn = table[message.$spindle as M['$spindle']] as ((m: M, c: C) => void) | undefined;
   fn?.(message, context);
-}
-
-/** Turns any thrown value into a WireError. */
-export function toWire(err: unknown): WireError {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
-  }
-  return { name: 'Error', message: String(err) };
 }

@@ -1,8 +1,9 @@
 // Request/reply over IPC, shared by the primary (one table per worker) and the
 // worker runtime: ids, timeouts, settling on reply or on the peer going away.
 
-import { ClusterHandlerError, ClusterPeerGoneError, ClusterRequestTimeoutError } from '../errors.js';
-import { type ReqMessage, type ResMessage, toWire } from './protocol.js';
+import { ClusterHandlerFailedError, ClusterPeerGoneError, ClusterRequestTimeoutError } from '../errors/index.js';
+import { rebuildError, toRemote } from '../errors/remote.js';
+import type { ReqMessage, ResMessage } from './protocol.js';
 
 type Pending = { topic: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -31,7 +32,7 @@ export class PendingRequests {
     const p = this.#pending.get(m.id);
     if (!p) return;
     if (m.ok) this.#settle(m.id, undefined, m.data);
-    else this.#settle(m.id, () => new ClusterHandlerError(p.topic, m.error ?? { name: 'Error', message: 'unknown' }));
+    else this.#settle(m.id, () => new ClusterHandlerFailedError(p.topic, rebuildError(m.error)));
   }
 
   /** Rejects everything still pending, e.g. because the peer exited. */
@@ -67,18 +68,14 @@ export async function serveRequest(
       $spindle: 'res',
       id: m.id,
       ok: false,
-      error: {
-        name: 'Error',
-        message: `no handler for '${m.topic}' (handled topics: ${known})`,
-        code: 'ERR_CLUSTER_NO_HANDLER',
-      },
+      error: toRemote(new Error(`no handler for '${m.topic}' (handled topics: ${known})`), 'json'),
     });
     return;
   }
   try {
     post({ $spindle: 'res', id: m.id, ok: true, data: await handler(m.data, ...ctx) });
   } catch (err) {
-    post({ $spindle: 'res', id: m.id, ok: false, error: toWire(err) });
+    post({ $spindle: 'res', id: m.id, ok: false, error: toRemote(err, 'json') });
   }
 }
 

@@ -2,7 +2,7 @@
 // a slot (first start, crash restart, rolling replacement) run one at a time;
 // a replacement starts the new worker first and drains the old one only once
 // the new one is ready, so the slot never stops serving.
-import { CrashLoopError, type WorkerNotReadyError } from '../errors.js';
+import { ClusterCrashLoopError, type ClusterWorkerNotReadyError } from '../errors/index.js';
 import { formatDuration } from '../util/duration.js';
 import { CrashCounter } from './backoff.js';
 import type { Settings } from './options.js';
@@ -22,7 +22,7 @@ export class Slot {
   current: WorkerProcess | undefined;
   incoming: WorkerProcess | undefined;
   restarts = 0;
-  failed: CrashLoopError | undefined;
+  failed: ClusterCrashLoopError | undefined;
   readonly crashes: CrashCounter;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -82,7 +82,7 @@ export class Slot {
     return h;
   }
 
-  /** First start. Throws WorkerNotReadyError. */
+  /** First start. Throws ClusterWorkerNotReadyError. */
   start(): Promise<void> {
     return this.#serial(async () => {
       await this.#fill();
@@ -91,7 +91,7 @@ export class Slot {
 
   /**
    * Rolling replacement: a new worker is started and must be ready before the
-   * old one leaves the rotation and drains. Throws WorkerNotReadyError (the old
+   * old one leaves the rotation and drains. Throws ClusterWorkerNotReadyError (the old
    * worker keeps serving) when the new one fails.
    */
   replace(reason: Exclude<ShutdownReason, 'stop'>): Promise<void> {
@@ -137,7 +137,7 @@ export class Slot {
     if (this.host.stopping) return;
     const verdict = this.crashes.crashed(uptime);
     if (!verdict.restart) {
-      this.failed = new CrashLoopError(this.id, verdict.crashes, what);
+      this.failed = new ClusterCrashLoopError(this.id, verdict.crashes, what);
       this.host.log(this.failed.message);
       this.host.emit('crashLoop', this.failed);
       return;
@@ -160,8 +160,8 @@ export class Slot {
       this.restarts++;
     } catch (err) {
       if (this.host.stopping) return;
-      this.host.log(`restart failed: ${(err as WorkerNotReadyError).message}`);
-      this.#scheduleRestart(0, (err as WorkerNotReadyError).message);
+      this.host.log(`restart failed: ${(err as ClusterWorkerNotReadyError).message}`);
+      this.#scheduleRestart(0, (err as ClusterWorkerNotReadyError).message);
     }
   }
 

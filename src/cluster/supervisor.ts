@@ -3,18 +3,19 @@
 // slots, stops everything under one deadline, and carries typed messages.
 import { EventEmitter } from 'node:events';
 import {
+  ClusterClosedError,
+  type ClusterCrashLoopError,
   ClusterPeerGoneError,
-  ClusterReloadError,
-  ClusterStartError,
-  ClusterStoppedError,
-  type CrashLoopError,
-  type WorkerNotReadyError,
-} from '../errors.js';
+  ClusterReloadFailedError,
+  ClusterStartFailedError,
+  type ClusterWorkerNotReadyError,
+} from '../errors/index.js';
+import { toRemote } from '../errors/remote.js';
 import { formatBytes } from '../util/bytes.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { invalid } from '../util/validate.js';
 import { normalize, type Settings } from './options.js';
-import { type ToPrimaryMessage, toWire } from './protocol.js';
+import type { ToPrimaryMessage } from './protocol.js';
 import { Listeners, serveRequest } from './rpc.js';
 import { Slot, type SlotHost } from './slot.js';
 import { StickyBalancer } from './sticky/balancer.js';
@@ -43,10 +44,10 @@ export interface SupervisorEvents {
   workerExit: [WorkerExitEvent];
   workerRestart: [WorkerRestartEvent];
   workerUnhealthy: [WorkerUnhealthyEvent];
-  crashLoop: [CrashLoopError];
+  crashLoop: [ClusterCrashLoopError];
   reloadStart: [];
   reloadDone: [];
-  reloadFailed: [ClusterReloadError];
+  reloadFailed: [ClusterReloadFailedError];
   stopping: [];
   stopped: [StopResult];
 }
@@ -109,7 +110,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await this.stop();
-      const err = new ClusterStartError(failed.reason as WorkerNotReadyError);
+      const err = new ClusterStartFailedError(failed.reason as ClusterWorkerNotReadyError);
       log(err.message);
       throw err;
     }
@@ -157,7 +158,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
             h.post({
               $spindle: 'sticky-listening',
               id: m.id,
-              error: { ...toWire(err), errno: err.errno, syscall: err.syscall },
+              error: toRemote(err, 'json'),
             }),
         );
         break;
@@ -210,7 +211,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
    * for while one runs is queued (several requests share one queued reload).
    */
   reload(): Promise<void> {
-    if (this.#state !== 'running') return Promise.reject(new ClusterStoppedError('reload'));
+    if (this.#state !== 'running') return Promise.reject(new ClusterClosedError('reload'));
     if (this.#queuedReload) return this.#queuedReload;
     const run: Promise<void> = this.#reloadTail.then(
       () => this.#rollout(run),
@@ -224,20 +225,20 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   async #rollout(run: Promise<void>): Promise<void> {
     if (this.#queuedReload === run) this.#queuedReload = undefined;
     const { log } = this.#settings;
-    if (this.#state !== 'running') throw new ClusterStoppedError('reload');
+    if (this.#state !== 'running') throw new ClusterClosedError('reload');
     log(`reloading ${this.#slots.length} worker${this.#slots.length === 1 ? '' : 's'}, one at a time`);
     this.emit('reloadStart');
     for (const slot of this.#slots) {
       try {
         await slot.replace('reload');
       } catch (err) {
-        if (this.#state !== 'running') throw new ClusterStoppedError('finish the reload');
-        const e = new ClusterReloadError(err as WorkerNotReadyError);
+        if (this.#state !== 'running') throw new ClusterClosedError('finish the reload');
+        const e = new ClusterReloadFailedError(err as ClusterWorkerNotReadyError);
         log(e.message);
         this.emit('reloadFailed', e);
         throw e;
       }
-      if (this.#state !== 'running') throw new ClusterStoppedError('finish the reload');
+      if (this.#state !== 'running') throw new ClusterClosedError('finish the reload');
     }
     log('reload complete');
     this.emit('reloadDone');

@@ -1,8 +1,9 @@
 // Public types of spindle/cluster: options, worker snapshots, events and the
 // typed message protocol shared by the primary and the workers.
 
-/** A duration: milliseconds, or a string such as '10s', '500ms', '2m'. */
-export type Duration = number | string;
+import type { Duration } from '../util/duration.js';
+
+export type { Duration };
 
 /** How connections are pinned to workers: by client IP, a request header or a cookie. */
 export type StickySpec = 'ip' | `header:${string}` | `cookie:${string}`;
@@ -98,7 +99,7 @@ export interface WorkerEvent {
 
 export interface WorkerExitEvent extends WorkerEvent {
   code: number | null;
-  signal: string | null;
+  signal: NodeJS.Signals | null;
   /** True when the supervisor asked it to go (drain, stop, replacement); false for a crash. */
   expected: boolean;
 }

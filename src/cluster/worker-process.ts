@@ -2,7 +2,8 @@
 // then the optional HTTP probe), IPC routing, and the drain → SIGTERM →
 // SIGKILL escalation.
 import cluster, { type Worker } from 'node:cluster';
-import { ClusterPeerGoneError, WorkerNotReadyError } from '../errors.js';
+import { ClusterPeerGoneError, ClusterWorkerNotReadyError } from '../errors/index.js';
+import { rebuildError } from '../errors/remote.js';
 import { formatDuration } from '../util/duration.js';
 import { prefixLines } from '../util/prefix.js';
 import { CONFIG_ENV, ID_ENV, type WorkerConfig } from './app/config.js';
@@ -13,7 +14,7 @@ import type { ShutdownReason } from './types.js';
 
 export interface Exit {
   code: number | null;
-  signal: string | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** What a worker process reports to its supervisor. */
@@ -86,7 +87,7 @@ export class WorkerProcess {
         this.#held = m.held;
         this.#onReady?.();
       },
-      admitted: (m) => this.#onAdmitted?.(m.error ? Object.assign(new Error(m.error.message), m.error) : undefined),
+      admitted: (m) => this.#onAdmitted?.(m.error ? rebuildError(m.error) : undefined),
       beat: (m) => {
         this.lastBeat = Date.now();
         this.rss = m.rss;
@@ -101,15 +102,15 @@ export class WorkerProcess {
     // A worker that fails to spawn emits 'error' and then 'exit'; the exit carries the verdict.
     this.worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
-      this.worker.once('exit', (code, signal) => {
+      this.worker.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        const exit: Exit = { code, signal };
         this.state = 'exited';
-        this.exit = { code, signal };
+        this.exit = exit;
         this.pending.rejectAll(
-          (topic) =>
-            new ClusterPeerGoneError(`Request '${topic}' failed: worker ${id} exited (${describeExit(this.exit!)})`),
+          (topic) => new ClusterPeerGoneError(`Request '${topic}' failed: worker ${id} exited (${describeExit(exit)})`),
         );
-        events.exit(this, this.exit);
-        resolve(this.exit);
+        events.exit(this, exit);
+        resolve(exit);
       });
     });
   }
@@ -123,7 +124,7 @@ export class WorkerProcess {
 
   /**
    * Resolves once the worker said it is ready and passed the probe; rejects
-   * with WorkerNotReadyError when it exits first, misses the timeout or fails
+   * with ClusterWorkerNotReadyError when it exits first, misses the timeout or fails
    * the probe. A timeout never counts as ready.
    */
   async whenReady(): Promise<void> {
@@ -135,7 +136,7 @@ export class WorkerProcess {
         timer = setTimeout(
           () =>
             reject(
-              new WorkerNotReadyError(
+              new ClusterWorkerNotReadyError(
                 this.id,
                 'timeout',
                 `worker ${this.id} (pid ${this.pid}) was not ready within ${formatDuration(readyTimeout)}`,
@@ -145,7 +146,7 @@ export class WorkerProcess {
         );
         void this.exited.then((exit) =>
           reject(
-            new WorkerNotReadyError(
+            new ClusterWorkerNotReadyError(
               this.id,
               'exit',
               `worker ${this.id} (pid ${this.pid}) exited with ${describeExit(exit)} before it was ready`,
@@ -157,14 +158,18 @@ export class WorkerProcess {
       const p = this.settings.probe;
       if (p) {
         if (!this.#probePort) {
-          throw new WorkerNotReadyError(this.id, 'probe', `worker ${this.id} has no HTTP server to probe at ${p.path}`);
+          throw new ClusterWorkerNotReadyError(
+            this.id,
+            'probe',
+            `worker ${this.id} has no HTTP server to probe at ${p.path}`,
+          );
         }
         try {
           // Loaded on demand: node:http is a few MB the supervisor need not carry without probes.
           const { probe } = await import('./probe.js');
           await probe(this.#probePort, p.path, p.timeout);
         } catch (cause) {
-          throw new WorkerNotReadyError(
+          throw new ClusterWorkerNotReadyError(
             this.id,
             'probe',
             `worker ${this.id} (pid ${this.pid}) failed its ${(cause as Error).message}`,
@@ -177,7 +182,7 @@ export class WorkerProcess {
       if (this.#held && !this.settings.sticky) await this.#admit();
       if (this.state === 'exited') {
         const exit = this.exit!;
-        throw new WorkerNotReadyError(
+        throw new ClusterWorkerNotReadyError(
           this.id,
           'exit',
           `worker ${this.id} exited with ${describeExit(exit)} before it was ready`,
@@ -201,7 +206,7 @@ export class WorkerProcess {
     });
     this.#onAdmitted = undefined;
     if (error) {
-      throw new WorkerNotReadyError(
+      throw new ClusterWorkerNotReadyError(
         this.id,
         'listen',
         `worker ${this.id} (pid ${this.pid}) could not listen: ${error.message}`,

@@ -1,16 +1,14 @@
 // Public entry of `spindle/exec`: run external programs without hangs, leaks or surprises.
+
+export * from '../errors/exec.js';
 export {
-  ExecAbortError,
-  ExecError,
-  type ExecErrorDetails,
-  ExecExitError,
-  ExecMaxBufferError,
-  ExecNotFoundError,
-  ExecSignalError,
-  ExecSpawnError,
-  ExecStreamError,
-  ExecTimeoutError,
-} from '../errors.js';
+  type AnySpindleError,
+  type ErrorCode,
+  errorCodes,
+  InvalidOptionError,
+  isSpindleError,
+  SpindleError,
+} from '../errors/index.js';
 export { formatCommand } from './command.js';
 export type { ExecInput, ExecOptions, StdioOption } from './options.js';
 export { ExecProcess, type LinesOptions } from './process.js';

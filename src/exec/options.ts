@@ -1,8 +1,10 @@
 // Public option types of spindle/exec and their validation into one normalized shape.
+
 import { constants } from 'node:os';
 import { Readable, type Stream, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
+import { type Duration, optionalDuration, parseDuration } from '../util/duration.js';
 import { checkNumber, checkObject, checkOneOf, checkSignal, invalid } from '../util/validate.js';
 
 /** What one of the child's stdio slots is connected to (as in node:child_process, plus any Writable/Readable). */
@@ -26,13 +28,13 @@ export interface ExecOptions {
   /** Written to stdin, which is then closed. */
   input?: ExecInput;
   /** Kill the command (and its process group) after this many ms; 0 = never (default). */
-  timeout?: number;
+  timeout?: Duration;
   /** Aborting kills the command (or prevents it from starting). */
   signal?: AbortSignal;
   /** Signal sent for timeout, abort, maxBuffer and `kill()` (default 'SIGTERM'). */
   killSignal?: NodeJS.Signals | number;
   /** Ms to wait after `killSignal` before SIGKILL (default 3000; 0 = SIGKILL at once). */
-  killGrace?: number;
+  killGrace?: Duration;
   /** Bytes kept per output stream before the command is killed (default 100 MiB; Infinity allowed). */
   maxBuffer?: number;
   /** Text encoding of `stdout`/`stderr`, or 'buffer' for Buffers (default 'utf8'). */
@@ -160,7 +162,8 @@ export function normalize(
   } else if (!extendEnv) env = {};
 
   const input = checkInput(o.input);
-  const timeout = o.timeout === undefined ? 0 : checkNumber('timeout', o.timeout, { integer: true });
+  // 0 and Infinity both mean no timeout
+  const timeout = o.timeout === undefined ? 0 : parseDuration('timeout', o.timeout, { infinity: true });
   const signal = checkSignal('signal', o.signal);
   const killSignal =
     o.killSignal === undefined
@@ -168,8 +171,7 @@ export function normalize(
       : typeof o.killSignal === 'number'
         ? checkNumber('killSignal', o.killSignal, { min: 1, integer: true })
         : checkOneOf('killSignal', o.killSignal, SIGNALS);
-  const killGrace =
-    o.killGrace === undefined ? DEFAULT_KILL_GRACE : checkNumber('killGrace', o.killGrace, { integer: true });
+  const killGrace = optionalDuration('killGrace', o.killGrace, DEFAULT_KILL_GRACE);
   const maxBuffer =
     o.maxBuffer === undefined
       ? DEFAULT_MAX_BUFFER

@@ -3,7 +3,7 @@
 // stdout/stderr, never on 'close', so a grandchild holding a pipe cannot hang it.
 import { type ChildProcess, spawn as cpSpawn, type SpawnOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors/index.js';
 import { groupAlive, isSigkill, sendSignal } from '../util/kill.js';
 import { type Reapable, track, untrack } from '../util/reaper.js';
 import { invalid } from '../util/validate.js';
@@ -297,8 +297,8 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       args: this.args,
       stdout: out ? (out.value(o.stripFinalNewline) as O) : empty,
       stderr: err ? (err.value(o.stripFinalNewline) as O) : empty,
-      exitCode: this.#exit?.code ?? undefined,
-      signal: this.#exit?.signal ?? undefined,
+      exitCode: this.#exit?.code ?? null,
+      signal: this.#exit?.signal ?? null,
       durationMs: performance.now() - this.#start,
       pid: this.pid,
       timedOut: this.#reason === 'timeout',

@@ -1,6 +1,6 @@
 // Turns what happened to a command into its result, or into the coded error that explains it.
 import {
-  ExecAbortError,
+  ExecAbortedError,
   type ExecError,
   type ExecErrorDetails,
   ExecExitError,
@@ -10,7 +10,7 @@ import {
   ExecSpawnError,
   ExecStreamError,
   ExecTimeoutError,
-} from '../errors.js';
+} from '../errors/index.js';
 import { lastLines } from './collect.js';
 import { describeSpawnFailure } from './command.js';
 
@@ -21,9 +21,10 @@ export interface ExecResult<O extends string | Buffer = string> {
   args: readonly string[];
   stdout: O;
   stderr: O;
-  /** undefined when the program never started or was ended by a signal. */
-  exitCode: number | undefined;
-  signal: NodeJS.Signals | undefined;
+  /** null when the program never started or was ended by a signal. */
+  exitCode: number | null;
+  /** the signal that ended the program, or null */
+  signal: NodeJS.Signals | null;
   durationMs: number;
   pid: number | undefined;
   /** true only with `reject: false` (a rejected promise carries the same fields on the error). */
@@ -85,7 +86,7 @@ export function classify(o: Observed): ExecError | undefined {
       return new ExecTimeoutError(`Command timed out after ${o.timeout} ms (${how}): ${cmd}${suffix(o)}`, d);
     case 'abort': {
       const r = o.cause instanceof Error ? `: ${o.cause.message}` : '';
-      return new ExecAbortError(
+      return new ExecAbortedError(
         `Command was aborted${r} (${d.pid === undefined ? 'never started' : how}): ${cmd}${suffix(o)}`,
         d,
         {

@@ -10,7 +10,7 @@ import {
   TaskTimeoutError,
   WorkerCrashedError,
   WorkerLoadError,
-} from '../errors.js';
+} from '../errors/index.js';
 import type { ExitInfo, RuntimeFactory, WorkerHandle, WorkerSink } from '../runtime/types.js';
 import type { ResolvedOptions } from './options.js';
 import { TaskQueue } from './queue.js';
@@ -29,7 +29,7 @@ export interface WorkerExitEvent {
   id: number;
   reason: CrashReason;
   exitCode: number | null;
-  signal: string | null;
+  signal: NodeJS.Signals | null;
   detail: string;
   expected: boolean;
 }

@@ -3,9 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { WorkerNotFoundError } from '../errors.js';
+import { WorkerNotFoundError } from '../errors/index.js';
 import type { StdioMode } from '../runtime/process/output.js';
 import { availableCpus } from '../util/cpus.js';
+import { optionalDuration } from '../util/duration.js';
 import { checkNumber, checkObject, checkOneOf, invalid, optionalNumber } from '../util/validate.js';
 import type { PoolOptions } from './types.js';
 
@@ -183,10 +184,9 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     maxWorkers,
     concurrency,
     maxQueue,
-    idleTimeout: optionalNumber('idleTimeout', raw.idleTimeout, 10_000, { allowInfinity: true }),
-    taskTimeout:
-      raw.taskTimeout === undefined ? 0 : checkNumber('taskTimeout', raw.taskTimeout, { min: 1, allowInfinity: true }),
-    abortGrace: optionalNumber('abortGrace', raw.abortGrace, 1000),
+    idleTimeout: optionalDuration('idleTimeout', raw.idleTimeout, 10_000, { infinity: true }),
+    taskTimeout: optionalDuration('taskTimeout', raw.taskTimeout, 0, { min: 1, infinity: true }),
+    abortGrace: optionalDuration('abortGrace', raw.abortGrace, 1000),
     afterTasks: optionalNumber('recycle.afterTasks', recycle.afterTasks, Number.POSITIVE_INFINITY, {
       integer: true,
       min: 1,
@@ -199,6 +199,6 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     workerData: raw.workerData,
     cwd: resolveCwd(raw.cwd),
     stdio: raw.stdio === undefined ? 'inherit' : checkOneOf('stdio', raw.stdio, ['inherit', 'prefix', 'ignore']),
-    killGrace: optionalNumber('killGrace', raw.killGrace, DEFAULT_KILL_GRACE, { integer: true }),
+    killGrace: optionalDuration('killGrace', raw.killGrace, DEFAULT_KILL_GRACE),
   };
 }

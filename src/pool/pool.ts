@@ -2,7 +2,14 @@
 // events. The scheduling logic lives in core.ts.
 import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
-import { CloseTimeoutError, PoolClosedError, QueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors.js';
+import {
+  PoolClosedError,
+  PoolCloseTimeoutError,
+  PoolQueueFullError,
+  TaskAbortedError,
+  TaskNotFoundError,
+} from '../errors/index.js';
+import { optionalDuration, parseDuration } from '../util/duration.js';
 import { checkNumber, checkObject, checkSignal, describe, invalid } from '../util/validate.js';
 import { type CoreEvents, PoolCore, type WorkerExitEvent } from './core.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
@@ -73,7 +80,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
         checkObject('options', options);
         signal = checkSignal('options.signal', options.signal);
         if (options.timeout !== undefined)
-          timeout = checkNumber('options.timeout', options.timeout, { min: 1, allowInfinity: true });
+          timeout = parseDuration('options.timeout', options.timeout, { min: 1, infinity: true });
         if (options.transfer !== undefined) {
           if (!Array.isArray(options.transfer))
             throw invalid('options.transfer', 'an array of transferable objects', options.transfer);
@@ -94,7 +101,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       }
       if (signal?.aborted) return Promise.reject(new TaskAbortedError(name, signal.reason));
     }
-    if (core.queue.size >= this.#o.maxQueue) return Promise.reject(new QueueFullError(this.#o.maxQueue));
+    if (core.queue.size >= this.#o.maxQueue) return Promise.reject(new PoolQueueFullError(this.#o.maxQueue));
     if (!Number.isFinite(timeout)) timeout = 0;
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
@@ -194,7 +201,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
    */
   close(options: { timeout?: number } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
-    const timeout = checkNumber('timeout', options.timeout ?? Number.POSITIVE_INFINITY, { allowInfinity: true });
+    const timeout = optionalDuration('timeout', options.timeout, Number.POSITIVE_INFINITY, { infinity: true });
     this.#core.accepting = false;
     this.#closing = (async () => {
       if (this.#destroying) return this.#destroying;
@@ -209,7 +216,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
         : this.#core.whenIdle().then(() => false));
       if (timer) clearTimeout(timer);
       if (finished) {
-        const err = new CloseTimeoutError(timeout);
+        const err = new PoolCloseTimeoutError(timeout);
         await this.destroy();
         throw err;
       }

@@ -1,6 +1,8 @@
 // Public types of the pool, derived from the worker module's type so that a
 // wrong task name or argument is a compile error.
+
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { Duration } from '../util/duration.js';
 
 /** Any function. */
 export type AnyFn = (...args: any[]) => any;
@@ -40,7 +42,7 @@ export interface RunOptions {
   /** abort the task: removed at once if queued; running, its `taskSignal()` aborts */
   signal?: AbortSignal;
   /** ms the task may run once started (overrides the pool's `taskTimeout`) */
-  timeout?: number;
+  timeout?: Duration;
   /** objects in the arguments to move instead of copy (ArrayBuffer, MessagePort, ...) */
   transfer?: readonly TransferListItem[];
   /** higher runs first; equal priorities run in submission order (default 0) */
@@ -96,15 +98,15 @@ export interface CommonPoolOptions {
   /** upper bound; 'auto' = CPUs available to this process, container quota included (default) */
   maxWorkers?: number | 'auto';
   /** ms an idle worker above `minWorkers` lives (default 10 000) */
-  idleTimeout?: number;
+  idleTimeout?: Duration;
   /** tasks that may wait in the queue; 'auto' = maxWorkers² × concurrency; default Infinity */
   maxQueue?: number | 'auto';
   /** tasks one worker runs at once; only useful for async tasks (default 1) */
   concurrency?: number;
   /** default per-task timeout in ms, counted from the start of the run (default none) */
-  taskTimeout?: number;
+  taskTimeout?: Duration;
   /** ms a task may keep running after an abort or timeout before its worker is replaced (default 1000) */
-  abortGrace?: number;
+  abortGrace?: Duration;
   /**
    * environment of the workers. Threads: default a copy of process.env. Processes:
    * default the parent's environment; when given, it replaces it (spread process.env to extend)
@@ -121,7 +123,7 @@ export interface CommonPoolOptions {
    * ms between the steps of stopping a worker process: a stop request (idle) or SIGTERM
    * (busy), then SIGTERM, then SIGKILL (process runtime only; default 3000; 0 = SIGKILL at once)
    */
-  killGrace?: number;
+  killGrace?: Duration;
 }
 
 /** Percentiles of a duration distribution, in milliseconds. */

@@ -1,4 +1,6 @@
 // How long a failed job waits before its next attempt.
+
+import { type Duration, parseDuration } from '../util/duration.js';
 import { checkNumber, checkObject, checkOneOf, invalid } from '../util/validate.js';
 
 /**
@@ -7,7 +9,7 @@ import { checkNumber, checkObject, checkOneOf, invalid } from '../util/validate.
  * many jobs that failed together do not retry together. A number is
  * shorthand for `{ type: 'fixed', delay }`.
  */
-export type Backoff = number | { type: 'fixed' | 'exponential'; delay: number; jitter?: number };
+export type Backoff = Duration | { type: 'fixed' | 'exponential'; delay: Duration; jitter?: number };
 
 export interface ResolvedBackoff {
   type: 'fixed' | 'exponential';
@@ -17,12 +19,13 @@ export interface ResolvedBackoff {
 
 export function resolveBackoff(option: string, value: unknown): ResolvedBackoff {
   if (value === undefined) return { type: 'fixed', delay: 0, jitter: 0 };
-  if (typeof value === 'number') return { type: 'fixed', delay: checkNumber(option, value), jitter: 0 };
+  if (typeof value === 'number' || typeof value === 'string')
+    return { type: 'fixed', delay: parseDuration(option, value), jitter: 0 };
   if (value === null || typeof value !== 'object')
-    throw invalid(option, "a number of ms or { type: 'fixed' | 'exponential', delay, jitter? }", value);
+    throw invalid(option, "a duration or { type: 'fixed' | 'exponential', delay, jitter? }", value);
   const o = checkObject(option, value)!;
   const type = checkOneOf(`${option}.type`, o.type, ['fixed', 'exponential'] as const);
-  const delay = checkNumber(`${option}.delay`, o.delay);
+  const delay = parseDuration(`${option}.delay`, o.delay);
   const jitter = o.jitter === undefined ? 0 : checkNumber(`${option}.jitter`, o.jitter);
   if (jitter > 1) throw invalid(`${option}.jitter`, 'a number from 0 to 1', o.jitter);
   return { type, delay, jitter };

@@ -2,14 +2,16 @@
 // Redis (through BullMQ) and spread over every machine that runs `work()`.
 
 export {
-  JobArgsNotSerializableError,
-  JobFailedError,
-  JobQueueClosedError,
-  QueueDependencyError,
-  QueueUnreachableError,
+  type AnySpindleError,
+  type ErrorCode,
+  errorCodes,
+  InvalidOptionError,
+  isSpindleError,
+  type QueueErrorCode,
   SpindleError,
   TaskNotFoundError,
-} from '../errors.js';
+} from '../errors/index.js';
+export * from '../errors/queue.js';
 export type { Backoff } from './backoff.js';
 export { Job } from './job.js';
 export { JobQueue } from './job-queue.js';

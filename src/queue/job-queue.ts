@@ -1,7 +1,7 @@
 // The public JobQueue: validates, checks task names against the pool, and
 // hands jobs to its store (memory or Redis). Owns the lifecycle and events.
 import { EventEmitter } from 'node:events';
-import { JobQueueClosedError, TaskNotFoundError } from '../errors.js';
+import { QueueClosedError, TaskNotFoundError } from '../errors/index.js';
 import type { AnyModule, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
 import type { Job } from './job.js';
 import {
@@ -65,7 +65,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
 
   /**
    * Adds a job that runs task `name` with `args` (JSON values only: checked
-   * here, ERR_JOB_NOT_SERIALIZABLE names the offending path). With a pool, an
+   * here, ERR_QUEUE_JOB_NOT_SERIALIZABLE names the offending path). With a pool, an
    * unknown task name rejects here with ERR_TASK_NOT_FOUND.
    */
   async add<K extends TaskName<M>>(
@@ -73,7 +73,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
     args: TaskArgs<M, K>,
     options?: AddOptions,
   ): Promise<Job<Awaited<TaskResult<M, K>>>> {
-    if (this.#closing) throw new JobQueueClosedError();
+    if (this.#closing) throw new QueueClosedError();
     const opts = resolveAdd(this.#o, name, args, options);
     const pool = this.#o.pool;
     if (pool) {
@@ -81,7 +81,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
       const names = await this.#names;
       if (!names.has(name)) throw new TaskNotFoundError(name, [...names]);
     }
-    if (this.#closing) throw new JobQueueClosedError();
+    if (this.#closing) throw new QueueClosedError();
     return (await this.#store.add(name, args as unknown[], opts)) as Job<Awaited<TaskResult<M, K>>>;
   }
 

@@ -20,7 +20,7 @@ export class Job<R = unknown> {
 
   /**
    * Settles when the job has finished for good: its task's result, or
-   * ERR_JOB_FAILED once every attempt failed (`cause`: the last error).
+   * ERR_QUEUE_JOB_FAILED once every attempt failed (`cause`: the last error).
    * With the memory store it rejects with ERR_QUEUE_CLOSED when the queue
    * closed before the job finished.
    */

@@ -1,5 +1,7 @@
 // Options of JobQueue and of add(), validated once, with their defaults.
+
 import type { Pool } from '../pool/pool.js';
+import { type Duration, optionalDuration } from '../util/duration.js';
 import { checkNumber, checkObject, invalid } from '../util/validate.js';
 import { type Backoff, type ResolvedBackoff, resolveBackoff } from './backoff.js';
 import { checkJson } from './json.js';
@@ -18,15 +20,15 @@ export interface JobQueueOptions {
   /** jobs run here at once (default: the pool's maxWorkers × concurrency) */
   concurrency?: number;
   /** Redis: ms a node's lock on a running job lasts; renewed every lockDuration/2 (default 5000) */
-  lockDuration?: number;
+  lockDuration?: Duration;
   /** Redis: ms between checks for jobs whose lock expired (their node died) (default 2500) */
-  stalledInterval?: number;
+  stalledInterval?: Duration;
   /** Redis: times a job may stall (its node died) and be re-queued before it fails (default 1) */
   maxStalledCount?: number;
   /** ms `close()` lets running jobs finish before it aborts them and hands them back (default 10000) */
-  grace?: number;
+  grace?: Duration;
   /** Redis: ms `add()` waits for Redis before it rejects with ERR_QUEUE_UNREACHABLE (default 10000) */
-  addTimeout?: number;
+  addTimeout?: Duration;
   /** defaults for every add() (attempts, backoff, priority) */
   defaultJobOptions?: Pick<AddOptions, 'attempts' | 'backoff' | 'priority'>;
 }
@@ -40,7 +42,7 @@ export interface AddOptions {
   /** higher runs first, as in Pool.run (default 0, from -1_048_575 to 1_048_575); equal priorities in order of arrival */
   priority?: number;
   /** ms before the job may start */
-  delay?: number;
+  delay?: Duration;
   /** your id for the job: adding an id that exists returns that job instead of a new one (idempotency) */
   jobId?: string;
 }
@@ -88,8 +90,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
   const capacity = pool ? pool.options.maxWorkers * pool.options.concurrency : 1;
   const concurrency =
     o.concurrency === undefined ? capacity : checkNumber('concurrency', o.concurrency, { min: 1, integer: true });
-  const lockDuration =
-    o.lockDuration === undefined ? 5000 : checkNumber('lockDuration', o.lockDuration, { min: 100, integer: true });
+  const lockDuration = optionalDuration('lockDuration', o.lockDuration, 5000, { min: 100 });
   const d = checkObject('defaultJobOptions', o.defaultJobOptions) ?? {};
   const defaults = {
     attempts:
@@ -103,14 +104,18 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
     redis,
     concurrency,
     lockDuration,
-    stalledInterval:
-      o.stalledInterval === undefined
-        ? Math.max(50, Math.round(lockDuration / 2))
-        : checkNumber('stalledInterval', o.stalledInterval, { min: 50, integer: true }),
+    stalledInterval: optionalDuration(
+      'stalledInterval',
+      o.stalledInterval,
+      Math.max(50, Math.round(lockDuration / 2)),
+      {
+        min: 50,
+      },
+    ),
     maxStalledCount:
       o.maxStalledCount === undefined ? 1 : checkNumber('maxStalledCount', o.maxStalledCount, { integer: true }),
-    grace: o.grace === undefined ? 10_000 : checkNumber('grace', o.grace, { allowInfinity: true }),
-    addTimeout: o.addTimeout === undefined ? 10_000 : checkNumber('addTimeout', o.addTimeout, { min: 1 }),
+    grace: optionalDuration('grace', o.grace, 10_000, { infinity: true }),
+    addTimeout: optionalDuration('addTimeout', o.addTimeout, 10_000, { min: 1 }),
     defaults,
   };
 }
@@ -140,7 +145,7 @@ export function resolveAdd(q: ResolvedQueueOptions, name: unknown, args: unknown
         : checkNumber('options.attempts', o.attempts, { min: 1, integer: true }),
     backoff: o.backoff === undefined ? q.defaults.backoff : resolveBackoff('options.backoff', o.backoff),
     priority: o.priority === undefined ? q.defaults.priority : checkPriority('options.priority', o.priority),
-    delay: o.delay === undefined ? 0 : checkNumber('options.delay', o.delay),
+    delay: optionalDuration('options.delay', o.delay, 0),
     jobId: jobId as string | undefined,
   };
 }

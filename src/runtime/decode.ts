@@ -1,8 +1,8 @@
-import { NonErrorThrownError } from '../errors.js';
-import { fromWire } from './codec.js';
+import { TaskNonErrorThrownError } from '../errors/index.js';
+import { type ErrorClasses, fromRemote } from '../errors/remote.js';
 
-/** Turns a wire error from a worker into what the task's promise rejects with. */
-export function decodeError(taskName: string, wire: unknown): Error {
-  const r = fromWire(wire);
-  return 'error' in r ? r.error : new NonErrorThrownError(taskName, r.thrown, r.text);
+/** Turns an error record from a worker into what the task's promise rejects with. */
+export function decodeError(taskName: string, wire: unknown, classes?: ErrorClasses): Error {
+  const r = fromRemote(wire, classes);
+  return r.error ?? new TaskNonErrorThrownError(taskName, r.thrown, r.text);
 }

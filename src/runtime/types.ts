@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 // The boundary between the pool's logic and a runtime (threads, processes).
 // The pool only ever talks to a WorkerHandle; a handle only ever reports to
 // its WorkerSink. Nothing above this file knows what a worker is made of.
-import type { CrashReason } from '../errors.js';
+import type { CrashReason } from '../errors/index.js';
 
 /** What the pool hands a runtime for each task it sends. */
 export interface WireTask {
@@ -18,7 +18,7 @@ export interface WireTask {
 export interface ExitInfo {
   reason: CrashReason;
   exitCode: number | null;
-  signal: string | null;
+  signal: NodeJS.Signals | null;
   /** human-readable, e.g. "exited with code 1" or "ran out of memory" */
   detail: string;
   /** the uncaught error, if one killed it */

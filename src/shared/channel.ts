@@ -36,7 +36,7 @@
 // other, so either the retry succeeds, or the bump makes the sleep return at
 // once, or the notify wakes it. Without waiters the fast path never calls
 // Atomics.notify. close() sets the bit, bumps both words and wakes everyone.
-import { ChannelClosedError, SharedAbortError } from '../errors.js';
+import { SharedAbortedError, SharedChannelClosedError } from '../errors/index.js';
 import { checkObject } from '../util/validate.js';
 import { Decoder, encode } from './codec.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
@@ -190,7 +190,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
   trySend(value: T): boolean {
     const record = this.#encode(value);
     const r = this.#tryEnqueue(record.bytes, record.length);
-    if (r === CLOSED) throw new ChannelClosedError();
+    if (r === CLOSED) throw new SharedChannelClosedError();
     return r === OK;
   }
 
@@ -201,7 +201,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
     const record = this.#encode(value);
     const r = this.#tryEnqueue(record.bytes, record.length);
     if (r === OK) return;
-    if (r === CLOSED) throw new ChannelClosedError();
+    if (r === CLOSED) throw new SharedChannelClosedError();
     // The scratch bytes are reused by the next encode on this thread: keep a copy while waiting.
     const bytes = record.bytes.slice(0, record.length);
     await runAsync(this.#i32, this.#sendSteps(bytes, bytes.length), wait, 'Channel.send');
@@ -214,7 +214,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
     const record = this.#encode(value);
     const r = this.#tryEnqueue(record.bytes, record.length);
     if (r === OK) return;
-    if (r === CLOSED) throw new ChannelClosedError();
+    if (r === CLOSED) throw new SharedChannelClosedError();
     runSync(this.#i32, this.#sendSteps(record.bytes, record.length), wait, 'Channel.sendSync');
   }
 
@@ -231,7 +231,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
     const wait = waitOptions(options);
     throwIfAborted(wait, 'Channel.receive');
     const r = this.#tryDequeue();
-    if (r === DRAINED) throw new ChannelClosedError();
+    if (r === DRAINED) throw new SharedChannelClosedError();
     if (r !== EMPTY) return r as T;
     return runAsync(this.#i32, this.#receiveSteps(), wait, 'Channel.receive');
   }
@@ -241,7 +241,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
     const wait = waitOptions(options);
     throwIfAborted(wait, 'Channel.receiveSync');
     const r = this.#tryDequeue();
-    if (r === DRAINED) throw new ChannelClosedError();
+    if (r === DRAINED) throw new SharedChannelClosedError();
     if (r !== EMPTY) return r as T;
     return runSync(this.#i32, this.#receiveSteps(), wait, 'Channel.receiveSync');
   }
@@ -261,14 +261,14 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
     const iterator: AsyncIterableIterator<T> = {
       next: (): Promise<IteratorResult<T>> => {
         if (done) return Promise.resolve({ value: undefined, done: true });
-        if (wait.signal?.aborted) return Promise.reject(new SharedAbortError('Channel.values', wait.signal.reason));
+        if (wait.signal?.aborted) return Promise.reject(new SharedAbortedError('Channel.values', wait.signal.reason));
         const r = this.#tryDequeue();
         if (r === DRAINED) return Promise.resolve(end());
         if (r !== EMPTY) return Promise.resolve({ value: r as T, done: false });
         return runAsync(this.#i32, this.#receiveSteps(), wait, 'Channel.values').then(
           (value): IteratorResult<T> => ({ value, done: false }),
           (error) => {
-            if (error instanceof ChannelClosedError) return end();
+            if (error instanceof SharedChannelClosedError) return end();
             throw error;
           },
         );
@@ -286,7 +286,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
       try {
         value = this.receiveSync();
       } catch (error) {
-        if (error instanceof ChannelClosedError) return;
+        if (error instanceof SharedChannelClosedError) return;
         throw error;
       }
       yield value;
@@ -298,7 +298,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
   }
 
   #encode(value: T): { bytes: Uint8Array; length: number } {
-    if (Atomics.load(this.#i32, ENQ) & 1) throw new ChannelClosedError();
+    if (Atomics.load(this.#i32, ENQ) & 1) throw new SharedChannelClosedError();
     return encode(value, this.#maxRecord);
   }
 
@@ -385,7 +385,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
       if (!(enq & 1) && ((Atomics.load(i32, this.#cell(enq)) - enq) | 0) < 0) continue; // still full
       const r = this.#tryEnqueue(bytes, length);
       if (r === OK) return;
-      if (r === CLOSED) throw new ChannelClosedError();
+      if (r === CLOSED) throw new SharedChannelClosedError();
     }
     for (;;) {
       Atomics.add(i32, SEND_WAITERS, 1);
@@ -393,7 +393,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
         const seq = Atomics.load(i32, SPACE_SEQ);
         const r = this.#tryEnqueue(bytes, length);
         if (r === OK) return;
-        if (r === CLOSED) throw new ChannelClosedError();
+        if (r === CLOSED) throw new SharedChannelClosedError();
         yield [SPACE_SEQ, seq];
       } finally {
         Atomics.sub(i32, SEND_WAITERS, 1);
@@ -409,7 +409,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
       const deq = Atomics.load(i32, DEQ);
       if (((Atomics.load(i32, this.#cell(deq)) - deq - 1) | 0) < 0) continue;
       const r = this.#tryDequeue();
-      if (r === DRAINED) throw new ChannelClosedError();
+      if (r === DRAINED) throw new SharedChannelClosedError();
       if (r !== EMPTY) return r as T;
     }
     for (;;) {
@@ -417,7 +417,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
       try {
         const seq = Atomics.load(i32, DATA_SEQ);
         const r = this.#tryDequeue();
-        if (r === DRAINED) throw new ChannelClosedError();
+        if (r === DRAINED) throw new SharedChannelClosedError();
         if (r !== EMPTY) return r as T;
         yield [DATA_SEQ, seq];
       } finally {

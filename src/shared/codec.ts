@@ -18,7 +18,7 @@
 // on it, spindle primitives) cannot travel through bytes and are rejected.
 import { Buffer } from 'node:buffer';
 import v8 from 'node:v8';
-import { RecordTooLargeError, SharedHandleError, UnsupportedValueError } from '../errors.js';
+import { SharedInvalidHandleError, SharedRecordTooLargeError, SharedUnsupportedValueError } from '../errors/index.js';
 import { describe } from '../util/validate.js';
 import { sharedTag } from './handle.js';
 
@@ -107,7 +107,7 @@ class Writer {
   }
 
   room(n: number): void {
-    if (this.pos + n > this.limit) throw new RecordTooLargeError(this.pos + n, this.limit);
+    if (this.pos + n > this.limit) throw new SharedRecordTooLargeError(this.pos + n, this.limit);
   }
 
   byte(b: number): void {
@@ -153,7 +153,7 @@ class Writer {
         else this.object(v);
         break;
       default:
-        throw new UnsupportedValueError(`Cannot send ${describe(v)} through a channel: it cannot be cloned`);
+        throw new SharedUnsupportedValueError(`Cannot send ${describe(v)} through a channel: it cannot be cloned`);
     }
   }
 
@@ -255,7 +255,7 @@ class Writer {
     try {
       bytes = v8.serialize(value);
     } catch (error) {
-      throw new UnsupportedValueError(`Cannot send ${describe(value)} through a channel: it cannot be cloned`, {
+      throw new SharedUnsupportedValueError(`Cannot send ${describe(value)} through a channel: it cannot be cloned`, {
         cause: error,
       });
     }
@@ -267,14 +267,14 @@ class Writer {
   }
 }
 
-function sharedPrimitive(): UnsupportedValueError {
-  return new UnsupportedValueError(
+function sharedPrimitive(): SharedUnsupportedValueError {
+  return new SharedUnsupportedValueError(
     'Cannot send a spindle shared primitive through a channel: pass it in workerData, postMessage or pool.run() arguments',
   );
 }
 
-function sharedMemory(): UnsupportedValueError {
-  return new UnsupportedValueError(
+function sharedMemory(): SharedUnsupportedValueError {
+  return new SharedUnsupportedValueError(
     'Cannot send shared memory through a channel (it would arrive as a copy): pass the SharedArrayBuffer in workerData or postMessage',
   );
 }
@@ -472,6 +472,10 @@ export class Decoder {
   }
 }
 
-function malformed(tag: number | undefined): SharedHandleError {
-  return new SharedHandleError('Channel', 'Channel', `The channel's memory holds a malformed record (tag ${tag})`);
+function malformed(tag: number | undefined): SharedInvalidHandleError {
+  return new SharedInvalidHandleError(
+    'Channel',
+    'Channel',
+    `The channel's memory holds a malformed record (tag ${tag})`,
+  );
 }

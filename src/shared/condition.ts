@@ -14,7 +14,7 @@
 // see one bump), which is why `waitFor` re-checks its predicate in a loop.
 // Like pthread_cond_timedwait, a wait that times out or is aborted still takes
 // the mutex back before it throws, so the caller's guard stays truthful.
-import { MutexNotLockedError, SharedTimeoutError } from '../errors.js';
+import { SharedNotLockedError, SharedTimeoutError } from '../errors/index.js';
 import { invalid } from '../util/validate.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
 import { Mutex } from './mutex.js';
@@ -164,7 +164,7 @@ function* sleepOnce(seq: number): Steps<void> {
 
 function checkHeld(mutex: Mutex): Mutex {
   if (!(mutex instanceof Mutex)) throw invalid('mutex', 'a Mutex', mutex);
-  if (!mutex.locked) throw new MutexNotLockedError('Condition.wait needs the mutex locked by the caller');
+  if (!mutex.locked) throw new SharedNotLockedError('Condition.wait needs the mutex locked by the caller');
   return mutex;
 }
 

@@ -3,7 +3,7 @@
 // (the buffer by reference), while private fields and the prototype are
 // dropped. `from()` turns that plain cloned form back into an instance over
 // the same memory.
-import { SharedHandleError } from '../errors.js';
+import { SharedInvalidHandleError } from '../errors/index.js';
 import { describe } from '../util/validate.js';
 
 export type SharedKind = 'Mutex' | 'Semaphore' | 'Latch' | 'Barrier' | 'Condition' | 'Channel';
@@ -59,16 +59,20 @@ export function sharedTag(value: unknown): string | undefined {
 export function handleBuffer(kind: SharedKind, value: unknown, valid: (buffer: SharedArrayBuffer) => boolean) {
   const tag = sharedTag(value);
   if (tag === undefined) {
-    throw new SharedHandleError(
+    throw new SharedInvalidHandleError(
       kind,
       undefined,
       `Expected a ${kind} or its cloned form, got ${describe(value)} that is not a spindle shared primitive`,
     );
   }
-  if (tag !== kind) throw new SharedHandleError(kind, tag, `Expected a ${kind}, got a ${tag.slice(0, 40)}`);
+  if (tag !== kind) throw new SharedInvalidHandleError(kind, tag, `Expected a ${kind}, got a ${tag.slice(0, 40)}`);
   const buffer = (value as { buffer?: unknown }).buffer;
   if (!(buffer instanceof SharedArrayBuffer) || !valid(buffer)) {
-    throw new SharedHandleError(kind, tag, `Expected a ${kind}, got one whose shared memory is missing or malformed`);
+    throw new SharedInvalidHandleError(
+      kind,
+      tag,
+      `Expected a ${kind}, got one whose shared memory is missing or malformed`,
+    );
   }
   return buffer;
 }

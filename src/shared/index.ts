@@ -1,4 +1,15 @@
 // Public entry of `spindle/shared`: thin re-exports only.
+
+export {
+  type AnySpindleError,
+  type ErrorCode,
+  errorCodes,
+  InvalidOptionError,
+  isSpindleError,
+  type SharedErrorCode,
+  SpindleError,
+} from '../errors/index.js';
+export * from '../errors/shared.js';
 export { Barrier } from './barrier.js';
 export { Channel, type ChannelOptions, type TryReceiveResult } from './channel.js';
 export { Condition } from './condition.js';

@@ -7,7 +7,7 @@
 // countDown: CAS the count down (never below 0); the step that reaches 0
 //       notifies every sleeper. A sleeper only sleeps on a non-zero value, and
 //       the word can only become 0 through that notifying step.
-import { LatchUnderflowError } from '../errors.js';
+import { SharedLatchUnderflowError } from '../errors/index.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
 import { checkCount, INT32_MAX, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
@@ -47,7 +47,7 @@ export class Latch extends SharedPrimitive<'Latch'> {
     const i32 = this.#i32;
     let count = Atomics.load(i32, COUNT);
     for (;;) {
-      if (count < n) throw new LatchUnderflowError(count, n);
+      if (count < n) throw new SharedLatchUnderflowError(count, n);
       const seen = Atomics.compareExchange(i32, COUNT, count, count - n);
       if (seen === count) break;
       count = seen;

@@ -15,7 +15,7 @@
 // lock/unlock is one CAS and one swap: no notify, no syscall.
 // The lock is not fair: a thread arriving at the right moment may take it
 // ahead of one that was woken (which then waits again).
-import { MutexNotLockedError } from '../errors.js';
+import { SharedNotLockedError } from '../errors/index.js';
 import { Guard, holding, holdingSync } from './guard.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
 import { type WaitOptions, waitOptions } from './options.js';
@@ -83,7 +83,7 @@ export class Mutex extends SharedPrimitive<'Mutex'> {
   unlock(): void {
     const previous = Atomics.exchange(this.#i32, 0, UNLOCKED);
     if (previous === CONTENDED) Atomics.notify(this.#i32, 0, 1);
-    else if (previous === UNLOCKED) throw new MutexNotLockedError();
+    else if (previous === UNLOCKED) throw new SharedNotLockedError();
   }
 
   /** Runs `fn` (sync or async) holding the lock, and releases it however `fn` ends. */

@@ -1,9 +1,10 @@
+import { type Duration, optionalDuration } from '../util/duration.js';
 import { checkNumber, checkObject, checkSignal, invalid } from '../util/validate.js';
 
 /** Options of every call that may wait. */
 export interface WaitOptions {
   /** Give up after this many milliseconds (default: wait forever). `0` tries once. */
-  timeout?: number;
+  timeout?: Duration;
   /**
    * Cancels an async wait. A blocking (`*Sync`) call checks it once before it
    * blocks: a thread blocked in `Atomics.wait` cannot see an abort.
@@ -25,8 +26,7 @@ export function waitOptions(options: WaitOptions | undefined, name = 'options'):
   if (options === undefined) return FOREVER;
   checkObject(name, options);
   const { timeout, signal } = options;
-  const t =
-    timeout === undefined ? Number.POSITIVE_INFINITY : checkNumber(`${name}.timeout`, timeout, { allowInfinity: true });
+  const t = optionalDuration(`${name}.timeout`, timeout, Number.POSITIVE_INFINITY, { infinity: true });
   return {
     timeout: t,
     deadline: t === Number.POSITIVE_INFINITY ? t : performance.now() + t,

@@ -1,7 +1,7 @@
 // Turns the plain, structured-cloned form of any spindle primitive back into
 // its class. The Pool's worker entry calls it on task arguments and workerData
 // so that a primitive passed to pool.run() arrives as the same class.
-import { SharedHandleError } from '../errors.js';
+import { SharedInvalidHandleError } from '../errors/index.js';
 import { Barrier } from './barrier.js';
 import { Channel } from './channel.js';
 import { Condition } from './condition.js';
@@ -42,7 +42,7 @@ function reviveOne(value: unknown): unknown {
   if (tag === undefined) return value;
   const revive = Object.hasOwn(revivers, tag) ? revivers[tag as SharedKind] : undefined;
   if (revive === undefined) {
-    throw new SharedHandleError(tag, tag, `Unknown spindle shared primitive kind ${JSON.stringify(tag)}`);
+    throw new SharedInvalidHandleError(tag, tag, `Unknown spindle shared primitive kind ${JSON.stringify(tag)}`);
   }
   return revive(value);
 }

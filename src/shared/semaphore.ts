@@ -12,7 +12,7 @@
 // (and the waiter is either asleep and woken, or has not slept yet and its
 // Atomics.wait finds the count != 0 and returns at once), or the waiter's
 // re-check sees the new permits and takes one without sleeping.
-import { SemaphoreOverflowError } from '../errors.js';
+import { SharedSemaphoreOverflowError } from '../errors/index.js';
 import { checkObject } from '../util/validate.js';
 import { Guard, holding, holdingSync } from './guard.js';
 import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
@@ -105,7 +105,7 @@ export class Semaphore extends SharedPrimitive<'Semaphore'> {
     let count = Atomics.load(i32, COUNT);
     for (;;) {
       const next = count + permits;
-      if (next > max) throw new SemaphoreOverflowError(max, next);
+      if (next > max) throw new SharedSemaphoreOverflowError(max, next);
       const seen = Atomics.compareExchange(i32, COUNT, count, next);
       if (seen === count) break;
       count = seen;

@@ -12,7 +12,7 @@
 // Invariant kept here: after a wake-up ('ok') the generator always runs once
 // more before the deadline is checked, so a wake-up meant for us is consumed
 // by a retry, never dropped by a timeout that fires at the same moment.
-import { BlockingNotAllowedError, SharedAbortError, SharedTimeoutError } from '../errors.js';
+import { SharedAbortedError, SharedBlockingNotAllowedError, SharedTimeoutError } from '../errors/index.js';
 import { holdLoop, releaseLoop } from './keepalive.js';
 import type { Wait } from './options.js';
 
@@ -32,7 +32,7 @@ const waitAsync = (
 
 /** Throws the coded abort error when `signal` has already fired. */
 export function throwIfAborted(wait: Wait, operation: string): void {
-  if (wait.signal?.aborted) throw new SharedAbortError(operation, wait.signal.reason);
+  if (wait.signal?.aborted) throw new SharedAbortedError(operation, wait.signal.reason);
 }
 
 /** Runs `steps`, blocking the thread whenever they must wait. */
@@ -48,7 +48,7 @@ export function runSync<T>(i32: Int32Array, steps: Steps<T>, wait: Wait, operati
     try {
       result = Atomics.wait(i32, r.value[0], r.value[1], remaining);
     } catch (error) {
-      r = steps.throw(new BlockingNotAllowedError(operation, error));
+      r = steps.throw(new SharedBlockingNotAllowedError(operation, error));
       continue;
     }
     r = steps.next(result);
@@ -99,14 +99,14 @@ function sleepAsync(
   signal: AbortSignal | undefined,
   operation: string,
 ): WaitResult | Promise<WaitResult> {
-  if (signal?.aborted) throw new SharedAbortError(operation, signal.reason);
+  if (signal?.aborted) throw new SharedAbortedError(operation, signal.reason);
   const w = waitAsync(i32, index, expected, timeout);
   if (!w.async || signal === undefined) return w.value;
   return new Promise<WaitResult>((resolve, reject) => {
     let aborted = false;
     const onAbort = () => {
       aborted = true;
-      reject(new SharedAbortError(operation, signal.reason));
+      reject(new SharedAbortedError(operation, signal.reason));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     w.value.then((result) => {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors/index.js';
 
 /** Renders a received value for an error message: `-1 (number)`, `'x' (string)`. */
 export function describe(value: unknown): string {

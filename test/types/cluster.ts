@@ -37,8 +37,8 @@ async function primarySide() {
     expectTypeOf(key).toEqualTypeOf<string>();
     return 1;
   });
-  sup.on('workerExit', (e) => expectTypeOf(e.signal).toEqualTypeOf<string | null>());
-  sup.on('reloadFailed', (e) => expectTypeOf(e.code).toEqualTypeOf<string>());
+  sup.on('workerExit', (e) => expectTypeOf(e.signal).toEqualTypeOf<NodeJS.Signals | null>());
+  sup.on('reloadFailed', (e) => expectTypeOf(e.code).toEqualTypeOf<'ERR_CLUSTER_RELOAD_FAILED'>());
   expectTypeOf(await sup.stop()).toEqualTypeOf<StopResult>();
   // @ts-expect-error not a sticky mode
   void supervise({ script: 'app.js', sticky: 'session' });

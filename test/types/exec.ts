@@ -6,7 +6,7 @@ async function types() {
   const r = await run('echo', ['x']);
   expectTypeOf(r).toEqualTypeOf<ExecResult<string>>();
   expectTypeOf(r.stdout).toEqualTypeOf<string>();
-  expectTypeOf(r.exitCode).toEqualTypeOf<number | undefined>();
+  expectTypeOf(r.exitCode).toEqualTypeOf<number | null>();
   expectTypeOf(r.error).toEqualTypeOf<ExecError | undefined>();
 
   const b = await run('cat', { encoding: 'buffer' });

@@ -1,7 +1,7 @@
 // What an app running under the supervisor imports from 'spindle/cluster'.
 // Everything here works outside a supervisor too (plain `node app.js`):
 // ready() does nothing, onShutdown() hooks never run, workerId is undefined.
-import { ClusterContextError } from '../../errors.js';
+import { ClusterContextError } from '../../errors/index.js';
 import { parseDuration } from '../../util/duration.js';
 import { invalid } from '../../util/validate.js';
 import type {

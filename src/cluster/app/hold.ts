@@ -8,7 +8,9 @@
 // target), and only on `admit` does a gate server join the shared port and
 // pass its connections on. In sticky mode the primary owns the port and sends
 // connections itself, so only ready workers are ever picked.
+
 import net from 'node:net';
+import { rebuildError } from '../../errors/remote.js';
 import type { ConnMessage, StickyListeningMessage, ToPrimaryMessage } from '../protocol.js';
 import { kInternal, type TcpTarget } from './listen.js';
 
@@ -21,7 +23,7 @@ function publicAddress(target: TcpTarget, port = target.port): net.AddressInfo {
 }
 
 function listenError(error: NonNullable<StickyListeningMessage['error']>): Error {
-  return Object.assign(new Error(error.message), error);
+  return rebuildError(error);
 }
 
 export class Holder {

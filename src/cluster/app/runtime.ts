@@ -2,7 +2,8 @@
 // `--import` before the app's entry, publishes itself on globalThis (so any
 // copy of spindle the app imports finds it), and speaks the IPC protocol with
 // the supervisor: readiness, heartbeat, drain, sticky connections, messages.
-import { ClusterContextError, ClusterPeerGoneError } from '../../errors.js';
+import { ClusterContextError, ClusterPeerGoneError } from '../../errors/index.js';
+import { toRemote } from '../../errors/remote.js';
 import {
   type Dispatch,
   dispatch,
@@ -10,7 +11,6 @@ import {
   type ShutdownMessage,
   type ToPrimaryMessage,
   type ToWorkerMessage,
-  toWire,
 } from '../protocol.js';
 import { Listeners, PendingRequests, serveRequest } from '../rpc.js';
 import type { ShutdownReason } from '../types.js';
@@ -74,7 +74,7 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
       await holder.admit();
       post({ $spindle: 'admitted' });
     } catch (err) {
-      post({ $spindle: 'admitted', error: toWire(err) });
+      post({ $spindle: 'admitted', error: toRemote(err, 'json') });
     }
   }
 

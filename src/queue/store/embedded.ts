@@ -2,7 +2,7 @@
 // delay, attempts with backoff and jobId de-duplication behave as with Redis,
 // but nothing survives the process: a job still waiting when the process
 // ends is gone.
-import { JobFailedError, JobQueueClosedError } from '../../errors.js';
+import { QueueClosedError, QueueJobFailedError } from '../../errors/index.js';
 import type { Pool } from '../../pool/pool.js';
 import { backoffDelay } from '../backoff.js';
 import { Job } from '../job.js';
@@ -134,7 +134,7 @@ export class EmbeddedStore implements Store {
       e.attemptsMade--;
       this.#finish(e, 'failed');
       e.reject(
-        new JobQueueClosedError(
+        new QueueClosedError(
           `The job queue closed while job '${id}' was running; the memory store does not keep jobs past close()`,
         ),
       );
@@ -144,9 +144,15 @@ export class EmbeddedStore implements Store {
       if (delay > 0) this.#later(e, delay);
       else this.#enqueue(e);
     } else {
-      const error = new JobFailedError(id, e.job.name, e.attemptsMade, (value as Error)?.message ?? String(value), {
-        cause: value,
-      });
+      const error = new QueueJobFailedError(
+        id,
+        e.job.name,
+        e.attemptsMade,
+        (value as Error)?.message ?? String(value),
+        {
+          cause: value,
+        },
+      );
       this.#finish(e, 'failed');
       e.reject(error);
       this.#emit('failed', { jobId: id, error });
@@ -171,7 +177,7 @@ export class EmbeddedStore implements Store {
       if (this.#active.size > 0) {
         this.#handingBack = true;
         const stopped = this.#idle.wait();
-        for (const e of this.#active) e.abort?.abort(new JobQueueClosedError('The job queue closed'));
+        for (const e of this.#active) e.abort?.abort(new QueueClosedError('The job queue closed'));
         await stopped;
       }
     }
@@ -180,7 +186,7 @@ export class EmbeddedStore implements Store {
       clearTimeout(e.timer);
       this.#finish(e, 'failed');
       e.reject(
-        new JobQueueClosedError(
+        new QueueClosedError(
           `The job queue closed before job '${e.job.id}' ran; the memory store does not keep jobs past close()`,
         ),
       );

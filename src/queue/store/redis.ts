@@ -4,12 +4,12 @@
 // locks however CPU-heavy the jobs are.
 import type * as BullMQ from 'bullmq';
 import {
-  JobFailedError,
-  JobQueueClosedError,
-  QueueDependencyError,
+  QueueBullmqMissingError,
+  QueueClosedError,
+  QueueJobFailedError,
   QueueUnreachableError,
   TaskNotFoundError,
-} from '../../errors.js';
+} from '../../errors/index.js';
 import type { Pool } from '../../pool/pool.js';
 import { backoffDelay, type ResolvedBackoff } from '../backoff.js';
 import { Job } from '../job.js';
@@ -29,7 +29,7 @@ async function loadBullMQ(): Promise<typeof BullMQ> {
   try {
     return await import('bullmq');
   } catch (err) {
-    throw new QueueDependencyError(err);
+    throw new QueueBullmqMissingError(err);
   }
 }
 
@@ -102,7 +102,7 @@ export class RedisStore implements Store {
   }
 
   async #openEvents(mq: typeof BullMQ, connection: object): Promise<BullMQ.QueueEvents> {
-    if (this.#closed) throw new JobQueueClosedError();
+    if (this.#closed) throw new QueueClosedError();
     const client = await this.#queue.client;
     const [sec, usec] = await (client as unknown as { time(): Promise<[string, string]> }).time();
     const lastEventId = `${Number(sec) * 1000 + Math.floor(Number(usec) / 1000)}-0`;
@@ -220,11 +220,11 @@ export class RedisStore implements Store {
   }
 
   async #wait(id: string): Promise<unknown> {
-    if (this.#closed) throw new JobQueueClosedError();
+    if (this.#closed) throw new QueueClosedError();
     const events = await this.watch();
     const bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
     if (!bj)
-      throw new JobFailedError(
+      throw new QueueJobFailedError(
         id,
         '(unknown)',
         0,
@@ -237,8 +237,8 @@ export class RedisStore implements Store {
     }
   }
 
-  /** ERR_JOB_FAILED for a job that failed for good, with what Redis knows of it. */
-  async #failure(id: string, reason: string): Promise<JobFailedError> {
+  /** ERR_QUEUE_JOB_FAILED for a job that failed for good, with what Redis knows of it. */
+  async #failure(id: string, reason: string): Promise<QueueJobFailedError> {
     let bj: BullMQ.Job<JobData> | undefined;
     try {
       bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
@@ -247,7 +247,7 @@ export class RedisStore implements Store {
     }
     const cause = new Error(reason);
     if (bj?.stacktrace?.length) cause.stack = bj.stacktrace.at(-1);
-    return new JobFailedError(id, bj?.name ?? '(unknown)', bj?.attemptsMade ?? 0, reason, { cause });
+    return new QueueJobFailedError(id, bj?.name ?? '(unknown)', bj?.attemptsMade ?? 0, reason, { cause });
   }
 
   /**
@@ -268,7 +268,7 @@ export class RedisStore implements Store {
       if (this.#running.size > 0) await this.#idle.wait(this.#o.grace);
       if (this.#running.size > 0) {
         this.#handingBack = true;
-        for (const r of this.#running.values()) r.abort.abort(new JobQueueClosedError('The node is stopping'));
+        for (const r of this.#running.values()) r.abort.abort(new QueueClosedError('The node is stopping'));
       }
       // a Redis that is away would keep a graceful close waiting forever
       await closeOrDrop(worker, CLOSE_MS);

@@ -5,7 +5,7 @@ import type { ResolvedAdd } from '../options.js';
 /** Payloads of the JobQueue events. */
 export interface JobQueueEvents {
   completed: [{ jobId: string; result: unknown }];
-  /** the job failed for good: `error` is ERR_JOB_FAILED */
+  /** the job failed for good: `error` is ERR_QUEUE_JOB_FAILED */
   failed: [{ jobId: string; error: Error }];
   /** an attempt failed and another follows after `delay` ms */
   retrying: [{ jobId: string; error: Error; attemptsMade: number; delay: number }];

@@ -2,11 +2,11 @@
 // any language, one per worker, reading tasks from stdin and writing results
 // to stdout, one JSON message per line.
 import { spawn } from 'node:child_process';
-import { TaskNotFoundError, WorkerCrashedError, WorkerProtocolError } from '../../errors.js';
+import { TaskNotFoundError, WorkerCrashedError, WorkerProtocolError } from '../../errors/index.js';
+import { fromForeign } from '../../errors/remote.js';
 import { LineSplitter } from '../../util/lines.js';
 import type { WireTask, WorkerSink } from '../types.js';
 import { type ProcessCommon, ProcessHandle } from './base.js';
-import { remoteError } from './remote-error.js';
 
 export interface CommandOptions extends ProcessCommon {
   /** the program and its arguments */
@@ -151,12 +151,12 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
     const started = this.flight.startedAt(t);
     const runMs = started > 0 ? Math.max(0, performance.timeOrigin + performance.now() - started) : 0;
     if (this.tainted?.has(t)) this.settle(t, false, this.taintedError(t), runMs);
-    else this.settle(t, ok, ok ? m.value : remoteError(m.error, t.name), runMs);
+    else this.settle(t, ok, ok ? m.value : fromForeign(m.error, t.name), runMs);
   }
 
   /** An error without a task id: the program itself failed (to start, or for good). */
   private onFatal(m: Message, _line: string): void {
-    const error = remoteError(m.error, '(worker)');
+    const error = fromForeign(m.error, '(worker)');
     if (!this.ready) {
       this.expectExit();
       this.sink.loadFailed(this, error);

@@ -1,6 +1,6 @@
 // Child side of the process runtime: the program every pool worker process runs.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { toWire } from '../codec.js';
+import { toRemote } from '../../errors/remote.js';
 import { type ChildInit, Kind, type ParentMessage, PROCESS_BOOT_ENV } from '../protocol.js';
 import { loadTasks } from '../runner/load.js';
 import { Runner } from '../runner/runner.js';
@@ -113,7 +113,7 @@ function onUncaught(err: unknown): void {
   const die = () => process.exit(1);
   setTimeout(die, 1000);
   try {
-    process.send!(encode([Kind.Fatal, toWire(err)]), undefined, undefined, die);
+    process.send!(encode([Kind.Fatal, toRemote(err)]), undefined, undefined, die);
   } catch {
     die();
   }
@@ -135,7 +135,7 @@ async function start(): Promise<void> {
     process.send!(encode([Kind.Ready, [...tasks.keys()]]));
     for (const m of early.splice(0)) dispatch(m);
   } catch (err) {
-    process.send!(encode([Kind.LoadError, toWire(err)]), undefined, undefined, () => process.exit(1));
+    process.send!(encode([Kind.LoadError, toRemote(err)]), undefined, undefined, () => process.exit(1));
   }
 }
 

@@ -2,7 +2,7 @@
 // per worker, speaking the same flat-array messages as threads over an IPC
 // channel, structured-cloned (wire.ts says how, and why not 'advanced').
 import { fork } from 'node:child_process';
-import { toWire } from '../codec.js';
+import { toRemote } from '../../errors/remote.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
 import { type ChildMessage, Kind, PROCESS_BOOT_ENV, RESULT_FIELDS } from '../protocol.js';
@@ -112,7 +112,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     const child = this.child;
     if (!child?.connected || this.flight.find(task.slot, task.id) !== task) return;
     try {
-      child.send(encode([Kind.Abort, task.slot, task.id, toWire(reason)]));
+      child.send(encode([Kind.Abort, task.slot, task.id, toRemote(reason)]));
     } catch {
       // the channel is closing: the exit settles the task
     }

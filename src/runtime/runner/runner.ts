@@ -3,8 +3,8 @@
 // it starts the next task, so a worker that dies on task N+1 has already
 // delivered the result of task N: a finished task is never lost or re-run.
 import { createRequire } from 'node:module';
-import { ResultNotCloneableError, TaskAbortedError, TaskNotFoundError } from '../../errors.js';
-import { fromWire, toWire } from '../codec.js';
+import { TaskAbortedError, TaskNotFoundError, TaskResultNotCloneableError } from '../../errors/index.js';
+import { rebuild, toRemote } from '../../errors/remote.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS } from '../protocol.js';
 import { RunningTask, TaskContext } from './context.js';
 import type { TaskFn } from './load.js';
@@ -141,12 +141,12 @@ export class Runner {
     const early = this.abortedEarly.get(p.id);
     if (early !== undefined) {
       this.abortedEarly.delete(p.id);
-      this.post(task, false, toWire(new TaskAbortedError(p.name, early)), 0);
+      this.post(task, false, toRemote(new TaskAbortedError(p.name, early)), 0);
       return;
     }
     const fn = this.tasks.get(p.name);
     if (fn === undefined) {
-      this.post(task, false, toWire(new TaskNotFoundError(p.name, [...this.tasks.keys()])), 0);
+      this.post(task, false, toRemote(new TaskNotFoundError(p.name, [...this.tasks.keys()])), 0);
       return;
     }
     this.running.set(p.slot, task);
@@ -179,7 +179,7 @@ export class Runner {
     this.lastRunMs = runMs;
     this.running.delete(task.slot);
     this.context.leave(task);
-    this.post(task, ok, ok ? value : toWire(value), runMs);
+    this.post(task, ok, ok ? value : toRemote(value), runMs);
     if (this.init.maxHeapMb > 0) this.checkHeap();
   }
 
@@ -195,14 +195,13 @@ export class Runner {
     try {
       this.transport.post([Kind.Result, task.slot, task.id, ok, value, runMs], transfer);
     } catch (err) {
-      const wire = toWire(new ResultNotCloneableError(task.name, err));
+      const wire = toRemote(new TaskResultNotCloneableError(task.name, err));
       this.transport.post([Kind.Result, task.slot, task.id, false, wire, runMs]);
     }
   }
 
   private abort(slot: number, id: number, wireReason: unknown): void {
-    const rebuilt = fromWire(wireReason);
-    const reason = 'error' in rebuilt ? rebuilt.error : rebuilt.thrown;
+    const reason = rebuild(wireReason);
     const task = this.running.get(slot);
     if (task && task.id === id) {
       task.abort(reason);

@@ -1,8 +1,8 @@
 // Child side of the thread runtime: the module every pool worker thread runs.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { type MessagePort, receiveMessageOnPort, type TransferListItem, workerData } from 'node:worker_threads';
+import { toRemote } from '../../errors/remote.js';
 import { hasShared, sharedTag } from '../../shared/handle.js';
-import { toWire } from '../codec.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
 import { loadTasks } from '../runner/load.js';
 import { Runner } from '../runner/runner.js';
@@ -123,7 +123,7 @@ try {
         held.length = 0;
       },
       (err) => {
-        port.postMessage([Kind.LoadError, toWire(err)]);
+        port.postMessage([Kind.LoadError, toRemote(err)]);
         process.exit(1);
       },
     );
@@ -131,6 +131,6 @@ try {
   port.on('message', onMessage);
   port.postMessage([Kind.Ready, [...tasks.keys()]]);
 } catch (err) {
-  port.postMessage([Kind.LoadError, toWire(err)]);
+  port.postMessage([Kind.LoadError, toRemote(err)]);
   process.exit(1);
 }

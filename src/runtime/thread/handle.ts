@@ -9,7 +9,7 @@ import {
   Worker,
   type WorkerOptions,
 } from 'node:worker_threads';
-import { toWire } from '../codec.js';
+import { toRemote } from '../../errors/remote.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
 import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
@@ -194,7 +194,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     if (this.bySlot[task.slot] !== task) return;
     this.claims.markAborted(task.slot, tagOf(task.id));
     try {
-      this.port.postMessage([Kind.Abort, task.slot, task.id, toWire(reason)]);
+      this.port.postMessage([Kind.Abort, task.slot, task.id, toRemote(reason)]);
     } catch {
       // the port is closing: the worker is gone and its exit settles the task
     }

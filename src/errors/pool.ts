@@ -1,0 +1,235 @@
+// Errors of the Pool (spindle) and of the workers it runs: codes ERR_POOL_*,
+// ERR_TASK_*, ERR_WORKER_*.
+import { named, SpindleError } from './base.js';
+
+/** `run()` was called after `close()` or `destroy()`. */
+export class PoolClosedError extends SpindleError<'ERR_POOL_CLOSED'> {
+  declare readonly name: 'PoolClosedError';
+  constructor(message = 'The pool is closed; no new tasks are accepted') {
+    super('ERR_POOL_CLOSED', message);
+  }
+  static {
+    named(this, 'PoolClosedError');
+  }
+}
+
+/** A task was still queued or running when the pool was destroyed. */
+export class PoolDestroyedError extends SpindleError<'ERR_POOL_DESTROYED'> {
+  declare readonly name: 'PoolDestroyedError';
+  constructor(message = 'The pool was destroyed before the task finished') {
+    super('ERR_POOL_DESTROYED', message);
+  }
+  static {
+    named(this, 'PoolDestroyedError');
+  }
+}
+
+/** `close({ timeout })` ran out of time; the remaining work was destroyed. */
+export class PoolCloseTimeoutError extends SpindleError<'ERR_POOL_CLOSE_TIMEOUT'> {
+  declare readonly name: 'PoolCloseTimeoutError';
+  constructor(timeout: number) {
+    super(
+      'ERR_POOL_CLOSE_TIMEOUT',
+      `The pool did not finish its work within ${timeout} ms; remaining tasks were destroyed`,
+    );
+  }
+  static {
+    named(this, 'PoolCloseTimeoutError');
+  }
+}
+
+/** The pool's task queue already holds `maxQueue` tasks. */
+export class PoolQueueFullError extends SpindleError<'ERR_POOL_QUEUE_FULL'> {
+  declare readonly name: 'PoolQueueFullError';
+  readonly maxQueue: number;
+  constructor(maxQueue: number) {
+    super('ERR_POOL_QUEUE_FULL', `The task queue is full (maxQueue: ${maxQueue}); wait for the pool's 'drain' event`);
+    this.maxQueue = maxQueue;
+  }
+  static {
+    named(this, 'PoolQueueFullError');
+  }
+}
+
+/** The task was aborted through its AbortSignal; the reason is the `cause`. */
+export class TaskAbortedError extends SpindleError<'ERR_TASK_ABORTED'> {
+  declare readonly name: 'TaskAbortedError';
+  constructor(task: string, reason: unknown) {
+    super('ERR_TASK_ABORTED', `Task '${task}' was aborted`, { cause: reason });
+  }
+  static {
+    named(this, 'TaskAbortedError');
+  }
+}
+
+/** The task ran longer than its timeout (counted from when it started running). */
+export class TaskTimeoutError extends SpindleError<'ERR_TASK_TIMEOUT'> {
+  declare readonly name: 'TaskTimeoutError';
+  readonly timeout: number;
+  constructor(task: string, timeout: number) {
+    super('ERR_TASK_TIMEOUT', `Task '${task}' did not finish within ${timeout} ms of starting`);
+    this.timeout = timeout;
+  }
+  static {
+    named(this, 'TaskTimeoutError');
+  }
+}
+
+/** The worker module has no exported function of that name. */
+export class TaskNotFoundError extends SpindleError<'ERR_TASK_NOT_FOUND'> {
+  declare readonly name: 'TaskNotFoundError';
+  readonly task: string;
+  constructor(task: string, available: readonly string[]) {
+    const list = available.length ? available.map((n) => `'${n}'`).join(', ') : 'none';
+    super('ERR_TASK_NOT_FOUND', `The worker module exports no function '${task}'; available tasks: ${list}`);
+    this.task = task;
+  }
+  static {
+    named(this, 'TaskNotFoundError');
+  }
+}
+
+/** The task's arguments (or transfer list) cannot be structured-cloned. */
+export class TaskNotCloneableError extends SpindleError<'ERR_TASK_NOT_CLONEABLE'> {
+  declare readonly name: 'TaskNotCloneableError';
+  constructor(task: string, cause: unknown) {
+    super(
+      'ERR_TASK_NOT_CLONEABLE',
+      `The arguments of task '${task}' cannot be sent to a worker: ${(cause as Error)?.message ?? cause}. ` +
+        'Functions, symbols and host objects cannot be cloned; class instances arrive as plain objects.',
+      { cause },
+    );
+  }
+  static {
+    named(this, 'TaskNotCloneableError');
+  }
+}
+
+/** The task's result cannot be structured-cloned back to the caller. */
+export class TaskResultNotCloneableError extends SpindleError<'ERR_TASK_RESULT_NOT_CLONEABLE'> {
+  declare readonly name: 'TaskResultNotCloneableError';
+  constructor(task: string, cause: unknown) {
+    super(
+      'ERR_TASK_RESULT_NOT_CLONEABLE',
+      `The result of task '${task}' cannot be sent back from the worker: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    );
+  }
+  static {
+    named(this, 'TaskResultNotCloneableError');
+  }
+}
+
+/** The task threw (or rejected with) something that is not an Error; `value` holds it. */
+export class TaskNonErrorThrownError extends SpindleError<'ERR_TASK_NON_ERROR_THROWN'> {
+  declare readonly name: 'TaskNonErrorThrownError';
+  readonly value: unknown;
+  constructor(task: string, value: unknown, text: string) {
+    super('ERR_TASK_NON_ERROR_THROWN', `Task '${task}' threw a non-Error value: ${text}`);
+    this.value = value;
+  }
+  static {
+    named(this, 'TaskNonErrorThrownError');
+  }
+}
+
+/** Why a pool worker stopped: what `WorkerCrashedError.reason` holds. */
+export type CrashReason = 'exit' | 'error' | 'oom' | 'signal' | 'stuck' | 'protocol';
+
+/** The worker running the task died (exit, uncaught error, out of memory, killed). */
+export class WorkerCrashedError extends SpindleError<'ERR_WORKER_CRASHED'> {
+  declare readonly name: 'WorkerCrashedError';
+  readonly workerId: number;
+  readonly reason: CrashReason;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  constructor(
+    info: {
+      workerId: number;
+      reason: CrashReason;
+      exitCode: number | null;
+      signal?: NodeJS.Signals | null;
+      detail: string;
+    },
+    options?: ErrorOptions,
+  ) {
+    super('ERR_WORKER_CRASHED', `Worker ${info.workerId} ${info.detail}`, options);
+    this.workerId = info.workerId;
+    this.reason = info.reason;
+    this.exitCode = info.exitCode;
+    this.signal = info.signal ?? null;
+  }
+  static {
+    named(this, 'WorkerCrashedError');
+  }
+}
+
+/** The worker module could not be loaded (syntax error, throws at import, bad path). */
+export class WorkerLoadError extends SpindleError<'ERR_WORKER_LOAD'> {
+  declare readonly name: 'WorkerLoadError';
+  readonly url: string;
+  constructor(url: string, cause: unknown) {
+    super('ERR_WORKER_LOAD', `The worker module ${url} failed to load: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+    this.url = url;
+  }
+  static {
+    named(this, 'WorkerLoadError');
+  }
+}
+
+/** The worker module file does not exist. */
+export class WorkerNotFoundError extends SpindleError<'ERR_WORKER_NOT_FOUND'> {
+  declare readonly name: 'WorkerNotFoundError';
+  readonly path: string;
+  constructor(path: string) {
+    super('ERR_WORKER_NOT_FOUND', `The worker module ${path} does not exist`);
+    this.path = path;
+  }
+  static {
+    named(this, 'WorkerNotFoundError');
+  }
+}
+
+/**
+ * A worker program broke the line protocol (docs/protocol.md): a line that is
+ * not a JSON message, an unknown message type, a result for no task. The pool
+ * stops that worker; its running tasks reject with ERR_WORKER_CRASHED (reason
+ * 'protocol') with this error as `cause`, or with ERR_WORKER_LOAD before it was ready.
+ */
+export class WorkerProtocolError extends SpindleError<'ERR_WORKER_PROTOCOL'> {
+  declare readonly name: 'WorkerProtocolError';
+  readonly workerId: number;
+  /** the offending line, cut to 200 characters (undefined when no line is to blame) */
+  readonly line: string | undefined;
+  constructor(workerId: number, problem: string, line?: string) {
+    const shown = line === undefined ? undefined : line.length > 200 ? `${line.slice(0, 197)}...` : line;
+    super(
+      'ERR_WORKER_PROTOCOL',
+      `Worker ${workerId} broke the line protocol: ${problem}${shown === undefined ? '' : `: ${JSON.stringify(shown)}`}`,
+    );
+    this.workerId = workerId;
+    this.line = shown;
+  }
+  static {
+    named(this, 'WorkerProtocolError');
+  }
+}
+
+/** Every error class of the pool, as a union that `code` discriminates. */
+export type PoolError =
+  | PoolClosedError
+  | PoolDestroyedError
+  | PoolCloseTimeoutError
+  | PoolQueueFullError
+  | TaskAbortedError
+  | TaskTimeoutError
+  | TaskNotFoundError
+  | TaskNotCloneableError
+  | TaskResultNotCloneableError
+  | TaskNonErrorThrownError
+  | WorkerCrashedError
+  | WorkerLoadError
+  | WorkerNotFoundError
+  | WorkerProtocolError;

@@ -1,0 +1,98 @@
+// Errors of spindle/queue (JobQueue, Job, work(), `spindle work`): codes ERR_QUEUE_*.
+import { named, SpindleError } from './base.js';
+
+/**
+ * A job failed for good: every attempt failed (or it stalled more than
+ * `maxStalledCount` times). The message says how many attempts and why the
+ * last one failed; `cause` is the last attempt's error, rebuilt with its
+ * class name and code on either store.
+ */
+export class QueueJobFailedError extends SpindleError<'ERR_QUEUE_JOB_FAILED'> {
+  declare readonly name: 'QueueJobFailedError';
+  readonly jobId: string;
+  readonly task: string;
+  readonly attemptsMade: number;
+  constructor(jobId: string, task: string, attemptsMade: number, why: string, options?: ErrorOptions) {
+    super(
+      'ERR_QUEUE_JOB_FAILED',
+      `Job '${jobId}' (task '${task}') failed after ${attemptsMade} attempt${attemptsMade === 1 ? '' : 's'}: ${why}`,
+      options,
+    );
+    this.jobId = jobId;
+    this.task = task;
+    this.attemptsMade = attemptsMade;
+  }
+  static {
+    named(this, 'QueueJobFailedError');
+  }
+}
+
+/** A job's arguments would not survive a JSON round trip (jobs are stored as JSON in Redis). */
+export class QueueJobNotSerializableError extends SpindleError<'ERR_QUEUE_JOB_NOT_SERIALIZABLE'> {
+  declare readonly name: 'QueueJobNotSerializableError';
+  /** where the offending value sits, e.g. `args[1].when` */
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(
+      'ERR_QUEUE_JOB_NOT_SERIALIZABLE',
+      `Job argument \`${path}\` ${problem}; job arguments must survive JSON.stringify/JSON.parse unchanged ` +
+        '(plain objects, arrays, strings, finite numbers, booleans, null)',
+    );
+    this.path = path;
+  }
+  static {
+    named(this, 'QueueJobNotSerializableError');
+  }
+}
+
+/** `add()` after `close()`, or a job still waiting for its result when its queue closed. */
+export class QueueClosedError extends SpindleError<'ERR_QUEUE_CLOSED'> {
+  declare readonly name: 'QueueClosedError';
+  constructor(message = 'The job queue is closed; no new jobs are accepted') {
+    super('ERR_QUEUE_CLOSED', message);
+  }
+  static {
+    named(this, 'QueueClosedError');
+  }
+}
+
+/** The Redis store needs the optional peer dependency `bullmq`, which is not installed. */
+export class QueueBullmqMissingError extends SpindleError<'ERR_QUEUE_BULLMQ_MISSING'> {
+  declare readonly name: 'QueueBullmqMissingError';
+  constructor(cause: unknown) {
+    super(
+      'ERR_QUEUE_BULLMQ_MISSING',
+      "The Redis store of spindle/queue needs the package 'bullmq' (an optional peer dependency): run `npm install bullmq`",
+      { cause },
+    );
+  }
+  static {
+    named(this, 'QueueBullmqMissingError');
+  }
+}
+
+/** Redis did not answer: `add()` gave up after `timeout` ms, or a connection error (emitted as 'error'). */
+export class QueueUnreachableError extends SpindleError<'ERR_QUEUE_UNREACHABLE'> {
+  declare readonly name: 'QueueUnreachableError';
+  /** the Redis URL with any password masked */
+  readonly url: string;
+  constructor(url: string, what: string, options?: ErrorOptions) {
+    super(
+      'ERR_QUEUE_UNREACHABLE',
+      `Redis at ${url} is unreachable: ${what}; spindle keeps reconnecting with backoff`,
+      options,
+    );
+    this.url = url;
+  }
+  static {
+    named(this, 'QueueUnreachableError');
+  }
+}
+
+/** Every error class of spindle/queue, as a union that `code` discriminates. */
+export type QueueError =
+  | QueueJobFailedError
+  | QueueJobNotSerializableError
+  | QueueClosedError
+  | QueueBullmqMissingError
+  | QueueUnreachableError;

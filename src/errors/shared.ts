@@ -1,0 +1,150 @@
+// Errors of spindle/shared (Mutex, Semaphore, Barrier, Latch, Condition, Channel): codes ERR_SHARED_*.
+import { named, SpindleError } from './base.js';
+
+/** A waiting call of a shared-memory primitive did not finish within its `timeout`. */
+export class SharedTimeoutError extends SpindleError<'ERR_SHARED_TIMEOUT'> {
+  declare readonly name: 'SharedTimeoutError';
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeout: number;
+  constructor(operation: string, timeout: number) {
+    super('ERR_SHARED_TIMEOUT', `${operation} timed out after ${timeout} ms`);
+    this.timeout = timeout;
+  }
+  static {
+    named(this, 'SharedTimeoutError');
+  }
+}
+
+/** A waiting call was cancelled through its `signal`; the signal's reason is the `cause`. */
+export class SharedAbortedError extends SpindleError<'ERR_SHARED_ABORTED'> {
+  declare readonly name: 'SharedAbortedError';
+  constructor(operation: string, reason: unknown) {
+    super('ERR_SHARED_ABORTED', `${operation} was aborted`, { cause: reason });
+  }
+  static {
+    named(this, 'SharedAbortedError');
+  }
+}
+
+/** `from()`/`reviveShared()` got a value that is not the expected spindle primitive. */
+export class SharedInvalidHandleError extends SpindleError<'ERR_SHARED_INVALID_HANDLE'> {
+  declare readonly name: 'SharedInvalidHandleError';
+  /** The kind that was expected, e.g. `Mutex`. */
+  readonly expected: string;
+  /** The `__spindleShared` tag found on the value, if any. */
+  readonly actual: string | undefined;
+  constructor(expected: string, actual: string | undefined, message: string) {
+    super('ERR_SHARED_INVALID_HANDLE', message);
+    this.expected = expected;
+    this.actual = actual;
+  }
+  static {
+    named(this, 'SharedInvalidHandleError');
+  }
+}
+
+/** `unlock()` of a mutex that is not locked, or `Condition.wait` with an unlocked mutex. */
+export class SharedNotLockedError extends SpindleError<'ERR_SHARED_NOT_LOCKED'> {
+  declare readonly name: 'SharedNotLockedError';
+  constructor(message = 'The mutex is not locked') {
+    super('ERR_SHARED_NOT_LOCKED', message);
+  }
+  static {
+    named(this, 'SharedNotLockedError');
+  }
+}
+
+/** `Semaphore.release()` would raise the permits above the semaphore's `max`. */
+export class SharedSemaphoreOverflowError extends SpindleError<'ERR_SHARED_SEMAPHORE_OVERFLOW'> {
+  declare readonly name: 'SharedSemaphoreOverflowError';
+  constructor(max: number, attempted: number) {
+    super(
+      'ERR_SHARED_SEMAPHORE_OVERFLOW',
+      `Releasing would raise the semaphore to ${attempted} permits, above its max of ${max}`,
+    );
+  }
+  static {
+    named(this, 'SharedSemaphoreOverflowError');
+  }
+}
+
+/** `Latch.countDown()` would take the count below zero. */
+export class SharedLatchUnderflowError extends SpindleError<'ERR_SHARED_LATCH_UNDERFLOW'> {
+  declare readonly name: 'SharedLatchUnderflowError';
+  constructor(count: number, by: number) {
+    super('ERR_SHARED_LATCH_UNDERFLOW', `Cannot count the latch down by ${by}: its count is ${count}`);
+  }
+  static {
+    named(this, 'SharedLatchUnderflowError');
+  }
+}
+
+/** A blocking (`*Sync`) call had to wait on a thread where `Atomics.wait` is not allowed. */
+export class SharedBlockingNotAllowedError extends SpindleError<'ERR_SHARED_BLOCKING_NOT_ALLOWED'> {
+  declare readonly name: 'SharedBlockingNotAllowedError';
+  constructor(operation: string, cause: unknown) {
+    super(
+      'ERR_SHARED_BLOCKING_NOT_ALLOWED',
+      `${operation} must wait, but this thread may not block (Atomics.wait is not allowed here); use the async method`,
+      { cause },
+    );
+  }
+  static {
+    named(this, 'SharedBlockingNotAllowedError');
+  }
+}
+
+/** Sending on a closed channel, or receiving from a closed channel that is drained. */
+export class SharedChannelClosedError extends SpindleError<'ERR_SHARED_CHANNEL_CLOSED'> {
+  declare readonly name: 'SharedChannelClosedError';
+  constructor(message = 'The channel is closed') {
+    super('ERR_SHARED_CHANNEL_CLOSED', message);
+  }
+  static {
+    named(this, 'SharedChannelClosedError');
+  }
+}
+
+/** A value's encoded record is larger than the channel's `maxRecordSize`. */
+export class SharedRecordTooLargeError extends SpindleError<'ERR_SHARED_RECORD_TOO_LARGE'> {
+  declare readonly name: 'SharedRecordTooLargeError';
+  /** Encoded size of the rejected value in bytes. */
+  readonly size: number;
+  /** The channel's `maxRecordSize`. */
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super(
+      'ERR_SHARED_RECORD_TOO_LARGE',
+      `The value encodes to ${size} bytes, above the channel's maxRecordSize of ${limit}`,
+    );
+    this.size = size;
+    this.limit = limit;
+  }
+  static {
+    named(this, 'SharedRecordTooLargeError');
+  }
+}
+
+/** A value cannot be sent through a channel (a function, a symbol, shared memory, ...). */
+export class SharedUnsupportedValueError extends SpindleError<'ERR_SHARED_UNSUPPORTED_VALUE'> {
+  declare readonly name: 'SharedUnsupportedValueError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_SHARED_UNSUPPORTED_VALUE', message, options);
+  }
+  static {
+    named(this, 'SharedUnsupportedValueError');
+  }
+}
+
+/** Every error class of spindle/shared, as a union that `code` discriminates. */
+export type SharedError =
+  | SharedTimeoutError
+  | SharedAbortedError
+  | SharedInvalidHandleError
+  | SharedNotLockedError
+  | SharedSemaphoreOverflowError
+  | SharedLatchUnderflowError
+  | SharedBlockingNotAllowedError
+  | SharedChannelClosedError
+  | SharedRecordTooLargeError
+  | SharedUnsupportedValueError;
