@@ -24,7 +24,7 @@ try {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    sourcemap: 'linked',
+    sourcemap: false,
     logLevel: 'warning',
   });
 } catch (err) {
