@@ -17,7 +17,7 @@ export class SpindleError<C extends string = string> extends Error {
     this.code = code;
   }
   static {
-    named(this, 'SpindleError');
+    named(SpindleError, 'SpindleError');
   }
 }
 
@@ -31,6 +31,6 @@ export class InvalidOptionError extends SpindleError<'ERR_INVALID_OPTION'> {
     this.option = option;
   }
   static {
-    named(this, 'InvalidOptionError');
+    named(InvalidOptionError, 'InvalidOptionError');
   }
 }

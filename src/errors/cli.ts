@@ -8,7 +8,7 @@ export class CliUsageError extends SpindleError<'ERR_CLI_USAGE'> {
     super('ERR_CLI_USAGE', message);
   }
   static {
-    named(this, 'CliUsageError');
+    named(CliUsageError, 'CliUsageError');
   }
 }
 

@@ -10,7 +10,7 @@ export class ClusterScriptNotFoundError extends SpindleError<'ERR_CLUSTER_SCRIPT
     this.script = script;
   }
   static {
-    named(this, 'ClusterScriptNotFoundError');
+    named(ClusterScriptNotFoundError, 'ClusterScriptNotFoundError');
   }
 }
 
@@ -24,7 +24,7 @@ export class ClusterTsLoaderError extends SpindleError<'ERR_CLUSTER_TS_LOADER'> 
     );
   }
   static {
-    named(this, 'ClusterTsLoaderError');
+    named(ClusterTsLoaderError, 'ClusterTsLoaderError');
   }
 }
 
@@ -51,7 +51,7 @@ export class ClusterWorkerNotReadyError extends SpindleError<'ERR_CLUSTER_WORKER
     this.signal = details.signal ?? null;
   }
   static {
-    named(this, 'ClusterWorkerNotReadyError');
+    named(ClusterWorkerNotReadyError, 'ClusterWorkerNotReadyError');
   }
 }
 
@@ -62,7 +62,7 @@ export class ClusterStartFailedError extends SpindleError<'ERR_CLUSTER_START_FAI
     super('ERR_CLUSTER_START_FAILED', `Cluster failed to start: ${cause.message}`, { cause });
   }
   static {
-    named(this, 'ClusterStartFailedError');
+    named(ClusterStartFailedError, 'ClusterStartFailedError');
   }
 }
 
@@ -79,7 +79,7 @@ export class ClusterReloadFailedError extends SpindleError<'ERR_CLUSTER_RELOAD_F
     this.workerId = cause.workerId;
   }
   static {
-    named(this, 'ClusterReloadFailedError');
+    named(ClusterReloadFailedError, 'ClusterReloadFailedError');
   }
 }
 
@@ -97,7 +97,7 @@ export class ClusterCrashLoopError extends SpindleError<'ERR_CLUSTER_CRASH_LOOP'
     this.crashes = crashes;
   }
   static {
-    named(this, 'ClusterCrashLoopError');
+    named(ClusterCrashLoopError, 'ClusterCrashLoopError');
   }
 }
 
@@ -108,7 +108,7 @@ export class ClusterClosedError extends SpindleError<'ERR_CLUSTER_CLOSED'> {
     super('ERR_CLUSTER_CLOSED', `Cannot ${what}: the supervisor is closing or closed`);
   }
   static {
-    named(this, 'ClusterClosedError');
+    named(ClusterClosedError, 'ClusterClosedError');
   }
 }
 
@@ -119,7 +119,7 @@ export class ClusterPeerGoneError extends SpindleError<'ERR_CLUSTER_PEER_GONE'> 
     super('ERR_CLUSTER_PEER_GONE', message);
   }
   static {
-    named(this, 'ClusterPeerGoneError');
+    named(ClusterPeerGoneError, 'ClusterPeerGoneError');
   }
 }
 
@@ -132,7 +132,7 @@ export class ClusterRequestTimeoutError extends SpindleError<'ERR_CLUSTER_REQUES
     this.topic = topic;
   }
   static {
-    named(this, 'ClusterRequestTimeoutError');
+    named(ClusterRequestTimeoutError, 'ClusterRequestTimeoutError');
   }
 }
 
@@ -145,7 +145,7 @@ export class ClusterHandlerFailedError extends SpindleError<'ERR_CLUSTER_HANDLER
     this.topic = topic;
   }
   static {
-    named(this, 'ClusterHandlerFailedError');
+    named(ClusterHandlerFailedError, 'ClusterHandlerFailedError');
   }
 }
 
@@ -156,7 +156,7 @@ export class ClusterContextError extends SpindleError<'ERR_CLUSTER_CONTEXT'> {
     super('ERR_CLUSTER_CONTEXT', message);
   }
   static {
-    named(this, 'ClusterContextError');
+    named(ClusterContextError, 'ClusterContextError');
   }
 }
 

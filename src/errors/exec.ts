@@ -63,7 +63,7 @@ export abstract class ExecError<C extends ExecErrorCode = ExecErrorCode>
     Object.assign(this, details);
   }
   static {
-    named(this, 'ExecError');
+    named(ExecError, 'ExecError');
   }
 }
 
@@ -74,7 +74,7 @@ export class ExecNotFoundError extends ExecError<'ERR_EXEC_NOT_FOUND'> {
     super('ERR_EXEC_NOT_FOUND', message, details, options);
   }
   static {
-    named(this, 'ExecNotFoundError');
+    named(ExecNotFoundError, 'ExecNotFoundError');
   }
 }
 
@@ -85,7 +85,7 @@ export class ExecSpawnError extends ExecError<'ERR_EXEC_SPAWN'> {
     super('ERR_EXEC_SPAWN', message, details, options);
   }
   static {
-    named(this, 'ExecSpawnError');
+    named(ExecSpawnError, 'ExecSpawnError');
   }
 }
 
@@ -96,7 +96,7 @@ export class ExecExitError extends ExecError<'ERR_EXEC_EXIT'> {
     super('ERR_EXEC_EXIT', message, details, options);
   }
   static {
-    named(this, 'ExecExitError');
+    named(ExecExitError, 'ExecExitError');
   }
 }
 
@@ -107,7 +107,7 @@ export class ExecSignalError extends ExecError<'ERR_EXEC_SIGNAL'> {
     super('ERR_EXEC_SIGNAL', message, details, options);
   }
   static {
-    named(this, 'ExecSignalError');
+    named(ExecSignalError, 'ExecSignalError');
   }
 }
 
@@ -118,7 +118,7 @@ export class ExecTimeoutError extends ExecError<'ERR_EXEC_TIMEOUT'> {
     super('ERR_EXEC_TIMEOUT', message, details, options);
   }
   static {
-    named(this, 'ExecTimeoutError');
+    named(ExecTimeoutError, 'ExecTimeoutError');
   }
 }
 
@@ -129,7 +129,7 @@ export class ExecAbortedError extends ExecError<'ERR_EXEC_ABORTED'> {
     super('ERR_EXEC_ABORTED', message, details, options);
   }
   static {
-    named(this, 'ExecAbortedError');
+    named(ExecAbortedError, 'ExecAbortedError');
   }
 }
 
@@ -140,7 +140,7 @@ export class ExecMaxBufferError extends ExecError<'ERR_EXEC_MAX_BUFFER'> {
     super('ERR_EXEC_MAX_BUFFER', message, details, options);
   }
   static {
-    named(this, 'ExecMaxBufferError');
+    named(ExecMaxBufferError, 'ExecMaxBufferError');
   }
 }
 
@@ -151,7 +151,7 @@ export class ExecStreamError extends ExecError<'ERR_EXEC_STREAM'> {
     super('ERR_EXEC_STREAM', message, details, options);
   }
   static {
-    named(this, 'ExecStreamError');
+    named(ExecStreamError, 'ExecStreamError');
   }
 }
 

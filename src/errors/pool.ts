@@ -9,7 +9,7 @@ export class PoolClosedError extends SpindleError<'ERR_POOL_CLOSED'> {
     super('ERR_POOL_CLOSED', message);
   }
   static {
-    named(this, 'PoolClosedError');
+    named(PoolClosedError, 'PoolClosedError');
   }
 }
 
@@ -20,7 +20,7 @@ export class PoolDestroyedError extends SpindleError<'ERR_POOL_DESTROYED'> {
     super('ERR_POOL_DESTROYED', message);
   }
   static {
-    named(this, 'PoolDestroyedError');
+    named(PoolDestroyedError, 'PoolDestroyedError');
   }
 }
 
@@ -34,7 +34,7 @@ export class PoolCloseTimeoutError extends SpindleError<'ERR_POOL_CLOSE_TIMEOUT'
     );
   }
   static {
-    named(this, 'PoolCloseTimeoutError');
+    named(PoolCloseTimeoutError, 'PoolCloseTimeoutError');
   }
 }
 
@@ -47,7 +47,7 @@ export class PoolQueueFullError extends SpindleError<'ERR_POOL_QUEUE_FULL'> {
     this.maxQueue = maxQueue;
   }
   static {
-    named(this, 'PoolQueueFullError');
+    named(PoolQueueFullError, 'PoolQueueFullError');
   }
 }
 
@@ -58,7 +58,7 @@ export class TaskAbortedError extends SpindleError<'ERR_TASK_ABORTED'> {
     super('ERR_TASK_ABORTED', `Task '${task}' was aborted`, { cause: reason });
   }
   static {
-    named(this, 'TaskAbortedError');
+    named(TaskAbortedError, 'TaskAbortedError');
   }
 }
 
@@ -71,7 +71,7 @@ export class TaskTimeoutError extends SpindleError<'ERR_TASK_TIMEOUT'> {
     this.timeout = timeout;
   }
   static {
-    named(this, 'TaskTimeoutError');
+    named(TaskTimeoutError, 'TaskTimeoutError');
   }
 }
 
@@ -85,7 +85,7 @@ export class TaskNotFoundError extends SpindleError<'ERR_TASK_NOT_FOUND'> {
     this.task = task;
   }
   static {
-    named(this, 'TaskNotFoundError');
+    named(TaskNotFoundError, 'TaskNotFoundError');
   }
 }
 
@@ -101,7 +101,7 @@ export class TaskNotCloneableError extends SpindleError<'ERR_TASK_NOT_CLONEABLE'
     );
   }
   static {
-    named(this, 'TaskNotCloneableError');
+    named(TaskNotCloneableError, 'TaskNotCloneableError');
   }
 }
 
@@ -116,7 +116,7 @@ export class TaskResultNotCloneableError extends SpindleError<'ERR_TASK_RESULT_N
     );
   }
   static {
-    named(this, 'TaskResultNotCloneableError');
+    named(TaskResultNotCloneableError, 'TaskResultNotCloneableError');
   }
 }
 
@@ -129,7 +129,7 @@ export class TaskNonErrorThrownError extends SpindleError<'ERR_TASK_NON_ERROR_TH
     this.value = value;
   }
   static {
-    named(this, 'TaskNonErrorThrownError');
+    named(TaskNonErrorThrownError, 'TaskNonErrorThrownError');
   }
 }
 
@@ -160,7 +160,7 @@ export class WorkerCrashedError extends SpindleError<'ERR_WORKER_CRASHED'> {
     this.signal = info.signal ?? null;
   }
   static {
-    named(this, 'WorkerCrashedError');
+    named(WorkerCrashedError, 'WorkerCrashedError');
   }
 }
 
@@ -175,7 +175,7 @@ export class WorkerLoadError extends SpindleError<'ERR_WORKER_LOAD'> {
     this.url = url;
   }
   static {
-    named(this, 'WorkerLoadError');
+    named(WorkerLoadError, 'WorkerLoadError');
   }
 }
 
@@ -188,7 +188,7 @@ export class WorkerNotFoundError extends SpindleError<'ERR_WORKER_NOT_FOUND'> {
     this.path = path;
   }
   static {
-    named(this, 'WorkerNotFoundError');
+    named(WorkerNotFoundError, 'WorkerNotFoundError');
   }
 }
 
@@ -213,7 +213,7 @@ export class WorkerProtocolError extends SpindleError<'ERR_WORKER_PROTOCOL'> {
     this.line = shown;
   }
   static {
-    named(this, 'WorkerProtocolError');
+    named(WorkerProtocolError, 'WorkerProtocolError');
   }
 }
 

@@ -23,7 +23,7 @@ export class QueueJobFailedError extends SpindleError<'ERR_QUEUE_JOB_FAILED'> {
     this.attemptsMade = attemptsMade;
   }
   static {
-    named(this, 'QueueJobFailedError');
+    named(QueueJobFailedError, 'QueueJobFailedError');
   }
 }
 
@@ -41,7 +41,7 @@ export class QueueJobNotSerializableError extends SpindleError<'ERR_QUEUE_JOB_NO
     this.path = path;
   }
   static {
-    named(this, 'QueueJobNotSerializableError');
+    named(QueueJobNotSerializableError, 'QueueJobNotSerializableError');
   }
 }
 
@@ -52,7 +52,7 @@ export class QueueClosedError extends SpindleError<'ERR_QUEUE_CLOSED'> {
     super('ERR_QUEUE_CLOSED', message);
   }
   static {
-    named(this, 'QueueClosedError');
+    named(QueueClosedError, 'QueueClosedError');
   }
 }
 
@@ -67,7 +67,7 @@ export class QueueBullmqMissingError extends SpindleError<'ERR_QUEUE_BULLMQ_MISS
     );
   }
   static {
-    named(this, 'QueueBullmqMissingError');
+    named(QueueBullmqMissingError, 'QueueBullmqMissingError');
   }
 }
 
@@ -85,7 +85,7 @@ export class QueueUnreachableError extends SpindleError<'ERR_QUEUE_UNREACHABLE'>
     this.url = url;
   }
   static {
-    named(this, 'QueueUnreachableError');
+    named(QueueUnreachableError, 'QueueUnreachableError');
   }
 }
 

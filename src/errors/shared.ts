@@ -11,7 +11,7 @@ export class SharedTimeoutError extends SpindleError<'ERR_SHARED_TIMEOUT'> {
     this.timeout = timeout;
   }
   static {
-    named(this, 'SharedTimeoutError');
+    named(SharedTimeoutError, 'SharedTimeoutError');
   }
 }
 
@@ -22,7 +22,7 @@ export class SharedAbortedError extends SpindleError<'ERR_SHARED_ABORTED'> {
     super('ERR_SHARED_ABORTED', `${operation} was aborted`, { cause: reason });
   }
   static {
-    named(this, 'SharedAbortedError');
+    named(SharedAbortedError, 'SharedAbortedError');
   }
 }
 
@@ -39,7 +39,7 @@ export class SharedInvalidHandleError extends SpindleError<'ERR_SHARED_INVALID_H
     this.actual = actual;
   }
   static {
-    named(this, 'SharedInvalidHandleError');
+    named(SharedInvalidHandleError, 'SharedInvalidHandleError');
   }
 }
 
@@ -50,7 +50,7 @@ export class SharedNotLockedError extends SpindleError<'ERR_SHARED_NOT_LOCKED'> 
     super('ERR_SHARED_NOT_LOCKED', message);
   }
   static {
-    named(this, 'SharedNotLockedError');
+    named(SharedNotLockedError, 'SharedNotLockedError');
   }
 }
 
@@ -64,7 +64,7 @@ export class SharedSemaphoreOverflowError extends SpindleError<'ERR_SHARED_SEMAP
     );
   }
   static {
-    named(this, 'SharedSemaphoreOverflowError');
+    named(SharedSemaphoreOverflowError, 'SharedSemaphoreOverflowError');
   }
 }
 
@@ -75,7 +75,7 @@ export class SharedLatchUnderflowError extends SpindleError<'ERR_SHARED_LATCH_UN
     super('ERR_SHARED_LATCH_UNDERFLOW', `Cannot count the latch down by ${by}: its count is ${count}`);
   }
   static {
-    named(this, 'SharedLatchUnderflowError');
+    named(SharedLatchUnderflowError, 'SharedLatchUnderflowError');
   }
 }
 
@@ -90,7 +90,7 @@ export class SharedBlockingNotAllowedError extends SpindleError<'ERR_SHARED_BLOC
     );
   }
   static {
-    named(this, 'SharedBlockingNotAllowedError');
+    named(SharedBlockingNotAllowedError, 'SharedBlockingNotAllowedError');
   }
 }
 
@@ -101,7 +101,7 @@ export class SharedChannelClosedError extends SpindleError<'ERR_SHARED_CHANNEL_C
     super('ERR_SHARED_CHANNEL_CLOSED', message);
   }
   static {
-    named(this, 'SharedChannelClosedError');
+    named(SharedChannelClosedError, 'SharedChannelClosedError');
   }
 }
 
@@ -121,7 +121,7 @@ export class SharedRecordTooLargeError extends SpindleError<'ERR_SHARED_RECORD_T
     this.limit = limit;
   }
   static {
-    named(this, 'SharedRecordTooLargeError');
+    named(SharedRecordTooLargeError, 'SharedRecordTooLargeError');
   }
 }
 
@@ -132,7 +132,7 @@ export class SharedUnsupportedValueError extends SpindleError<'ERR_SHARED_UNSUPP
     super('ERR_SHARED_UNSUPPORTED_VALUE', message, options);
   }
   static {
-    named(this, 'SharedUnsupportedValueError');
+    named(SharedUnsupportedValueError, 'SharedUnsupportedValueError');
   }
 }
 

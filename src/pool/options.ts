@@ -7,7 +7,7 @@ import { WorkerNotFoundError } from '../errors/index.js';
 import type { StdioMode } from '../runtime/process/output.js';
 import { availableCpus } from '../util/cpus.js';
 import { optionalDuration } from '../util/duration.js';
-import { checkNumber, checkObject, checkOneOf, invalid, optionalNumber } from '../util/validate.js';
+import { checkObject, checkOneOf, invalid, optionalNumber } from '../util/validate.js';
 import type { PoolOptions } from './types.js';
 
 export interface ResolvedOptions {

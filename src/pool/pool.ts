@@ -10,7 +10,7 @@ import {
   TaskNotFoundError,
 } from '../errors/index.js';
 import { optionalDuration, parseDuration } from '../util/duration.js';
-import { checkNumber, checkObject, checkSignal, describe, invalid } from '../util/validate.js';
+import { checkObject, checkSignal, describe, invalid } from '../util/validate.js';
 import { type CoreEvents, PoolCore, type WorkerExitEvent } from './core.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { runtimeFactory } from './runtimes.js';

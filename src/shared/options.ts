@@ -1,5 +1,5 @@
 import { type Duration, optionalDuration } from '../util/duration.js';
-import { checkNumber, checkObject, checkSignal, invalid } from '../util/validate.js';
+import { checkObject, checkSignal, invalid } from '../util/validate.js';
 
 /** Options of every call that may wait. */
 export interface WaitOptions {
