@@ -68,7 +68,7 @@ test('--help and usage errors that list the valid values (exit code 2)', { timeo
       ['start', 'app.js', '--workers', 'lots'],
       /Expected `--workers` to be a positive integer or 'auto', got "lots" \(string\)/,
     ],
-    [['start', 'app.js', '--grace', '10'], /Expected `--grace` to be a duration such as '10s', '500ms'/],
+    [['start', 'app.js', '--grace', '10'], /Expected `--grace` to be a duration with a unit, such as 500ms, 10s/],
     [['start', 'app.js', '--sticky', 'session'], /Expected `--sticky` to be 'ip', 'header:NAME' or 'cookie:NAME'/],
     [['start', 'app.js', '--max-memory', 'big'], /Expected `--max-memory` to be a size such as '512M'/],
     [['start', 'app.js', '--grace'], /--grace/],

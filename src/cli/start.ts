@@ -8,7 +8,7 @@ import { type Supervisor, supervise } from '../cluster/supervisor.js';
 import type { SuperviseOptions } from '../cluster/types.js';
 import { CliUsageError } from '../errors/index.js';
 import { parseBytes } from '../util/bytes.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDurationFlag } from '../util/duration.js';
 import { type Flags, flag, parse } from './args.js';
 import type { Command } from './index.js';
 
@@ -66,7 +66,7 @@ function options(argv: string[]): SuperviseOptions | undefined {
     throw new CliUsageError("Missing <script>: which file should the workers run? (e.g. 'spindle start server.js')");
   const str = (name: string) => v[name] as string | undefined;
   const duration = (name: string) =>
-    str(name) === undefined ? undefined : flag(() => parseDuration(`--${name}`, str(name)));
+    str(name) === undefined ? undefined : flag(() => parseDurationFlag(`--${name}`, str(name)!));
   const workers = str('workers');
   const maxCrashes = str('max-crashes');
   return {

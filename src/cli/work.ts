@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CliUsageError } from '../errors/index.js';
 import { work } from '../queue/work.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDurationFlag } from '../util/duration.js';
 import { type Flags, flag, parse } from './args.js';
 import type { Command } from './index.js';
 
@@ -67,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
   if (!/^rediss?:\/\//.test(redis))
     throw new CliUsageError(`Expected \`--redis\` to be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`);
   const duration = (name: string) =>
-    str(name) === undefined ? undefined : flag(() => parseDuration(`--${name}`, str(name)));
+    str(name) === undefined ? undefined : flag(() => parseDurationFlag(`--${name}`, str(name)!));
   const workersText = str('workers');
   const workers = workersText === undefined || workersText === 'auto' ? 'auto' : Number(workersText);
   if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 1))

@@ -5,7 +5,7 @@ import { Readable, type Stream, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { type Duration, optionalDuration, parseDuration } from '../util/duration.js';
-import { checkNumber, checkObject, checkOneOf, checkSignal, invalid } from '../util/validate.js';
+import { checkNumber, checkObject, checkOneOf, checkSignal, invalid, optionalBoolean } from '../util/validate.js';
 
 /** What one of the child's stdio slots is connected to (as in node:child_process, plus any Writable/Readable). */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream;
@@ -125,12 +125,6 @@ function stdioValue(option: string, value: unknown): StdioOption {
 
 function hasFd(stream: Stream): boolean {
   return typeof (stream as { fd?: unknown }).fd === 'number';
-}
-
-function optionalBoolean(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
-  return value;
 }
 
 function checkInput(value: unknown): ExecInput | undefined {

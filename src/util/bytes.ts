@@ -14,12 +14,13 @@ const PATTERN = /^(\d+(?:\.\d+)?)\s*([kmg]?b?)$/i;
 
 /** Bytes from a size such as `512M`, `1.5GB` or `300kb` (binary units); a number is bytes already. */
 export function parseBytes(option: string, value: unknown): number {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value) && value > 0) return Math.floor(value);
-  } else if (typeof value === 'string') {
+  let bytes: number | undefined;
+  if (typeof value === 'number') bytes = value;
+  else if (typeof value === 'string') {
     const m = PATTERN.exec(value.trim());
-    if (m && Number(m[1]) > 0) return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+    if (m) bytes = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
   }
+  if (bytes !== undefined && bytes >= 1 && bytes <= Number.MAX_SAFE_INTEGER) return Math.floor(bytes);
   throw invalid(option, "a size such as '512M', '1G' or '300KB' (or a number of bytes)", value);
 }
 

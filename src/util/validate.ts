@@ -12,9 +12,13 @@ export function describe(value: unknown): string {
   if (type === 'number' || type === 'boolean' || type === 'bigint') return `${String(value)} (${type})`;
   if (type === 'function') return `function ${(value as { name?: string }).name || '(anonymous)'}`;
   if (type === 'symbol') return `${String(value)} (symbol)`;
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  const ctor = (value as object).constructor?.name;
-  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+  try {
+    if (Array.isArray(value)) return `an array of length ${value.length}`;
+    const ctor = (value as object).constructor?.name;
+    return typeof ctor === 'string' && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+  } catch {
+    return 'an object'; // a Proxy whose traps throw: describing a value must never throw
+  }
 }
 
 /** Builds the standard "Expected `name` to be X, got Y" error. */
@@ -73,5 +77,21 @@ export function checkObject(option: string, value: unknown): Record<string, unkn
 export function checkSignal(option: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof AbortSignal)) throw invalid(option, 'an AbortSignal', value);
+  return value;
+}
+
+/**
+ * The same error for a value that must not be shown (an `env` value, a
+ * password): names the option and the received type, never the value.
+ */
+export function invalidSecret(option: string, expected: string, value: unknown): InvalidOptionError {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+  return new InvalidOptionError(option, `Expected \`${option}\` to be ${expected}, got ${type}`);
+}
+
+/** A boolean (or undefined, giving `fallback`), else throws. */
+export function optionalBoolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
   return value;
 }
