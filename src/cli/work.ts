@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { CliUsageError } from '../errors/index.js';
 import { work } from '../queue/work.js';
 import { parseDurationFlag } from '../util/duration.js';
+import { redactUrl } from '../util/redact.js';
 import { type Flags, flag, parse } from './args.js';
 import type { Command } from './index.js';
 
@@ -96,7 +97,7 @@ async function run(argv: string[]): Promise<number> {
   });
   node.queue.on('error', (err) => log(`${(err as { code?: string }).code ?? 'error'}: ${err.message}`));
   log(
-    `working on queue '${queue}' at ${redis.replace(/\/\/[^@/]*@/, '//***@')} with ${node.pool.options.maxWorkers} ${runtime} worker(s) (pid ${process.pid})`,
+    `working on queue '${queue}' at ${redactUrl(redis)} with ${node.pool.options.maxWorkers} ${runtime} worker(s) (pid ${process.pid})`,
   );
   return new Promise<number>((done) => {
     let stopping = false;

@@ -1,6 +1,7 @@
 // Redis connection settings for BullMQ from a redis:// URL. Reconnects with
 // capped exponential backoff forever: a node outlives a Redis restart and
 // never crash-loops while Redis is away.
+import { redactUrl } from '../../util/redact.js';
 
 /** ioredis options (the shape BullMQ passes on). */
 export interface RedisConnectionOptions {
@@ -34,13 +35,7 @@ export function connectionOptions(url: string): RedisConnectionOptions {
   };
 }
 
-/** The URL without its password, for messages. */
+/** The URL without its credentials, for messages. */
 export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
+  return redactUrl(url);
 }
