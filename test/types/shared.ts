@@ -34,8 +34,9 @@ export async function guards(m: Mutex, s: Semaphore): Promise<void> {
   expectTypeOf(m.withLock(async () => 'x')).toEqualTypeOf<Promise<string>>();
   expectTypeOf(m.withLockSync(() => 5)).toEqualTypeOf<number>();
   expectTypeOf(s.withPermit(async () => true)).toEqualTypeOf<Promise<boolean>>();
-  // @ts-expect-error timeout is a number
-  await m.lock({ timeout: '1s' });
+  await m.lock({ timeout: '1s' }); // a duration string
+  // @ts-expect-error not a duration
+  await m.lock({ timeout: true });
 }
 
 export async function channels(value: unknown): Promise<void> {
