@@ -38,12 +38,3 @@ export function parse(command: string, argv: string[], flags: Flags): Parsed {
     throw new CliUsageError(e.message);
   }
 }
-
-/** Runs a validator and turns its error into a usage error (exit code 2). */
-export function flag<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw new CliUsageError((err as Error).message);
-  }
-}

@@ -25,13 +25,13 @@ function runtime(): WorkerRuntime | undefined {
 
 function envId(): number | undefined {
   const raw = process.env[ID_ENV];
-  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  return raw !== undefined && /^[1-9]\d{0,5}$/.test(raw) ? Number(raw) : undefined;
 }
 
 /**
- * This worker's stable slot number (0 … workers-1; a restarted or reloaded
- * worker keeps it), or undefined when not run by the supervisor. Also set in
- * worker threads the process starts, through SPINDLE_WORKER_ID.
+ * This worker's stable slot id (1 … workers; a restarted or reloaded worker
+ * keeps it), or undefined when not run by the supervisor. Also set in worker
+ * threads the process starts, through SPINDLE_WORKER_ID.
  */
 export const workerId: number | undefined = runtime()?.id ?? envId();
 
