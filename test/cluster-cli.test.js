@@ -20,27 +20,27 @@ test('ESM, CommonJS and TypeScript entry points', { timeout: 60_000 }, async (t)
   assert.equal((await serveOnce(t, 'app.mjs')).version, 'v1');
   assert.deepEqual(await serveOnce(t, 'app.cjs', ['--', '--flag', 'x']), {
     kind: 'cjs-main',
-    id: '0',
+    id: '1',
     args: ['--flag', 'x'],
   });
-  assert.deepEqual(await serveOnce(t, 'app.ts'), { kind: 'ts', id: 0 });
+  assert.deepEqual(await serveOnce(t, 'app.ts'), { kind: 'ts', id: 1 });
 });
 
 test('worker output passes through, prefixed with the slot id on request', { timeout: 60_000 }, async (t) => {
   const port = await freePort();
   const env = { PORT: String(port), LOG_START: '1', SHUTDOWN_LOG: '1' };
   const spindle = cli(t, ['start', join(fixtures, 'app.mjs'), '-w', '2', '--log-prefix'], { env });
-  await spindle.waitFor(/\[0\] hello from 0\n/);
   await spindle.waitFor(/\[1\] hello from 1\n/);
+  await spindle.waitFor(/\[2\] hello from 2\n/);
   spindle.child.kill('SIGTERM');
   assert.equal((await spindle.exit()).code, 0);
-  assert.match(spindle.out.stdout, /^\[0\] shutdown 0 stop$/m);
   assert.match(spindle.out.stdout, /^\[1\] shutdown 1 stop$/m);
+  assert.match(spindle.out.stdout, /^\[2\] shutdown 2 stop$/m);
 
   const plain = cli(t, ['start', join(fixtures, 'app.mjs'), '-w', '1'], {
     env: { ...env, PORT: String(await freePort()) },
   });
-  await plain.waitFor(/^hello from 0$/m);
+  await plain.waitFor(/^hello from 1$/m);
   plain.child.kill('SIGTERM');
   assert.equal((await plain.exit()).code, 0);
 });
@@ -66,7 +66,7 @@ test('--help and usage errors that list the valid values (exit code 2)', { timeo
     ],
     [
       ['start', 'app.js', '--workers', 'lots'],
-      /Expected `--workers` to be a positive integer or 'auto', got "lots" \(string\)/,
+      /Expected `--workers` to be a positive integer or 'auto' \(at most 1024\), got "lots" \(string\)/,
     ],
     [['start', 'app.js', '--grace', '10'], /Expected `--grace` to be a duration with a unit, such as 500ms, 10s/],
     [['start', 'app.js', '--sticky', 'session'], /Expected `--sticky` to be 'ip', 'header:NAME' or 'cookie:NAME'/],
