@@ -246,9 +246,10 @@ export async function foreground(start: () => Promise<Service>, options: Foregro
     else if (service && !stopping) service.reload?.(); // during start-up or a stop there is nothing to reload
   };
   process.on('SIGTERM', onTerm).on('SIGINT', onInt).on('SIGHUP', onHup);
-  const unwatch = options.allowOrphan
-    ? () => {}
-    : watchLauncher((what) => stop(`${what} (start with --allow-orphan to keep running without it)`));
+  const unwatch = watchLauncher((what) => {
+    if (options.allowOrphan) log(`${what}; running on (--allow-orphan)`);
+    else stop(`${what} (start with --allow-orphan to keep running without it)`);
+  });
   try {
     service = await start();
   } catch (err) {
