@@ -5,8 +5,8 @@
 // foreground loop of long-running commands (signals, launcher watch).
 import { CliUsageError, SpindleError } from '../errors/index.js';
 import { parseBytes } from '../util/bytes.js';
-import { parseDurationFlag } from '../util/duration.js';
-import { redactUrl } from '../util/redact.js';
+import { type DurationRule, parseDurationFlag } from '../util/duration.js';
+import { redactUrls } from '../util/redact.js';
 import { invalid, workerCount } from '../util/validate.js';
 import { type Flags, parse } from './args.js';
 import { watchLauncher } from './launcher.js';
@@ -109,9 +109,9 @@ export function text(args: Parsed, name: string): string | undefined {
 }
 
 /** A duration flag: the unit is required (`10s`), see parseDurationFlag. */
-export function durationFlag(args: Parsed, name: string): number | undefined {
+export function durationFlag(args: Parsed, name: string, rule?: DurationRule): number | undefined {
   const v = text(args, name);
-  return v === undefined ? undefined : parseDurationFlag(`--${name}`, v);
+  return v === undefined ? undefined : parseDurationFlag(`--${name}`, v, rule);
 }
 
 /** A size flag: `512M`, `1G`. */
@@ -156,9 +156,7 @@ export function positional(args: Parsed, index: number, missing: string): string
 // ---- output
 
 /** Hides the credentials of every URL in a line before it is printed (docs/security.md). */
-export function redactText(line: string): string {
-  return line.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (url) => redactUrl(url));
-}
+export const redactText: (line: string) => string = redactUrls;
 
 /** spindle's own log lines: stderr, `[spindle] ` prefix, URLs redacted. */
 export function log(line: string): void {

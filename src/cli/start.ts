@@ -2,7 +2,7 @@
 // SIGHUP reloads (rolling, zero downtime); SIGTERM/SIGINT stop gracefully and
 // exit 0 when every worker drained in time.
 
-import { probePath } from '../cluster/options.js';
+import { MIN_HEARTBEAT, probePath } from '../cluster/options.js';
 import { parseSticky } from '../cluster/sticky/key.js';
 import { supervise } from '../cluster/supervisor.js';
 import type { StickySpec, SuperviseOptions } from '../cluster/types.js';
@@ -103,7 +103,7 @@ function fromArgs(args: Parsed): StartRequest {
     waitReady: args.values['wait-ready'] === true,
     probe: probe === undefined ? undefined : probePath('--probe', probe),
     sticky: sticky === undefined ? undefined : stickyFlag(sticky),
-    heartbeat: durationFlag(args, 'heartbeat'),
+    heartbeat: durationFlag(args, 'heartbeat', { min: MIN_HEARTBEAT }),
     maxMemory: sizeFlag(args, 'max-memory'),
     restart: maxCrashes === undefined ? undefined : { maxCrashes },
     logPrefix: args.values['log-prefix'] === true,

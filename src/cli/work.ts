@@ -17,6 +17,7 @@ import {
   type Parsed,
   parseCommand,
   positional,
+  redactText,
   text,
   workersFlag,
 } from './command.js';
@@ -108,7 +109,7 @@ function fromArgs(args: Parsed, env: NodeJS.ProcessEnv): WorkRequest {
     "Missing <tasks>: which module's functions run the jobs? (e.g. 'spindle work tasks.js --queue q --redis redis://127.0.0.1:6379')",
   );
   if (args.positionals.length > 1)
-    throw new CliUsageError(`Unexpected argument '${args.positionals[1]}' (see 'spindle work --help')`);
+    throw new CliUsageError(`Unexpected argument '${redactText(args.positionals[1]!)}' (see 'spindle work --help')`);
   const queue = text(args, 'queue');
   if (!queue) throw new CliUsageError("Missing --queue NAME (see 'spindle work --help')");
   const options: WorkOptions = {

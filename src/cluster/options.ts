@@ -66,7 +66,7 @@ const KNOWN = [
 ];
 
 /** A heartbeat shorter than this would take GC pauses for a blocked event loop. */
-const MIN_HEARTBEAT = 100;
+export const MIN_HEARTBEAT = 100;
 
 function heartbeat(value: unknown): Settings['heartbeat'] {
   if (value === undefined || value === false) return undefined;
