@@ -59,8 +59,8 @@ function tcpListens(pid) {
   return { inodes, ports };
 }
 
-/** Paths of the Unix sockets `pid` listens on. */
-function unixListens(pid, inodes) {
+/** Paths of the listening Unix sockets among `inodes` (a process's sockets). */
+function unixListens(inodes) {
   return readFileSync('/proc/net/unix', 'utf8')
     .trim()
     .split('\n')
@@ -85,7 +85,7 @@ for (const [mode, extra] of [
     assert.equal(JSON.parse((await request(port)).body).pid, pid, 'the public port serves');
     const { inodes, ports } = tcpListens(pid);
     assert.deepEqual(ports, [], 'no TCP port of the worker can be reached by other local users');
-    const sockets = unixListens(pid, inodes);
+    const sockets = unixListens(inodes);
     assert.equal(sockets.length, 1);
     const dir = statSync(dirname(sockets[0]));
     assert.equal(dir.mode & 0o777, 0o700);
