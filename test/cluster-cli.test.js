@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { allDead, cli, fixtures, tempDir } from './helpers/cli.js';
+import { allDead, cli, fixtures, poll, tempDir } from './helpers/cli.js';
 import { freePort, request } from './helpers/load.js';
 
 async function serveOnce(t, file, extra = []) {
@@ -105,4 +105,18 @@ test('bad scripts: missing, exiting at once, never ready — clear errors, non-z
   assert.match(never.out.stderr, /worker \d \(pid \d+\) was not ready within 1s/);
   assert.equal(allDead(pids2).pids.length, 2);
   assert.deepEqual(allDead(pids2).alive, []);
+});
+
+test('a SIGTERM during start-up is kept and carried out once the workers are up', { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const pids = tempDir('pids-');
+  const spindle = cli(t, ['start', join(fixtures, 'app.mjs'), '-w', '1', '--wait-ready'], {
+    env: { PORT: String(port), PID_DIR: pids, READY_DELAY: '1000' },
+  });
+  // The worker exists (so the supervisor's handlers are installed) but is not ready yet.
+  await poll(() => allDead(pids).pids.length === 1, 'the worker to start');
+  spindle.child.kill('SIGTERM');
+  assert.deepEqual(await spindle.exit(), { code: 0, signal: null });
+  assert.match(spindle.out.stderr, /1 worker ready[\s\S]*SIGTERM received: stopping[\s\S]*stopped cleanly/);
+  assert.deepEqual(allDead(pids).alive, []);
 });

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { supervise } from 'spindle/cluster';
+import { watchdogPid } from '../dist/cluster/watchdog.js';
 import { allDead, cli, fixtures, poll, tempDir } from './helpers/cli.js';
 import { freePort, load } from './helpers/load.js';
 
@@ -122,7 +123,10 @@ test('close() refuses a bad grace by rejecting, and await using closes', { timeo
   const port = await freePort();
   const sup = await supervise({ script: app, workers: 1, env: { PORT: String(port) }, logger: false });
   await assert.rejects(sup.close({ grace: '10' }), { code: 'ERR_INVALID_OPTION', message: /`grace`/ });
+  await assert.rejects(sup.close({ timeout: '1s' }), { code: 'ERR_INVALID_OPTION', option: 'options.timeout' });
   assert.equal(sup.state, 'running', 'a refused close() closes nothing');
+  assert.ok(watchdogPid() > 0, 'a watchdog runs while workers do');
   await sup[Symbol.asyncDispose]();
   assert.equal(sup.state, 'closed');
+  assert.equal(watchdogPid(), undefined, 'and is gone with the last worker');
 });

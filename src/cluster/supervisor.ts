@@ -237,7 +237,10 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     if (this.#closing) return this.#closing;
     let grace: number;
     try {
-      grace = optionalDuration('grace', readOptions('options', options)?.grace, this.#settings.grace);
+      const o = readOptions('options', options) ?? {};
+      const unknown = Object.keys(o).find((k) => k !== 'grace');
+      if (unknown !== undefined) throw invalid(`options.${unknown}`, 'a known option of close() (grace)', o[unknown]);
+      grace = optionalDuration('grace', o.grace, this.#settings.grace);
     } catch (err) {
       return Promise.reject(err);
     }
