@@ -59,6 +59,21 @@ test('a request to a worker that dies is rejected with ERR_CLUSTER_PEER_GONE', {
   await assert.rejects(pending, { code: 'ERR_CLUSTER_PEER_GONE' });
 });
 
+test('close() takes unanswered requests with it (ERR_CLUSTER_CLOSED), and nothing can be sent after', {
+  timeout: 30_000,
+}, async () => {
+  const port = await freePort();
+  const sup = await supervise({ script: app, workers: 1, grace: '200ms', env: { PORT: String(port) }, logger: false });
+  const pending = sup.request(1, 'hang', null);
+  const closed = sup.close();
+  assert.throws(() => sup.send(1, 'set', 1), { code: 'ERR_CLUSTER_CLOSED' });
+  await assert.rejects(sup.request(1, 'whoami', null), { code: 'ERR_CLUSTER_CLOSED' });
+  await assert.rejects(pending, { code: 'ERR_CLUSTER_CLOSED' });
+  await closed;
+  assert.equal(sup.broadcast('set', 1), 0);
+  assert.throws(() => sup.send(2, 'set', 1), { code: 'ERR_INVALID_OPTION' }, 'a bad id is still named first');
+});
+
 test('outside a supervised worker the app API is inert or says why it cannot work', async () => {
   assert.equal(workerId, undefined);
   assert.equal(isSupervised, false);

@@ -111,6 +111,8 @@ test('a running Supervisor: send/request ids and close() options, any value', { 
           await acceptedOrCoded(() => sup.send(id, 'set', 1), {
             codes: ['ERR_INVALID_OPTION', 'ERR_CLUSTER_PEER_GONE'],
           });
+          await acceptedOrCoded(() => sup.send(1, id, 1), { codes: ['ERR_INVALID_OPTION'] });
+          await acceptedOrCoded(() => sup.broadcast(id, 1), { codes: ['ERR_INVALID_OPTION'] });
           await acceptedOrCoded(() => sup.request(id, 'whoami', null, { timeout: '2s' }), {
             codes: ['ERR_INVALID_OPTION', 'ERR_CLUSTER_PEER_GONE'],
           });

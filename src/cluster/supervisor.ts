@@ -12,7 +12,7 @@ import {
 } from '../errors/index.js';
 import { toRemote } from '../errors/remote.js';
 import { formatBytes } from '../util/bytes.js';
-import { formatDuration, optionalDuration, parseDuration } from '../util/duration.js';
+import { formatDuration, optionalDuration } from '../util/duration.js';
 import { invalid, readOptions } from '../util/validate.js';
 import { normalize, type Settings } from './options.js';
 import { Listeners, serveRequest } from './rpc.js';
@@ -51,6 +51,10 @@ export interface SupervisorEvents {
   reloadFailed: [ClusterReloadFailedError];
   closing: [];
   closed: [CloseResult];
+}
+
+function checkTopic(topic: unknown): void {
+  if (typeof topic !== 'string' || topic === '') throw invalid('topic', 'a non-empty string', topic);
 }
 
 /** Starts the workers and resolves once all are ready; rejects with ERR_CLUSTER_START_FAILED otherwise. */
@@ -284,10 +288,14 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   }
 
   // ---- typed messages
-  #serving(id: number): WorkerProcess {
+  /** The worker serving slot `id`, for sending `topic` (both checked first: they are the caller's values). */
+  #serving(id: number, topic: string, what: string): WorkerProcess {
     if (!Number.isInteger(id) || id < 1 || id > this.#slots.length) {
       throw invalid('id', `a worker id from 1 to ${this.#slots.length}`, id);
     }
+    checkTopic(topic);
+    if (this.#state === 'closing' || this.#state === 'closed')
+      throw new ClusterClosedError(`send ${what} '${topic}' to worker ${id}`);
     const h = this.#slots[id - 1]!.current;
     if (!h?.worker.isConnected()) throw new ClusterPeerGoneError(`Worker ${id} has no running process right now`);
     return h;
@@ -295,6 +303,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
 
   /** Sends a message to every serving worker; returns how many it was sent to. */
   broadcast<T extends keyof ToWorker<P> & string>(topic: T, data: ToWorker<P>[T]): number {
+    checkTopic(topic);
     let n = 0;
     for (const slot of this.#slots) if (slot.current?.post({ $spindle: 'msg', topic, data })) n++;
     return n;
@@ -302,7 +311,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
 
   /** Sends a message to the worker serving slot `id`. */
   send<T extends keyof ToWorker<P> & string>(id: number, topic: T, data: ToWorker<P>[T]): void {
-    this.#serving(id).post({ $spindle: 'msg', topic, data });
+    this.#serving(id, topic, 'message').post({ $spindle: 'msg', topic, data });
   }
 
   /** Asks the worker serving slot `id` (its `primary().handle(topic)`) and resolves with the reply. */
@@ -312,8 +321,8 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     data: RequestData<WorkerRequests<P>[T]>,
     options?: RequestOptions,
   ): Promise<RequestReply<WorkerRequests<P>[T]>> {
-    const timeout = options?.timeout === undefined ? 10_000 : parseDuration('options.timeout', options.timeout);
-    const h = this.#serving(id);
+    const timeout = optionalDuration('options.timeout', readOptions('options', options)?.timeout, 10_000);
+    const h = this.#serving(id, topic, 'request');
     return h.pending.request(topic, data, timeout, (m) => h.post(m)) as Promise<RequestReply<WorkerRequests<P>[T]>>;
   }
 

@@ -2,7 +2,7 @@
 // then the optional HTTP probe), the one table that routes the worker's
 // messages, and the drain → SIGTERM → SIGKILL escalation.
 import cluster, { type Worker } from 'node:cluster';
-import { ClusterPeerGoneError, ClusterWorkerNotReadyError } from '../errors/index.js';
+import { ClusterClosedError, ClusterPeerGoneError, ClusterWorkerNotReadyError } from '../errors/index.js';
 import { rebuildError } from '../errors/remote.js';
 import { formatDuration } from '../util/duration.js';
 import { prefixLines } from '../util/prefix.js';
@@ -136,8 +136,11 @@ export class WorkerProcess {
         this.exit = exit;
         release(this.pid);
         if (hold) removeSockets(this.pid);
-        this.pending.rejectAll(
-          (topic) => new ClusterPeerGoneError(`Request '${topic}' failed: worker ${id} ${describeExit(exit)}`),
+        // A worker asked to stop (the supervisor closing) takes its unanswered requests with it.
+        this.pending.rejectAll((topic) =>
+          this.asked === 'stop'
+            ? new ClusterClosedError(`get a reply to '${topic}' from worker ${id}`)
+            : new ClusterPeerGoneError(`Request '${topic}' failed: worker ${id} ${describeExit(exit)}`),
         );
         host.exit(this, exit);
         resolve(exit);

@@ -2,8 +2,8 @@
 // Everything here works outside a supervisor too (plain `node app.js`):
 // ready() does nothing, onShutdown() hooks never run, workerId is undefined.
 import { ClusterContextError } from '../../errors/index.js';
-import { parseDuration } from '../../util/duration.js';
-import { invalid } from '../../util/validate.js';
+import { optionalDuration } from '../../util/duration.js';
+import { invalid, readOptions } from '../../util/validate.js';
 import type {
   ClusterProtocol,
   PrimaryRequests,
@@ -89,7 +89,7 @@ const channel: PrimaryChannel<any> = {
   },
   async request(topic, data, options) {
     checkTopic(topic);
-    const timeout = options?.timeout === undefined ? 10_000 : parseDuration('options.timeout', options.timeout);
+    const timeout = optionalDuration('options.timeout', readOptions('options', options)?.timeout, 10_000);
     return need(`request '${topic}'`).request(topic, data, timeout) as Promise<any>;
   },
   on(topic, fn) {
