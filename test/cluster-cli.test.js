@@ -55,10 +55,14 @@ test('--help and usage errors that list the valid values (exit code 2)', { timeo
   assert.equal(help.code, 0);
   assert.match(help.out, /Usage: spindle start <script>/);
   assert.match(help.out, /Examples:\n {2}spindle start server\.js/);
+  assert.match(help.out, /--kill-grace DURATION/);
+  assert.match(help.out, /--allow-orphan/);
   assert.match((await run('--help')).out, /Commands:\n {2}start/);
 
   const cases = [
     [['strat', 'app.js'], /unknown command 'strat'\. Valid commands: start/],
+    [['constructor'], /unknown command 'constructor'\. Valid commands: start, work/],
+    [['start', 'app.js', '--kill-timeout', '1s'], /Unknown option '--kill-timeout' for 'spindle start'/],
     [['start'], /Missing <script>/],
     [
       ['start', 'app.js', '--bogus'],

@@ -56,6 +56,20 @@ function allFlags(spec: CommandSpec): Record<string, FlagSpec> {
   return { ...spec.flags, help: HELP_FLAG };
 }
 
+/** Word-wraps `text` to `columns`, continuation lines indented by `indent` (--help fits 80 columns). */
+function wrap(text: string, columns: number, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > Math.max(columns, 20)) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
 /** The --help text of a command. */
 export function helpText(spec: CommandSpec): string {
   const rows = Object.entries(allFlags(spec)).map(([name, f]) => {
@@ -63,7 +77,7 @@ export function helpText(spec: CommandSpec): string {
     return [left, f.help] as const;
   });
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
-  const flags = rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`).join('\n');
+  const flags = rows.map(([left, help]) => `  ${left.padEnd(width)}${wrap(help, 78 - width, width + 2)}`).join('\n');
   return `Usage: ${spec.usage}
 
 ${spec.description.trim()}

@@ -63,7 +63,7 @@ shell) exits, unless --allow-orphan is given.`,
     'spindle start dist/server.js --workers 4 --grace 30s',
     'spindle start src/server.ts --probe /healthz --ready-timeout 1m',
     'spindle start server.js --sticky cookie:sid --log-prefix -- --port 8080',
-    'kill -HUP <pid>    # reload without dropping a request (pid: the "running as pid" line)',
+    'kill -HUP <pid>   # rolling reload (<pid>: the "running as pid" line)',
   ],
 } as const satisfies Parameters<typeof defineCommand>[0];
 

@@ -32,8 +32,8 @@ const spec = {
   description: `Runs the jobs of Redis queue NAME on a pool of this machine: each exported
 function of <tasks> is a task that jobs name. Any number of machines may run
 it on one queue. Needs the package 'bullmq' (npm install bullmq).
-  SIGTERM, SIGINT, SIGHUP  stop taking jobs; running ones get --grace to finish,
-                           the rest go back to the queue for another node; exit code 0
+  SIGTERM, SIGINT, SIGHUP  stop taking jobs; running ones get --grace to
+                           finish, the rest go back to the queue; exit code 0
 It also stops so when the launcher that started it (npx, npm run, a shell)
 exits, unless --allow-orphan is given.`,
   flags: {
@@ -68,7 +68,8 @@ exits, unless --allow-orphan is given.`,
 A password in --redis shows in \`ps\`: put the URL in $${REDIS_ENV} instead.`,
   examples: [
     'spindle work dist/tasks.js --queue images --redis redis://127.0.0.1:6379',
-    `${REDIS_ENV}=redis://:secret@redis.internal:6379 spindle work tasks.js -q reports --workers 4 --grace 1m`,
+    `export ${REDIS_ENV}=redis://:secret@redis.internal:6379`,
+    'spindle work tasks.js -q reports --workers 4 --grace 1m',
   ],
 } as const satisfies Parameters<typeof defineCommand>[0];
 
