@@ -132,7 +132,7 @@ export class Slot {
       expected: reason !== 'crash',
       reason,
       detail: h.forced
-        ? `${describeExit(exit)} after ${uptime}: it did not drain in time and was sent ${h.forced}`
+        ? `${describeExit(exit)} after ${uptime} (it did not drain in time and was sent ${h.forced})`
         : `${describeExit(exit)} after ${uptime}`,
     };
     this.host.emit('workerExit', event);
