@@ -14,18 +14,28 @@ test('kill -9 of one worker under load: it is replaced; failures stay within wha
 }, async (t) => {
   const port = await freePort();
   const sup = await supervise({ script: app, workers: 2, env: { PORT: String(port) }, logger: false });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   const traffic = load({ port, concurrency: 8, duration: 40_000 });
   t.after(() => traffic.stop());
   await poll(() => traffic.stats.ok >= 300, 'load to flow');
 
   const victim = sup.workers[1];
-  const held = await sup.request(1, 'connections', null);
-  const replaced = once(sup, 'workerReady', 20_000, (e) => e.id === 1);
-  const exited = once(sup, 'workerExit', 20_000, (e) => e.id === 1);
+  assert.equal(victim.id, 2);
+  const held = await sup.request(2, 'connections', null);
+  const replaced = once(sup, 'workerReady', 20_000, (e) => e.id === 2);
+  const exited = once(sup, 'workerExit', 20_000, (e) => e.id === 2);
   process.kill(victim.pid, 'SIGKILL');
   const exit = await exited;
-  assert.deepEqual(exit, { id: 1, pid: victim.pid, code: null, signal: 'SIGKILL', expected: false });
+  assert.match(exit.detail, /^killed by SIGKILL after \d/);
+  assert.deepEqual(exit, {
+    id: 2,
+    pid: victim.pid,
+    exitCode: null,
+    signal: 'SIGKILL',
+    expected: false,
+    reason: 'crash',
+    detail: exit.detail,
+  });
   const fresh = await replaced;
   assert.notEqual(fresh.pid, victim.pid);
   const mark = traffic.stats.ok;
@@ -39,7 +49,7 @@ test('kill -9 of one worker under load: it is replaced; failures stay within wha
   assert.equal(sup.workers[1].restarts, 1);
   const ids = new Set();
   for (let i = 0; i < 10; i++) ids.add(JSON.parse((await request(port)).body).id);
-  assert.deepEqual(ids, new Set([0, 1]));
+  assert.deepEqual(ids, new Set([1, 2]));
 });
 
 test('a slot that keeps crashing backs off, trips the breaker, and a reload brings it back', {
@@ -54,7 +64,7 @@ test('a slot that keeps crashing backs off, trips the breaker, and a reload brin
     restart: { minDelay: '20ms', maxDelay: '100ms', maxCrashes: 4 },
     logger: false,
   });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   const restarts = [];
   const exits = [];
   sup.on('workerRestart', (e) => restarts.push(e));
@@ -65,32 +75,32 @@ test('a slot that keeps crashing backs off, trips the breaker, and a reload brin
   process.kill(sup.workers[0].pid, 'SIGKILL');
   const err = await tripped;
   assert.equal(err.code, 'ERR_CLUSTER_CRASH_LOOP');
-  assert.equal(err.workerId, 0);
+  assert.equal(err.workerId, 1);
   assert.equal(err.crashes, 4);
   // Crash 1 (the kill) and the next two failed starts were retried, the fourth was not.
   assert.deepEqual(
     restarts.map((r) => [r.id, r.attempt]),
     [
-      [0, 1],
-      [0, 2],
-      [0, 3],
+      [1, 1],
+      [1, 2],
+      [1, 3],
     ],
   );
   for (const r of restarts) assert.ok(r.delay >= 0 && r.delay <= 100);
   assert.deepEqual(
-    exits.map((e) => [e.id, e.code, e.signal]),
+    exits.map((e) => [e.id, e.exitCode, e.signal, e.reason]),
     [
-      [0, null, 'SIGKILL'],
-      [0, 2, null],
-      [0, 2, null],
-      [0, 2, null],
+      [1, null, 'SIGKILL', 'crash'],
+      [1, 2, null, 'crash'],
+      [1, 2, null, 'crash'],
+      [1, 2, null, 'crash'],
     ],
   );
   assert.equal(sup.workers[0].state, 'failed');
   assert.equal(sup.workers[0].pid, undefined);
   assert.equal(sup.workers[1].state, 'ready');
   // The other slot keeps serving alone.
-  assert.equal(JSON.parse((await request(port)).body).id, 1);
+  assert.equal(JSON.parse((await request(port)).body).id, 2);
 
   rmSync(crashFile);
   await sup.reload();

@@ -17,28 +17,30 @@ const get = async (port, path) => JSON.parse((await request(port, { path })).bod
 async function unhealthyReplaced(t, options, path) {
   const port = await freePort();
   const sup = await supervise({ script: app, workers: 1, env: { PORT: String(port) }, logger: false, ...options });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   const old = sup.workers[0].pid;
   const unhealthy = once(sup, 'workerUnhealthy');
   const replaced = once(sup, 'workerReady');
   const gone = once(sup, 'workerExit', 20_000, (e) => e.pid === old);
   await request(port, { path });
   const report = await unhealthy;
-  assert.deepEqual([report.id, report.pid], [0, old]);
+  assert.deepEqual([report.id, report.pid], [1, old]);
   const fresh = await replaced;
   assert.notEqual(fresh.pid, old);
   const exit = await gone;
   assert.equal(exit.expected, true);
+  assert.equal(exit.reason, 'unhealthy');
   assert.equal((await get(port, '/')).pid, fresh.pid);
   return { report, exit };
 }
 
 test('a worker whose event loop blocks is replaced through the rolling path', { timeout: 60_000 }, async (t) => {
-  const options = { heartbeat: { interval: '100ms', timeout: '800ms' }, grace: '500ms', killTimeout: '1s' };
+  const options = { heartbeat: { interval: '100ms', timeout: '800ms' }, grace: '500ms', killGrace: '1s' };
   const { report, exit } = await unhealthyReplaced(t, options, '/block');
   assert.equal(report.reason, 'heartbeat');
   assert.match(report.detail, /no heartbeat for/);
   assert.equal(exit.signal, 'SIGTERM', 'a blocked worker cannot drain; it is terminated at the deadline');
+  assert.match(exit.detail, /did not drain in time and was sent SIGTERM/);
 });
 
 test('a worker above the memory limit is replaced', { timeout: 60_000 }, async (t) => {
@@ -46,7 +48,7 @@ test('a worker above the memory limit is replaced', { timeout: 60_000 }, async (
   const { report, exit } = await unhealthyReplaced(t, options, '/grow?mb=250');
   assert.equal(report.reason, 'memory');
   assert.match(report.detail, /above the limit of 160 MiB/);
-  assert.equal(exit.code, 0, 'it drained and exited on its own');
+  assert.equal(exit.exitCode, 0, 'it drained and exited on its own');
 });
 
 test('the HTTP probe must pass: a failing probe fails the start with a coded error', { timeout: 30_000 }, async () => {
@@ -80,7 +82,7 @@ test('with waitReady, no request reaches a worker before it called ready(), also
     env: { PORT: String(port), READY_DELAY: '700', KEEP_ALIVE: '500' },
     logger: false,
   });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   const before = sup.workers[0].pid;
   const traffic = load({ port, concurrency: 4, duration: 30_000 });
   t.after(() => traffic.stop());

@@ -47,7 +47,7 @@ test('SIGHUP under load: zero failed requests, then every worker runs the new co
 
   const after = await collect(port, 20);
   assert.deepEqual(new Set(after.map((r) => r.version)), new Set(['v2']));
-  assert.deepEqual(new Set(after.map((r) => r.id)), new Set([0, 1]));
+  assert.deepEqual(new Set(after.map((r) => r.id)), new Set([1, 2]));
   for (const r of after) assert.ok(!before.has(r.pid), 'old worker still serving');
 
   spindle.child.kill('SIGTERM');
@@ -68,7 +68,7 @@ test('a new version that crashes at start is refused; the old workers keep servi
   await spindle.waitFor(/Reload refused/);
   assert.match(
     spindle.out.stderr,
-    /Reload refused: worker 0 \(pid \d+\) exited with code 1 before it was ready; the old worker 0 keeps serving/,
+    /Reload refused: worker 1 \(pid \d+\) exited with code 1 before it was ready; the old worker 1 keeps serving/,
   );
   // The app's own error reaches the terminal too, so the "why" is visible.
   assert.match(spindle.out.stderr, /broken build: missing config/);

@@ -29,21 +29,21 @@ test('header:NAME pins each key to one worker, and a restart of another worker m
     env: { PORT: String(port) },
     logger: false,
   });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   const byHeader = (key) => ({ 'x-client': key });
   const first = await owners(port, byHeader);
-  assert.deepEqual(new Set(first.values()), new Set([0, 1, 2]), 'keys spread over all workers');
+  assert.deepEqual(new Set(first.values()), new Set([1, 2, 3]), 'keys spread over all workers');
   assert.deepEqual(await owners(port, byHeader), first);
 
-  // Restart worker 2: while it is down its keys go elsewhere, the others stay put.
+  // Restart worker 3: while it is down its keys go elsewhere, the others stay put.
   const victim = sup.workers[2].pid;
-  const back = once(sup, 'workerReady', 20_000, (e) => e.id === 2);
-  const down = once(sup, 'workerExit', 20_000, (e) => e.id === 2);
+  const back = once(sup, 'workerReady', 20_000, (e) => e.id === 3);
+  const down = once(sup, 'workerExit', 20_000, (e) => e.id === 3);
   process.kill(victim, 'SIGKILL');
   await down;
   const during = await owners(port, byHeader);
   for (const [key, id] of first)
-    if (id !== 2) assert.equal(during.get(key), id, `${key} moved while another worker restarted`);
+    if (id !== 3) assert.equal(during.get(key), id, `${key} moved while another worker restarted`);
   await back;
   assert.deepEqual(await owners(port, byHeader), first, 'keys return to the restarted worker');
 });
@@ -59,10 +59,10 @@ test('cookie:NAME and ip keys; keep-alive and large request bodies pass through 
     env: { PORT: String(port) },
     logger: false,
   });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   const byCookie = (key) => ({ cookie: `theme=dark; sid=${key}; lang=en` });
   const first = await owners(port, byCookie);
-  assert.deepEqual(new Set(first.values()), new Set([0, 1]));
+  assert.deepEqual(new Set(first.values()), new Set([1, 2]));
   assert.deepEqual(await owners(port, byCookie), first);
   // No cookie yet: routed by IP rather than refused.
   assert.equal((await request(port)).status, 200);
@@ -87,7 +87,7 @@ test('cookie:NAME and ip keys; keep-alive and large request bodies pass through 
 test("'ip' pins each client address to one worker", { timeout: 60_000 }, async (t) => {
   const port = await freePort();
   const sup = await supervise({ script: app, workers: 2, sticky: 'ip', env: { PORT: String(port) }, logger: false });
-  t.after(() => sup.stop());
+  t.after(() => sup.close());
   // The whole 127.0.0.0/8 is loopback on Linux: 20 distinct client IPs.
   const addresses = Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 1}`);
   const ask = async () => {
@@ -96,6 +96,6 @@ test("'ip' pins each client address to one worker", { timeout: 60_000 }, async (
     return out;
   };
   const first = await ask();
-  assert.deepEqual(new Set(first), new Set([0, 1]));
+  assert.deepEqual(new Set(first), new Set([1, 2]));
   assert.deepEqual(await ask(), first);
 });

@@ -20,7 +20,7 @@ test('durations: units, numbers as ms, and a clear error for a bare number strin
   for (const bad of ['10', '-1s', 'ten seconds', '', -5, Number.NaN, null, {}]) {
     assert.throws(() => parseDuration('grace', bad), {
       code: 'ERR_INVALID_OPTION',
-      message: /Expected `grace` to be a duration such as '10s'/,
+      message: /Expected `grace` to be a duration: milliseconds \(a number\) or a string such as '500ms', '10s'/,
     });
   }
   assert.equal(formatDuration(250), '250ms');
@@ -132,15 +132,96 @@ test('supervise() rejects bad options before starting anything', async () => {
   });
   await assert.rejects(supervise({ script, workers: 0 }), {
     code: 'ERR_INVALID_OPTION',
-    message: "Expected `workers` to be a positive integer or 'auto', got 0 (number)",
+    message: "Expected `workers` to be a positive integer or 'auto' (at most 1024), got 0 (number)",
   });
   await assert.rejects(supervise({ script, grace: '10' }), { code: 'ERR_INVALID_OPTION', message: /`grace`/ });
   await assert.rejects(supervise({ script, sticky: 'cookie' }), { code: 'ERR_INVALID_OPTION', message: /`sticky`/ });
   await assert.rejects(supervise({ script, heartbeat: { timeout: '1s', interval: '2s' } }), {
     code: 'ERR_INVALID_OPTION',
   });
-  await assert.rejects(supervise({ script, probe: 'health' }), { code: 'ERR_INVALID_OPTION', message: /`probe.path`/ });
+  await assert.rejects(supervise({ script, probe: 'health' }), { code: 'ERR_INVALID_OPTION', message: /`probe`/ });
   await assert.rejects(supervise({ script, restart: { maxCrashes: 0 } }), { code: 'ERR_INVALID_OPTION' });
   await assert.rejects(supervise({ script, wokers: 2 }), { code: 'ERR_INVALID_OPTION', message: /options\.wokers/ });
   await assert.rejects(supervise(), { code: 'ERR_INVALID_OPTION' });
+});
+
+test('spindle start flags map to supervise() options; usage errors name the flag', async () => {
+  const { startOptions } = await import('../dist/cli/start.js');
+  const { options, allowOrphan } = startOptions([
+    'app.js',
+    'a',
+    '-w',
+    '3',
+    '--kill-grace',
+    '2s',
+    '--grace',
+    '0',
+    '--heartbeat',
+    '1s',
+    '--max-crashes',
+    '7',
+    '--probe',
+    '/healthz',
+    '--allow-orphan',
+    '--',
+    '--port',
+    '1',
+  ]);
+  assert.deepEqual(options, {
+    script: 'app.js',
+    args: ['a', '--port', '1'],
+    workers: 3,
+    grace: 0,
+    killGrace: 2000,
+    heartbeat: 1000,
+    probe: '/healthz',
+    restart: { maxCrashes: 7 },
+    waitReady: false,
+    logPrefix: false,
+  });
+  assert.equal(allowOrphan, true);
+  assert.equal(startOptions(['--help']), undefined);
+  const refused = (argv) => {
+    try {
+      startOptions(argv);
+    } catch (err) {
+      return [err.code, err.option ?? null];
+    }
+    return 'accepted';
+  };
+  assert.deepEqual(refused(['app.js', '--kill-timeout', '1s']), ['ERR_CLI_USAGE', null]);
+  assert.deepEqual(refused(['app.js', '--kill-grace', '10']), ['ERR_INVALID_OPTION', '--kill-grace']);
+  assert.deepEqual(refused(['app.js', '--heartbeat', '10ms']), ['ERR_INVALID_OPTION', '--heartbeat']);
+  assert.deepEqual(refused(['app.js', '--workers', '0']), ['ERR_INVALID_OPTION', '--workers']);
+  assert.deepEqual(refused(['app.js', '--workers', '2000']), ['ERR_INVALID_OPTION', '--workers']);
+  assert.deepEqual(refused(['app.js', '--max-crashes', '1.5']), ['ERR_INVALID_OPTION', '--max-crashes']);
+  assert.deepEqual(refused(['app.js', '--probe', 'healthz']), ['ERR_INVALID_OPTION', '--probe']);
+  assert.deepEqual(refused([]), ['ERR_CLI_USAGE', null]);
+});
+
+test('the launcher watch: a shell between us and npm is looked through', async () => {
+  const { launcherChain, launcherGone } = await import('../dist/cli/launcher.js');
+  // npm (10) → sh -c (11) → spindle (12)
+  let procs = {
+    11: { pid: 11, ppid: 10, comm: 'sh' },
+    10: { pid: 10, ppid: 5, comm: 'npm run serve' },
+  };
+  const read = (pid) => procs[pid];
+  const chain = launcherChain(11, read);
+  assert.deepEqual(
+    chain.map((p) => p.pid),
+    [11, 10],
+  );
+  assert.equal(launcherGone(11, chain, 11, read), undefined, 'all there');
+  // SIGTERM to npm: npm signals sh, sh dies, we are re-parented.
+  assert.match(launcherGone(11, chain, 1, read), /the process that started spindle \(pid 11\) exited/);
+  // SIGHUP to npm: npm dies, sh lives on under init.
+  procs = { 11: { pid: 11, ppid: 1, comm: 'sh' } };
+  assert.match(launcherGone(11, chain, 11, read), /the launcher \(pid 10\) .* through 'sh' exited/);
+  // Started by a plain process (a test, systemd's child): only our parent matters.
+  procs = { 20: { pid: 20, ppid: 1, comm: 'node' } };
+  assert.deepEqual(
+    launcherChain(20, read).map((p) => p.pid),
+    [20],
+  );
 });

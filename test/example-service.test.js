@@ -47,7 +47,7 @@ test('the image service renders and blurs through its thread pools, and drains o
   // Several at once land on both processes.
   const many = await Promise.all(Array.from({ length: 8 }, () => call(port, '/mandelbrot?size=120')));
   assert.ok(many.every((r) => r.status === 200));
-  assert.deepEqual(new Set(many.map((r) => r.worker)), new Set(['0', '1']));
+  assert.deepEqual(new Set(many.map((r) => r.worker)), new Set(['1', '2']));
 
   assert.equal((await call(port, '/blur', { method: 'POST', body: 'not an image' })).status, 400);
   assert.equal((await call(port, '/mandelbrot?size=-3')).status, 400);

@@ -14,9 +14,13 @@ test('spindle work runs jobs; SIGTERM mid-job exits 0 and every job still comple
   timeout: 60_000,
 }, async (t) => {
   const redis = await startRedis(t);
-  const node = await startNode(t, bin, ['work', tasks, '--queue', 'cli', '--redis', redis.url, '--workers', '1'], {
+  // The URL comes from SPINDLE_REDIS_URL, so that a password would not show in `ps`.
+  process.env.SPINDLE_REDIS_URL = redis.url;
+  const starting = startNode(t, bin, ['work', tasks, '--queue', 'cli', '--workers', '1'], {
     ready: /working on queue 'cli'/,
   });
+  delete process.env.SPINDLE_REDIS_URL;
+  const node = await starting;
   const queue = new JobQueue({ name: 'cli', store: { redis: redis.url } });
   redis.cleanup(() => queue.close());
   const completed = new Map();
@@ -61,4 +65,31 @@ test('spindle work: --help, missing and bad flags', () => {
   assert.match(unknown.stderr, /Valid options: --queue/);
   const missing = run('/nonexistent/tasks.js', '-q', 'x', '-r', 'redis://127.0.0.1:1');
   assert.equal(missing.status, 2, missing.stderr);
+  const noRedis = run(tasks, '-q', 'x');
+  assert.equal(noRedis.status, 2);
+  assert.match(noRedis.stderr, /Missing --redis URL \(or \$SPINDLE_REDIS_URL\)/);
+  const badGrace = run(tasks, '-q', 'x', '-r', 'redis://127.0.0.1:1', '--grace', '10');
+  assert.equal(badGrace.status, 2);
+  assert.match(badGrace.stderr, /Expected `--grace` to be a duration with a unit/);
+  assert.match(help.stdout, /SPINDLE_REDIS_URL/);
+});
+
+test('spindle work never prints the password of a refused Redis URL (issue 11 item 2)', () => {
+  const run = (args, env = {}) =>
+    spawnSync(process.execPath, [bin, 'work', tasks, '-q', 'x', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+  for (const url of [
+    'http://:hunter2@redis.internal:6379',
+    'redis://:hunter2 with space@redis.internal:6379',
+    'rediss//user:hunter2@redis.internal',
+    'hunter2',
+  ]) {
+    for (const r of [run(['--redis', url]), run([], { SPINDLE_REDIS_URL: url })]) {
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /Expected `(--redis|\$SPINDLE_REDIS_URL)` to be a redis:\/\/ or rediss:\/\/ URL/);
+      assert.doesNotMatch(r.stderr, /hunter2/, `${url} leaked in: ${r.stderr}`);
+    }
+  }
 });

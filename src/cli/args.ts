@@ -2,6 +2,7 @@
 // ones, a missing value says which flag wanted it.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CliUsageError } from '../errors/index.js';
+import { redactUrls } from '../util/redact.js';
 
 export type Flags = NonNullable<ParseArgsConfig['options']>;
 
@@ -28,22 +29,15 @@ export function parse(command: string, argv: string[], flags: Flags): Parsed {
     return { values: values as Parsed['values'], positionals, rest };
   } catch (err) {
     const e = err as Error & { code?: string };
-    const flag = /'(-[^']*)'/.exec(e.message)?.[1] ?? '';
+    // An argument may be a URL with a password in it (`--redis=…` misspelt).
+    const message = redactUrls(String(e.message));
+    const flag = /'(-[^']*)'/.exec(message)?.[1] ?? '';
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       throw new CliUsageError(`Unknown option '${flag}' for 'spindle ${command}'. Valid options: ${flagList(flags)}`);
     }
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new CliUsageError(`${e.message.split('\n')[0]} (see 'spindle ${command} --help')`);
+      throw new CliUsageError(`${message.split('\n')[0]} (see 'spindle ${command} --help')`);
     }
-    throw new CliUsageError(e.message);
-  }
-}
-
-/** Runs a validator and turns its error into a usage error (exit code 2). */
-export function flag<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw new CliUsageError((err as Error).message);
+    throw new CliUsageError(message);
   }
 }

@@ -1,18 +1,13 @@
 #!/usr/bin/env node
 // The `spindle` command. Each subcommand is one module in this folder that
-// exports a Command; this file only dispatches.
+// exports `command` (built with defineCommand in command.ts); this file only
+// dispatches. Adding a command = one file + one line below.
 import { readFileSync } from 'node:fs';
-import { SpindleError } from '../errors/index.js';
-
-/** One subcommand: a summary for `spindle --help`, and its entry point (returns the exit code). */
-export interface Command {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
+import { type Command, exitCodeOf, printError } from './command.js';
 
 const commands: Record<string, () => Promise<Command>> = {
-  start: async () => (await import('./start.js')).start,
-  work: async () => (await import('./work.js')).workCommand,
+  start: async () => (await import('./start.js')).command,
+  work: async () => (await import('./work.js')).command,
 };
 
 function version(): string {
@@ -22,7 +17,7 @@ function version(): string {
 
 async function help(): Promise<string> {
   const lines = await Promise.all(
-    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`),
+    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).spec.summary}`),
   );
   return `Usage: spindle <command> [options]
 
@@ -50,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const load = commands[name];
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
     process.stderr.write(
       `spindle: unknown command '${name}'. Valid commands: ${Object.keys(commands).join(', ')} (see 'spindle --help')\n`,
@@ -65,14 +60,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const usage =
-      err instanceof SpindleError &&
-      ['ERR_CLI_USAGE', 'ERR_INVALID_OPTION', 'ERR_CLUSTER_SCRIPT_NOT_FOUND', 'ERR_WORKER_NOT_FOUND'].includes(
-        err.code,
-      );
-    process.stderr.write(
-      `spindle: ${err instanceof SpindleError ? err.message : ((err as Error)?.stack ?? String(err))}\n`,
-    );
-    process.exitCode = usage ? 2 : 1;
+    printError(err);
+    process.exitCode = exitCodeOf(err);
   },
 );

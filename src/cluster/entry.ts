@@ -5,24 +5,19 @@
 // reach them).
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, extname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ClusterScriptNotFoundError, ClusterTsLoaderError } from '../errors/index.js';
-import { invalid } from '../util/validate.js';
+import { toPath } from '../util/paths.js';
 
 const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /** URL of the runtime preloaded in every worker. */
 export const PRELOAD = new URL('./app/preload.js', import.meta.url).href;
 
-/** Absolute path of the script, checked to exist. */
+/** Absolute path of the script (a path relative to `cwd`, or a file URL), checked to exist. */
 export function resolveScript(script: unknown, cwd: string): string {
-  let path: string;
-  if (script instanceof URL) path = fileURLToPath(script);
-  else if (typeof script === 'string' && script !== '')
-    path = script.startsWith('file:') ? fileURLToPath(script) : script;
-  else throw invalid('script', 'a path or file URL of the server entry point', script);
-  path = resolve(cwd, path);
+  const path = toPath('script', script, cwd);
   if (!existsSync(path) || !statSync(path).isFile()) throw new ClusterScriptNotFoundError(path);
   return path;
 }

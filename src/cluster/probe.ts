@@ -1,11 +1,10 @@
 import http from 'node:http';
 
-/** GETs `path` from a worker's private loopback port; resolves on 2xx, rejects with why otherwise. */
-export function probe(port: number, path: string, timeout: number): Promise<void> {
+/** GETs `path` from a worker's private socket (see sockets.ts); resolves on 2xx, rejects with why otherwise. */
+export function probe(socketPath: string, path: string, timeout: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.get({
-      host: '127.0.0.1',
-      port,
+      socketPath,
       path,
       agent: false,
       timeout,

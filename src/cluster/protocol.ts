@@ -34,8 +34,8 @@ export interface ResMessage {
 /** The worker is ready: its first server listens, or the app called ready(). */
 export interface ReadyMessage {
   $spindle: 'ready';
-  /** Private loopback port of the app's first held server, for the HTTP probe. */
-  probePort?: number;
+  /** Private Unix socket of the app's first held server, for the HTTP probe (see sockets.ts). */
+  probe?: string;
   /** Listens were held back (waitReady/probe, round robin): the worker waits for `admit`. */
   held: boolean;
 }
@@ -105,13 +105,19 @@ export function isSpindleMessage(m: unknown): m is { $spindle: string } {
   return typeof m === 'object' && m !== null && typeof (m as { $spindle?: unknown }).$spindle === 'string';
 }
 
-/** A handler per message kind; unknown kinds are ignored (a newer peer may send more). */
+/**
+ * One handler for every message kind of a direction: a table the compiler
+ * checks is complete (a kind added to the union without a handler fails to
+ * build). Kinds the table does not know (a newer peer, or an app's own
+ * message that happens to carry `$spindle`) are ignored.
+ */
 export type Dispatch<M extends { $spindle: string }, C> = {
-  [K in M['$spindle']]?: (message: Extract<M, { $spindle: K }>, context: C) => void;
+  readonly [K in M['$spindle']]: (message: Extract<M, { $spindle: K }>, context: C) => void;
 };
 
-/** Routes a message to its handler by kind. */
+/** Routes a message to its handler by kind (own keys only: '__proto__' or 'toString' are no kinds). */
 export function dispatch<M extends { $spindle: string }, C>(table: Dispatch<M, C>, message: M, context: C): void {
-  const fn = table[message.$spindle as M['$spindle']] as ((m: M, c: C) => void) | undefined;
-  fn?.(message, context);
+  const kind = message.$spindle;
+  if (!Object.hasOwn(table, kind)) return;
+  (table[kind as M['$spindle']] as (m: M, c: C) => void)(message, context);
 }

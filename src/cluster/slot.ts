@@ -6,13 +6,14 @@ import { ClusterCrashLoopError, type ClusterWorkerNotReadyError } from '../error
 import { formatDuration } from '../util/duration.js';
 import { CrashCounter } from './backoff.js';
 import type { Settings } from './options.js';
-import type { ShutdownReason, WorkerInfo, WorkerState } from './types.js';
+import type { ClusterWorkerExitEvent, ClusterWorkerInfo, ClusterWorkerState, ShutdownReason } from './types.js';
 import { describeExit, type Exit, type WorkerProcess } from './worker-process.js';
 
 /** What a slot needs from its supervisor. */
 export interface SlotHost {
   readonly settings: Settings;
-  readonly stopping: boolean;
+  /** The supervisor is closing or closed: no restart, no replacement. */
+  readonly closing: boolean;
   spawn(id: number): WorkerProcess;
   log(line: string): void;
   emit(event: string, payload: unknown): boolean;
@@ -34,9 +35,9 @@ export class Slot {
     this.crashes = new CrashCounter(host.settings.restart);
   }
 
-  get info(): WorkerInfo {
+  get info(): ClusterWorkerInfo {
     const w = this.current ?? this.incoming;
-    let state: WorkerState = 'stopped';
+    let state: ClusterWorkerState = 'stopped';
     if (this.current) state = this.current.state === 'draining' ? 'draining' : 'ready';
     else if (this.incoming) state = 'starting';
     else if (this.failed) state = 'failed';
@@ -70,9 +71,9 @@ export class Slot {
     try {
       await h.whenReady();
     } catch (err) {
-      const { grace, killTimeout } = this.host.settings;
+      const { grace, killGrace } = this.host.settings;
       // Give it a short drain (it may have opened connections), then escalate.
-      await h.stop('stop', Date.now() + Math.min(grace, 1000), killTimeout);
+      await h.stop('not-ready', Date.now() + Math.min(grace, 1000), killGrace);
       throw err;
     } finally {
       if (this.incoming === h) this.incoming = undefined;
@@ -96,7 +97,7 @@ export class Slot {
    */
   replace(reason: Exclude<ShutdownReason, 'stop'>): Promise<void> {
     return this.#serial(async () => {
-      if (this.host.stopping) return;
+      if (this.host.closing) return;
       clearTimeout(this.#timer);
       this.#timer = undefined;
       const old = this.current;
@@ -113,28 +114,37 @@ export class Slot {
         this.crashes.reset();
       }
       if (old && old.state !== 'exited') {
-        const { grace, killTimeout } = this.host.settings;
-        await old.stop(reason, Date.now() + grace, killTimeout);
+        const { grace, killGrace } = this.host.settings;
+        await old.stop(reason, Date.now() + grace, killGrace);
       }
     });
   }
 
   /** Called for every exit of one of this slot's workers. */
   exited(h: WorkerProcess, exit: Exit): void {
-    const expected = h.asked || this.host.stopping;
-    this.host.emit('workerExit', { id: this.id, pid: h.pid, code: exit.code, signal: exit.signal, expected });
+    const reason = h.asked ?? (this.host.closing ? 'stop' : 'crash');
+    const uptime = formatDuration(Date.now() - h.startedAt);
+    const event: ClusterWorkerExitEvent = {
+      id: this.id,
+      pid: h.pid,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      expected: reason !== 'crash',
+      reason,
+      detail: h.forced
+        ? `${describeExit(exit)} after ${uptime} (it did not drain in time and was sent ${h.forced})`
+        : `${describeExit(exit)} after ${uptime}`,
+    };
+    this.host.emit('workerExit', event);
     if (h !== this.current) return; // a failed start is reported by whoever awaited it
     this.current = undefined;
-    if (expected) return;
-    const uptime = Date.now() - h.startedAt;
-    this.host.log(
-      `worker ${this.id} (pid ${h.pid}) crashed: exited with ${describeExit(exit)} after ${formatDuration(uptime)}`,
-    );
-    this.#scheduleRestart(uptime, describeExit(exit));
+    if (event.expected) return;
+    this.host.log(`worker ${this.id} (pid ${h.pid}) crashed: ${event.detail}`);
+    this.#scheduleRestart(Date.now() - h.startedAt, describeExit(exit));
   }
 
   #scheduleRestart(uptime: number, what: string): void {
-    if (this.host.stopping) return;
+    if (this.host.closing) return;
     const verdict = this.crashes.crashed(uptime);
     if (!verdict.restart) {
       this.failed = new ClusterCrashLoopError(this.id, verdict.crashes, what);
@@ -143,8 +153,9 @@ export class Slot {
       return;
     }
     const { attempt, delay } = verdict;
+    const { maxCrashes } = this.host.settings.restart;
     this.host.log(
-      `restarting worker ${this.id} in ${formatDuration(delay)} (crash ${attempt} of at most ${this.host.settings.restart.maxCrashes - 1} in a row)`,
+      `restarting worker ${this.id} in ${formatDuration(delay)} (crash ${attempt} in a row; the slot is given up at ${maxCrashes})`,
     );
     this.host.emit('workerRestart', { id: this.id, attempt, delay });
     this.#timer = setTimeout(() => {
@@ -154,23 +165,28 @@ export class Slot {
   }
 
   async #restart(): Promise<void> {
-    if (this.host.stopping || this.current) return;
+    if (this.host.closing || this.current) return;
     try {
       await this.#fill();
       this.restarts++;
     } catch (err) {
-      if (this.host.stopping) return;
+      if (this.host.closing) return;
       this.host.log(`restart failed: ${(err as ClusterWorkerNotReadyError).message}`);
       this.#scheduleRestart(0, (err as ClusterWorkerNotReadyError).message);
     }
   }
 
-  /** Stops this slot's workers (all slots share the one deadline) and cancels a pending restart. */
-  async stop(deadline: number): Promise<number[]> {
+  /** Stops this slot's workers (all slots share the one deadline) and cancels a pending restart; true when one was forced. */
+  async stop(deadline: number): Promise<boolean> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const handles = this.live;
-    await Promise.all(handles.map((h) => h.stop('stop', deadline, this.host.settings.killTimeout)));
-    return handles.filter((h) => h.forced).map((h) => h.pid);
+    await Promise.all(handles.map((h) => h.stop('stop', deadline, this.host.settings.killGrace)));
+    return handles.some((h) => h.forced !== undefined);
+  }
+
+  /** destroy(): the draining workers of this slot get SIGTERM now. */
+  terminate(): void {
+    for (const h of this.live) h.terminate();
   }
 }

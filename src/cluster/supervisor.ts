@@ -12,47 +12,50 @@ import {
 } from '../errors/index.js';
 import { toRemote } from '../errors/remote.js';
 import { formatBytes } from '../util/bytes.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
-import { invalid } from '../util/validate.js';
+import { formatDuration, optionalDuration } from '../util/duration.js';
+import { invalid, readOptions } from '../util/validate.js';
 import { normalize, type Settings } from './options.js';
-import type { ToPrimaryMessage } from './protocol.js';
 import { Listeners, serveRequest } from './rpc.js';
 import { Slot, type SlotHost } from './slot.js';
 import { StickyBalancer } from './sticky/balancer.js';
 import type {
+  CloseOptions,
+  CloseResult,
   ClusterProtocol,
+  ClusterWorkerEvent,
+  ClusterWorkerExitEvent,
+  ClusterWorkerInfo,
+  ClusterWorkerRestartEvent,
+  ClusterWorkerUnhealthyEvent,
   PrimaryRequests,
   RequestData,
   RequestOptions,
   RequestReply,
-  StopResult,
   SuperviseOptions,
+  SupervisorState,
   ToPrimary,
   ToWorker,
-  WorkerEvent,
-  WorkerExitEvent,
-  WorkerInfo,
   WorkerRequests,
-  WorkerRestartEvent,
-  WorkerUnhealthyEvent,
 } from './types.js';
-import { WorkerProcess } from './worker-process.js';
+import { WorkerProcess, type WorkerProcessHost } from './worker-process.js';
 
 /** Events a Supervisor emits, with their arguments. */
 export interface SupervisorEvents {
-  workerReady: [WorkerEvent];
-  workerExit: [WorkerExitEvent];
-  workerRestart: [WorkerRestartEvent];
-  workerUnhealthy: [WorkerUnhealthyEvent];
+  workerReady: [ClusterWorkerEvent];
+  workerExit: [ClusterWorkerExitEvent];
+  workerRestart: [ClusterWorkerRestartEvent];
+  workerUnhealthy: [ClusterWorkerUnhealthyEvent];
   crashLoop: [ClusterCrashLoopError];
   reloadStart: [];
   reloadDone: [];
   reloadFailed: [ClusterReloadFailedError];
-  stopping: [];
-  stopped: [StopResult];
+  closing: [];
+  closed: [CloseResult];
 }
 
-type State = 'starting' | 'running' | 'stopping' | 'stopped';
+function checkTopic(topic: unknown): void {
+  if (typeof topic !== 'string' || topic === '') throw invalid('topic', 'a non-empty string', topic);
+}
 
 /** Starts the workers and resolves once all are ready; rejects with ERR_CLUSTER_START_FAILED otherwise. */
 export function supervise<P extends ClusterProtocol = ClusterProtocol>(
@@ -64,14 +67,15 @@ export function supervise<P extends ClusterProtocol = ClusterProtocol>(
 export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends EventEmitter<SupervisorEvents> {
   #settings: Settings;
   #slots: Slot[];
-  #state: State = 'starting';
+  #state: SupervisorState = 'starting';
   #balancer: StickyBalancer | undefined;
   #health: NodeJS.Timeout | undefined;
   #listeners = new Listeners();
-  #handlers = new Map<string, (data: any, from: WorkerEvent) => unknown>();
+  #handlers = new Map<string, (data: any, from: ClusterWorkerEvent) => unknown>();
   #reloadTail: Promise<void> = Promise.resolve();
   #queuedReload: Promise<void> | undefined;
-  #stopping: Promise<StopResult> | undefined;
+  #closing: Promise<CloseResult> | undefined;
+  #workerHost: WorkerProcessHost;
 
   /** Use `supervise()`. */
   private constructor(settings: Settings) {
@@ -80,14 +84,29 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const sup = this;
     const host: SlotHost = {
       settings,
-      get stopping() {
-        return sup.#state === 'stopping' || sup.#state === 'stopped';
+      get closing() {
+        return sup.#state === 'closing' || sup.#state === 'closed';
       },
-      spawn: (id) => this.#spawn(id),
+      spawn: (id) => new WorkerProcess(id, this.#settings, this.#workerHost),
       log: settings.log,
-      emit: (event, payload) => this.emit(event as 'workerReady', payload as WorkerEvent),
+      emit: (event, payload) => this.emit(event as 'workerReady', payload as ClusterWorkerEvent),
     };
-    this.#slots = Array.from({ length: settings.workers }, (_, id) => new Slot(id, host));
+    this.#workerHost = {
+      beat: (w) => this.#checkMemory(w),
+      message: (w, m) => this.#listeners.emit(m.topic, m.data, { id: w.id, pid: w.pid }),
+      request: (w, m) => void serveRequest(this.#handlers, m, (r) => w.post(r), { id: w.id, pid: w.pid }),
+      stickyListen: (w, m) => {
+        if (!this.#balancer) return; // only a sticky worker asks; ignore one that is not
+        this.#balancer.listen(m.host, m.port, m.backlog).then(
+          () => w.post({ $spindle: 'sticky-listening', id: m.id }),
+          (err: NodeJS.ErrnoException) =>
+            w.post({ $spindle: 'sticky-listening', id: m.id, error: toRemote(err, 'json') }),
+        );
+      },
+      exit: (w, exit) => this.#slots[w.id - 1]!.exited(w, exit),
+    };
+    // Slot ids start at 1 (docs/conventions.md rule 2); the array index is id - 1.
+    this.#slots = Array.from({ length: settings.workers }, (_, i) => new Slot(i + 1, host));
     if (settings.sticky) {
       this.#balancer = new StickyBalancer(settings.sticky, () => {
         const out = new Map();
@@ -109,7 +128,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const results = await Promise.allSettled(this.#slots.map((s) => s.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      await this.stop();
+      await this.close();
       const err = new ClusterStartFailedError(failed.reason as ClusterWorkerNotReadyError);
       log(err.message);
       throw err;
@@ -121,48 +140,14 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     );
   }
 
-  /** A snapshot of every slot. */
-  get workers(): WorkerInfo[] {
+  /** A snapshot of every slot, in id order (1 … workers). */
+  get workers(): ClusterWorkerInfo[] {
     return this.#slots.map((s) => s.info);
   }
 
-  /** 'starting', 'running', 'stopping' or 'stopped'. */
-  get state(): State {
+  /** 'starting', 'running', 'closing' or 'closed'. */
+  get state(): SupervisorState {
     return this.#state;
-  }
-
-  #spawn(id: number): WorkerProcess {
-    const slot = this.#slots[id]!;
-    return new WorkerProcess(id, this.#settings, {
-      message: (h, m) => this.#onMessage(h, m),
-      exit: (h, exit) => slot.exited(h, exit),
-    });
-  }
-
-  #onMessage(h: WorkerProcess, m: ToPrimaryMessage): void {
-    const from: WorkerEvent = { id: h.id, pid: h.pid };
-    switch (m.$spindle) {
-      case 'msg':
-        this.#listeners.emit(m.topic, m.data, from);
-        break;
-      case 'req':
-        void serveRequest(this.#handlers, m, (r) => h.post(r), from);
-        break;
-      case 'beat':
-        this.#checkMemory(h);
-        break;
-      case 'sticky-listen':
-        this.#balancer!.listen(m.host, m.port, m.backlog).then(
-          () => h.post({ $spindle: 'sticky-listening', id: m.id }),
-          (err: NodeJS.ErrnoException) =>
-            h.post({
-              $spindle: 'sticky-listening',
-              id: m.id,
-              error: toRemote(err, 'json'),
-            }),
-        );
-        break;
-    }
   }
 
   // ---- health: heartbeat (blocked event loop) and memory limit; replacement goes through the rolling path
@@ -185,7 +170,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     if (!max || h.rss === undefined || h.state !== 'ready' || h.unhealthy) return;
     // Two readings in a row, so a short spike before a GC does not count.
     h.overMemory = h.rss > max ? h.overMemory + 1 : 0;
-    const slot = this.#slots[h.id]!;
+    const slot = this.#slots[h.id - 1]!;
     if (h.overMemory >= 2 && slot.current === h && !slot.incoming) {
       this.#unhealthy(slot, h, 'memory', `rss ${formatBytes(h.rss)} is above the limit of ${formatBytes(max)}`);
     }
@@ -244,51 +229,81 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     this.emit('reloadDone');
   }
 
-  // ---- stop
+  // ---- close
   /**
-   * Graceful stop: every worker drains at once under one deadline (`grace`):
+   * Graceful close: every worker drains at once under one deadline (`grace`):
    * its servers stop accepting, onShutdown hooks run, in-flight requests
-   * finish; then SIGTERM, then SIGKILL after `killTimeout`. Idempotent.
+   * finish; then SIGTERM, then SIGKILL after `killGrace`. Resolves
+   * `{ clean, forced }`; never rejects. Idempotent: a second call returns the
+   * first call's promise.
    */
-  stop(): Promise<StopResult> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
+  close(options?: CloseOptions): Promise<CloseResult> {
+    if (this.#closing) return this.#closing;
+    let grace: number;
+    try {
+      const o = readOptions('options', options) ?? {};
+      const unknown = Object.keys(o).find((k) => k !== 'grace');
+      if (unknown !== undefined) throw invalid(`options.${unknown}`, 'a known option of close() (grace)', o[unknown]);
+      grace = optionalDuration('grace', o.grace, this.#settings.grace);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#closing = this.#close(grace);
+    return this.#closing;
   }
 
-  async #stop(): Promise<StopResult> {
-    const { grace, log } = this.#settings;
-    this.#state = 'stopping';
+  /**
+   * The forced form of close(): no drain; every worker gets SIGTERM now and
+   * SIGKILL after `killGrace`. Also cuts short a close() in progress.
+   */
+  async destroy(): Promise<void> {
+    const closing = this.close({ grace: 0 });
+    for (const slot of this.#slots) slot.terminate();
+    await closing;
+  }
+
+  async #close(grace: number): Promise<CloseResult> {
+    const { log } = this.#settings;
+    this.#state = 'closing';
     clearInterval(this.#health);
     const live = this.#slots.reduce((n, s) => n + s.live.length, 0);
     if (live > 0) log(`stopping ${live} worker${live === 1 ? '' : 's'} (grace ${formatDuration(grace)})`);
-    this.emit('stopping');
+    this.emit('closing');
     this.#balancer?.close();
     const deadline = Date.now() + grace;
-    const forced = await Promise.all(this.#slots.map(async (s) => ((await s.stop(deadline)).length > 0 ? s.id : -1)));
-    const result: StopResult = { clean: forced.every((id) => id < 0), forced: forced.filter((id) => id >= 0) };
-    this.#state = 'stopped';
+    const forced = await Promise.all(this.#slots.map((s) => s.stop(deadline)));
+    const result: CloseResult = {
+      clean: forced.every((f) => !f),
+      forced: this.#slots.filter((_, i) => forced[i]).map((s) => s.id),
+    };
+    this.#state = 'closed';
     if (live > 0)
       log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
-    this.emit('stopped', result);
+    this.emit('closed', result);
     return result;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
+    await this.close();
   }
 
   // ---- typed messages
-  #serving(id: number): WorkerProcess {
-    if (!Number.isInteger(id) || id < 0 || id >= this.#slots.length) {
-      throw invalid('id', `a worker id from 0 to ${this.#slots.length - 1}`, id);
+  /** The worker serving slot `id`, for sending `topic` (both checked first: they are the caller's values). */
+  #serving(id: number, topic: string, what: string): WorkerProcess {
+    if (!Number.isInteger(id) || id < 1 || id > this.#slots.length) {
+      throw invalid('id', `a worker id from 1 to ${this.#slots.length}`, id);
     }
-    const h = this.#slots[id]!.current;
+    checkTopic(topic);
+    if (this.#state === 'closing' || this.#state === 'closed')
+      throw new ClusterClosedError(`send ${what} '${topic}' to worker ${id}`);
+    const h = this.#slots[id - 1]!.current;
     if (!h?.worker.isConnected()) throw new ClusterPeerGoneError(`Worker ${id} has no running process right now`);
     return h;
   }
 
   /** Sends a message to every serving worker; returns how many it was sent to. */
   broadcast<T extends keyof ToWorker<P> & string>(topic: T, data: ToWorker<P>[T]): number {
+    checkTopic(topic);
     let n = 0;
     for (const slot of this.#slots) if (slot.current?.post({ $spindle: 'msg', topic, data })) n++;
     return n;
@@ -296,7 +311,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
 
   /** Sends a message to the worker serving slot `id`. */
   send<T extends keyof ToWorker<P> & string>(id: number, topic: T, data: ToWorker<P>[T]): void {
-    this.#serving(id).post({ $spindle: 'msg', topic, data });
+    this.#serving(id, topic, 'message').post({ $spindle: 'msg', topic, data });
   }
 
   /** Asks the worker serving slot `id` (its `primary().handle(topic)`) and resolves with the reply. */
@@ -306,15 +321,15 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     data: RequestData<WorkerRequests<P>[T]>,
     options?: RequestOptions,
   ): Promise<RequestReply<WorkerRequests<P>[T]>> {
-    const timeout = options?.timeout === undefined ? 10_000 : parseDuration('options.timeout', options.timeout);
-    const h = this.#serving(id);
+    const timeout = optionalDuration('options.timeout', readOptions('options', options)?.timeout, 10_000);
+    const h = this.#serving(id, topic, 'request');
     return h.pending.request(topic, data, timeout, (m) => h.post(m)) as Promise<RequestReply<WorkerRequests<P>[T]>>;
   }
 
   /** Listens for a topic workers send; returns an unsubscribe function. */
   onMessage<T extends keyof ToPrimary<P> & string>(
     topic: T,
-    fn: (data: ToPrimary<P>[T], from: WorkerEvent) => void,
+    fn: (data: ToPrimary<P>[T], from: ClusterWorkerEvent) => void,
   ): () => void {
     return this.#listeners.on(topic, fn);
   }
@@ -324,7 +339,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     topic: T,
     fn: (
       data: RequestData<PrimaryRequests<P>[T]>,
-      from: WorkerEvent,
+      from: ClusterWorkerEvent,
     ) => RequestReply<PrimaryRequests<P>[T]> | Promise<RequestReply<PrimaryRequests<P>[T]>>,
   ): () => void {
     this.#handlers.set(topic, fn);

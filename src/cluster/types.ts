@@ -34,7 +34,7 @@ export interface ProbeOptions {
 }
 
 export interface SuperviseOptions {
-  /** The server's entry point: an ESM, CJS or TypeScript (via tsx) file. */
+  /** The server's entry point: a path (absolute, or relative to `cwd`) or a file URL; ESM, CJS or TypeScript (via tsx). */
   script: string | URL;
   /** Arguments passed to the script (its `process.argv.slice(2)`). */
   args?: string[];
@@ -42,14 +42,16 @@ export interface SuperviseOptions {
   workers?: number | 'auto';
   /** Extra Node flags for the workers (added to the primary's own `process.execArgv`). */
   execArgv?: string[];
-  /** Extra environment variables for the workers. */
+  /** Environment of the workers, merged over `process.env` (`undefined` removes a variable). */
   env?: Record<string, string | undefined>;
-  /** Working directory of the workers. Default: the primary's. */
-  cwd?: string;
-  /** Time a draining worker gets before SIGTERM (one deadline for all workers on stop). Default 10s. */
+  /** Start from an empty environment instead of `process.env` (then only `env` is set). Default true. */
+  extendEnv?: boolean;
+  /** Working directory of the workers: a path or a file URL. Default: the primary's. */
+  cwd?: string | URL;
+  /** Time a draining worker gets before SIGTERM (one deadline for all workers on close). Default 10s. */
   grace?: Duration;
   /** Time after SIGTERM before SIGKILL. Default 5s. */
-  killTimeout?: Duration;
+  killGrace?: Duration;
   /** Time a new worker gets to become ready. A worker that misses it is stopped, never counted as ready. Default 30s. */
   readyTimeout?: Duration;
   /** Wait for the app to call `ready()` instead of taking its first `listening` as ready. Default false. */
@@ -73,15 +75,15 @@ export interface SuperviseOptions {
 }
 
 /** What a worker slot is doing. */
-export type WorkerState = 'starting' | 'ready' | 'draining' | 'stopped' | 'waiting' | 'failed';
+export type ClusterWorkerState = 'starting' | 'ready' | 'draining' | 'stopped' | 'waiting' | 'failed';
 
 /** A snapshot of one worker slot. */
-export interface WorkerInfo {
-  /** Stable slot number, 0-based; a restarted or reloaded worker keeps it. */
+export interface ClusterWorkerInfo {
+  /** Stable slot id, 1 … workers; a restarted or reloaded worker keeps it. */
   id: number;
   /** Process id of the worker serving this slot, or undefined while none is running. */
   pid: number | undefined;
-  state: WorkerState;
+  state: ClusterWorkerState;
   /** Times this slot's worker was started after the first (crashes, reloads, replacements). */
   restarts: number;
   /** Consecutive crashes counted towards the crash-loop breaker. */
@@ -92,19 +94,31 @@ export interface WorkerInfo {
   rss: number | undefined;
 }
 
-export interface WorkerEvent {
+/** Which worker: its slot id and process id. */
+export interface ClusterWorkerEvent {
   id: number;
   pid: number;
 }
 
-export interface WorkerExitEvent extends WorkerEvent {
-  code: number | null;
+/**
+ * Why a cluster worker exited: 'crash' (nobody asked it to), 'stop' (the
+ * supervisor closed), 'reload' and 'unhealthy' (it was replaced), 'not-ready'
+ * (a new worker that did not become ready was stopped).
+ */
+export type ClusterWorkerExitReason = 'crash' | 'stop' | 'reload' | 'unhealthy' | 'not-ready';
+
+/** A cluster worker exited (the same shape as the pool's `PoolWorkerExitEvent`). */
+export interface ClusterWorkerExitEvent extends ClusterWorkerEvent {
+  exitCode: number | null;
   signal: NodeJS.Signals | null;
-  /** True when the supervisor asked it to go (drain, stop, replacement); false for a crash. */
+  /** True when the supervisor asked it to go (close, reload, replacement); false for a crash. */
   expected: boolean;
+  reason: ClusterWorkerExitReason;
+  /** How it ended, for people: 'exited with code 1 after 2.5s', 'killed with SIGTERM at the grace deadline'. */
+  detail: string;
 }
 
-export interface WorkerRestartEvent {
+export interface ClusterWorkerRestartEvent {
   id: number;
   /** Consecutive crash number that caused this restart (1 for the first). */
   attempt: number;
@@ -112,7 +126,7 @@ export interface WorkerRestartEvent {
   delay: number;
 }
 
-export interface WorkerUnhealthyEvent extends WorkerEvent {
+export interface ClusterWorkerUnhealthyEvent extends ClusterWorkerEvent {
   reason: 'heartbeat' | 'memory';
   detail: string;
 }
@@ -120,10 +134,18 @@ export interface WorkerUnhealthyEvent extends WorkerEvent {
 /** Why a worker is asked to drain; handed to `onShutdown` hooks. */
 export type ShutdownReason = 'stop' | 'reload' | 'unhealthy';
 
-export interface StopResult {
+/** The supervisor's lifecycle: `supervise()` resolves once it is 'running'. */
+export type SupervisorState = 'starting' | 'running' | 'closing' | 'closed';
+
+export interface CloseOptions {
+  /** Time every worker gets to drain before SIGTERM. Default: the `grace` option (10s). */
+  grace?: Duration;
+}
+
+export interface CloseResult {
   /** True when every worker drained and exited on its own within the grace period. */
   clean: boolean;
-  /** Slots whose worker had to be sent SIGTERM or SIGKILL. */
+  /** Slot ids whose worker had to be sent SIGTERM or SIGKILL. */
   forced: number[];
 }
 

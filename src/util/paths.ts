@@ -19,7 +19,12 @@ export function toPath(option: string, value: unknown, base = process.cwd()): st
 /** Like `toPath`, and the path must be an existing directory. */
 export function toDirectory(option: string, value: unknown, base = process.cwd()): string {
   const path = toPath(option, value, base);
-  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory())
-    throw invalid(option, 'an existing directory (a path or a file: URL)', value);
+  let directory = false;
+  try {
+    directory = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    // ENAMETOOLONG, ENOTDIR, EACCES…: not a directory we can use either
+  }
+  if (!directory) throw invalid(option, 'an existing directory (a path or a file: URL)', value);
   return path;
 }

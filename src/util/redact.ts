@@ -15,3 +15,8 @@ export function redactUrl(url: string): string {
   }
   return `${url.slice(0, start + 2)}***${url.slice(at)}`;
 }
+
+/** A line of text with every URL in it passed through `redactUrl` (for messages that may quote one). */
+export function redactUrls(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (url) => redactUrl(url));
+}

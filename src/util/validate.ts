@@ -95,3 +95,42 @@ export function optionalBoolean(option: string, value: unknown, fallback: boolea
   if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
   return value;
 }
+
+/**
+ * A shallow copy of an options object, read once: refuses anything but a plain
+ * object (or undefined), and a Proxy or getter that throws while being read,
+ * with ERR_INVALID_OPTION naming `option` instead of the raw error.
+ */
+export function readOptions(option: string, value: unknown): Record<string, unknown> | undefined {
+  const o = checkObject(option, value);
+  if (!o) return undefined;
+  try {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(o)) copy[key] = o[key];
+    return copy;
+  } catch {
+    throw invalid(option, 'a plain object whose properties can be read', value);
+  }
+}
+
+/** An array of strings without NUL bytes (or undefined, giving []), else throws. */
+export function stringArray(option: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.includes('\0')))
+    throw invalid(option, 'an array of strings (without NUL bytes)', value);
+  return [...value];
+}
+
+/** The most workers a count may ask for: more is a typo or a unit mix-up, not a machine. */
+export const MAX_WORKERS = 1024;
+
+/**
+ * A fixed number of workers: a positive integer up to MAX_WORKERS, or 'auto'
+ * (or undefined) for `auto()`, the CPUs this process may use. One rule for the
+ * cluster, `work()` and the CLI's `--workers`.
+ */
+export function workerCount(option: string, value: unknown, auto: () => number): number {
+  if (value === undefined || value === 'auto') return auto();
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_WORKERS) return value;
+  throw invalid(option, `a positive integer or 'auto' (at most ${MAX_WORKERS})`, value);
+}

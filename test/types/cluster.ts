@@ -1,12 +1,16 @@
 import { expectTypeOf } from 'expect-type';
 import {
+  type CloseResult,
   type ClusterProtocol,
+  type ClusterWorkerExitEvent,
+  type ClusterWorkerExitReason,
+  type ClusterWorkerInfo,
   onShutdown,
   primary,
-  type StopResult,
+  type SuperviseOptions,
   type Supervisor,
+  type SupervisorState,
   supervise,
-  type WorkerInfo,
   workerId,
 } from 'spindle/cluster';
 
@@ -20,15 +24,15 @@ interface Proto extends ClusterProtocol {
 async function primarySide() {
   const sup = await supervise<Proto>({ script: 'app.js', workers: 'auto', sticky: 'cookie:sid', grace: '10s' });
   expectTypeOf(sup).toEqualTypeOf<Supervisor<Proto>>();
-  expectTypeOf(sup.workers).toEqualTypeOf<WorkerInfo[]>();
+  expectTypeOf(sup.workers).toEqualTypeOf<ClusterWorkerInfo[]>();
   expectTypeOf(sup.broadcast('config', { level: 'debug' })).toEqualTypeOf<number>();
   // @ts-expect-error unknown topic
   sup.broadcast('nope', 1);
   // @ts-expect-error wrong payload
-  sup.send(0, 'config', { level: 1 });
-  expectTypeOf(await sup.request(0, 'ping', 1)).toEqualTypeOf<string>();
+  sup.send(1, 'config', { level: 1 });
+  expectTypeOf(await sup.request(1, 'ping', 1)).toEqualTypeOf<string>();
   // @ts-expect-error wrong request payload
-  void sup.request(0, 'ping', 'x');
+  void sup.request(1, 'ping', 'x');
   sup.onMessage('stats', (data, from) => {
     expectTypeOf(data).toEqualTypeOf<{ rss: number }>();
     expectTypeOf(from.id).toEqualTypeOf<number>();
@@ -37,11 +41,60 @@ async function primarySide() {
     expectTypeOf(key).toEqualTypeOf<string>();
     return 1;
   });
-  sup.on('workerExit', (e) => expectTypeOf(e.signal).toEqualTypeOf<NodeJS.Signals | null>());
+  sup.on('workerExit', (e) => {
+    expectTypeOf(e).toEqualTypeOf<ClusterWorkerExitEvent>();
+    expectTypeOf(e.signal).toEqualTypeOf<NodeJS.Signals | null>();
+    expectTypeOf(e.exitCode).toEqualTypeOf<number | null>();
+    expectTypeOf(e.reason).toEqualTypeOf<ClusterWorkerExitReason>();
+    expectTypeOf(e.detail).toEqualTypeOf<string>();
+    expectTypeOf(e.expected).toEqualTypeOf<boolean>();
+  });
+  expectTypeOf<ClusterWorkerExitReason>().toEqualTypeOf<'crash' | 'stop' | 'reload' | 'unhealthy' | 'not-ready'>();
   sup.on('reloadFailed', (e) => expectTypeOf(e.code).toEqualTypeOf<'ERR_CLUSTER_RELOAD_FAILED'>());
-  expectTypeOf(await sup.stop()).toEqualTypeOf<StopResult>();
+  sup.on('closed', (r) => expectTypeOf(r).toEqualTypeOf<CloseResult>());
+  sup.on('closing', () => {});
+  // @ts-expect-error renamed: 'closing'/'closed'
+  sup.on('stopped', () => {});
+  // @ts-expect-error renamed: close()
+  void sup.stop();
+  // Lifecycle, the same shape as Pool and JobQueue (docs/conventions.md rule 4).
+  expectTypeOf(sup.state).toEqualTypeOf<SupervisorState>();
+  expectTypeOf<SupervisorState>().toEqualTypeOf<'starting' | 'running' | 'closing' | 'closed'>();
+  // @ts-expect-error state is read-only
+  sup.state = 'closed';
+  const result = await sup.close({ grace: '5s' });
+  expectTypeOf(result).toEqualTypeOf<CloseResult>();
+  expectTypeOf(result).toEqualTypeOf<{ clean: boolean; forced: number[] }>();
+  expectTypeOf(await sup.close()).toEqualTypeOf<CloseResult>();
+  // @ts-expect-error grace is a duration
+  void sup.close({ grace: true });
+  expectTypeOf(sup.destroy()).toEqualTypeOf<Promise<void>>();
+  expectTypeOf(sup[Symbol.asyncDispose]()).toEqualTypeOf<Promise<void>>();
+  {
+    await using disposed = await supervise({ script: 'app.js' });
+    void disposed;
+  }
   // @ts-expect-error not a sticky mode
   void supervise({ script: 'app.js', sticky: 'session' });
+}
+
+function unifiedOptions() {
+  const options: SuperviseOptions = {
+    script: new URL('file:///srv/app.js'),
+    cwd: new URL('file:///srv/'),
+    env: { API_KEY: 'x', NODE_OPTIONS: undefined },
+    extendEnv: false,
+    grace: 10_000,
+    killGrace: '2s',
+    readyTimeout: '1m',
+  };
+  void options;
+  // @ts-expect-error renamed: killGrace (docs/conventions.md rule 1)
+  void supervise({ script: 'app.js', killTimeout: '2s' });
+  // @ts-expect-error env values are strings (or undefined to remove one)
+  void supervise({ script: 'app.js', env: { PORT: 3000 } });
+  expectTypeOf<SuperviseOptions['cwd']>().toEqualTypeOf<string | URL | undefined>();
+  expectTypeOf<SuperviseOptions['script']>().toEqualTypeOf<string | URL>();
 }
 
 async function workerSide() {
@@ -62,4 +115,5 @@ async function workerSide() {
 }
 
 void primarySide;
+void unifiedOptions;
 void workerSide;

@@ -2,8 +2,8 @@
 // Everything here works outside a supervisor too (plain `node app.js`):
 // ready() does nothing, onShutdown() hooks never run, workerId is undefined.
 import { ClusterContextError } from '../../errors/index.js';
-import { parseDuration } from '../../util/duration.js';
-import { invalid } from '../../util/validate.js';
+import { optionalDuration } from '../../util/duration.js';
+import { invalid, readOptions } from '../../util/validate.js';
 import type {
   ClusterProtocol,
   PrimaryRequests,
@@ -25,13 +25,13 @@ function runtime(): WorkerRuntime | undefined {
 
 function envId(): number | undefined {
   const raw = process.env[ID_ENV];
-  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  return raw !== undefined && /^[1-9]\d{0,5}$/.test(raw) ? Number(raw) : undefined;
 }
 
 /**
- * This worker's stable slot number (0 … workers-1; a restarted or reloaded
- * worker keeps it), or undefined when not run by the supervisor. Also set in
- * worker threads the process starts, through SPINDLE_WORKER_ID.
+ * This worker's stable slot id (1 … workers; a restarted or reloaded worker
+ * keeps it), or undefined when not run by the supervisor. Also set in worker
+ * threads the process starts, through SPINDLE_WORKER_ID.
  */
 export const workerId: number | undefined = runtime()?.id ?? envId();
 
@@ -89,7 +89,7 @@ const channel: PrimaryChannel<any> = {
   },
   async request(topic, data, options) {
     checkTopic(topic);
-    const timeout = options?.timeout === undefined ? 10_000 : parseDuration('options.timeout', options.timeout);
+    const timeout = optionalDuration('options.timeout', readOptions('options', options)?.timeout, 10_000);
     return need(`request '${topic}'`).request(topic, data, timeout) as Promise<any>;
   },
   on(topic, fn) {

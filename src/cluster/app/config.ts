@@ -7,7 +7,7 @@ export const ID_ENV = 'SPINDLE_WORKER_ID';
 export const RUNTIME_KEY = Symbol.for('spindle.cluster.runtime');
 
 export interface WorkerConfig {
-  /** Slot id. */
+  /** Slot id, from 1. */
   id: number;
   /** Hold `listen()` on a fixed port and take connections from the primary instead. */
   sticky: boolean;
@@ -17,6 +17,8 @@ export interface WorkerConfig {
   beat: number;
   /** Hold fixed-port listens until admitted (waitReady or probe, or sticky). */
   hold: boolean;
+  /** The primary's private socket directory, where held servers listen (when `hold`). */
+  sockets?: string;
 }
 
 /** Reads the config from the environment, or undefined outside a supervised worker. */

@@ -4,18 +4,19 @@
 // listens. That is fine when "listening" means "ready", but not when the app
 // signals readiness itself (waitReady) or must pass an HTTP probe first: it
 // would take real requests before it is known to be healthy. So in those modes
-// the app's server listens on a private loopback port instead (its probe
-// target), and only on `admit` does a gate server join the shared port and
-// pass its connections on. In sticky mode the primary owns the port and sends
-// connections itself, so only ready workers are ever picked.
+// the app's server listens on a private Unix socket instead (its probe target,
+// in the primary's 0700 directory: no other local user can reach it, see
+// ../sockets.ts), and only on `admit` does a gate server join the shared port
+// and pass its connections on. In sticky mode the primary owns the port and
+// sends connections itself, so only ready workers are ever picked.
 
 import net from 'node:net';
+import { join } from 'node:path';
 import { rebuildError } from '../../errors/remote.js';
 import type { ConnMessage, StickyListeningMessage, ToPrimaryMessage } from '../protocol.js';
 import { kInternal, type TcpTarget } from './listen.js';
 
 type Held = { server: net.Server; target: TcpTarget };
-const PRIVATE = { port: 0, host: '127.0.0.1', exclusive: true };
 
 function publicAddress(target: TcpTarget, port = target.port): net.AddressInfo {
   const address = target.host ?? '::';
@@ -32,12 +33,15 @@ export class Holder {
   #stickyServers = new Map<number, net.Server>();
   #waiters = new Map<number, (m: StickyListeningMessage) => void>();
   #ids = 1;
-  /** Private port of the first held server (the probe's target). */
-  probePort: number | undefined;
+  #sockets = 0;
+  /** Private socket of the first held server (the probe's target). */
+  probe: string | undefined;
 
   constructor(
     private readonly sticky: boolean,
     private readonly post: (m: ToPrimaryMessage) => boolean,
+    /** The primary's private socket directory. */
+    private readonly directory: string,
   ) {}
 
   get holding(): boolean {
@@ -49,11 +53,12 @@ export class Holder {
     if (this.#admitted && !this.sticky) return false;
     if (target.callback) server.once('listening', target.callback);
     const listenPrivately = (port: number) => {
+      const path = join(this.directory, `${process.pid}-${++this.#sockets}.sock`);
       server.once('listening', () => {
-        this.probePort ??= (net.Server.prototype.address.call(server) as net.AddressInfo).port;
+        this.probe ??= path;
         server.address = () => publicAddress(target, port);
       });
-      listen(PRIVATE);
+      listen({ path, exclusive: true });
     };
     if (!this.sticky) {
       this.#held.push({ server, target });

@@ -57,7 +57,7 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
   const pending = new PendingRequests();
   const listeners = new Listeners();
   const handlers = new Map<string, (data: any) => unknown>();
-  const holder = new Holder(config.sticky, post);
+  const holder = new Holder(config.sticky, post, config.sockets ?? '');
   let readyState: 'no' | 'sent' = 'no';
   let draining = false;
   let hooksDone = false;
@@ -67,7 +67,7 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
   function wantReady(via: 'listening' | 'signal'): void {
     if (readyState !== 'no' || (via === 'listening' && config.waitReady)) return;
     readyState = 'sent';
-    post({ $spindle: 'ready', held: holder.holding, ...(holder.probePort ? { probePort: holder.probePort } : {}) });
+    post({ $spindle: 'ready', held: holder.holding, ...(holder.probe ? { probe: holder.probe } : {}) });
   }
   async function admit(): Promise<void> {
     try {
@@ -123,7 +123,7 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
   patchListen({
     track(server) {
       connections.track(server);
-      // After the listen's own 'listening' work (hold.ts notes the probe port).
+      // After the listen's own 'listening' work (hold.ts notes the probe socket).
       server.once('listening', () => process.nextTick(wantReady, 'listening'));
     },
     ...(config.hold ? { hold: (server, target, listen) => holder.take(server, target, listen) } : {}),
