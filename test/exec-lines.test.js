@@ -11,7 +11,7 @@ function chunked(chunks, options) {
   const arg = chunks.map((c) => Buffer.from(c).toString('base64')).join(',');
   const p = spawn(process.execPath, [chunker, arg], options);
   let seen = 0;
-  p.stdout.on('data', () => {
+  p.readable().on('data', () => {
     if (++seen < chunks.length) p.write('k');
   });
   return p;
@@ -86,7 +86,7 @@ test('output not yet read when the program exits is kept however slow the reader
   const p = spawn('sh', ['-c', 'head -c 148500 /dev/zero | tr "\\0" x | fold -w 99; exec 2>&-']);
   const it = p.lines();
   assert.equal((await it.next()).value.length, 99);
-  await new Promise((resolve) => p.stderr.once('close', resolve)); // the program is gone now
+  await new Promise((resolve) => p.readable({ from: 'stderr' }).once('close', resolve)); // the program is gone now
   await new Promise((resolve) => setTimeout(resolve, 600)); // a slow reader, far past the drain's idle time
   let n = 1;
   for await (const l of it) {

@@ -168,6 +168,7 @@ test('bad options are rejected with ERR_INVALID_OPTION naming the option', T, as
     [['echo', ['a', 1]], 'args[1]'],
     [['echo', [], { timeout: -1 }], 'timeout'],
     [['echo', [], { killGrace: -1 }], 'killGrace'],
+    [['echo', [], { killGrace: '1.5' }], 'killGrace'],
     [['echo', [], { maxBuffer: 0 }], 'maxBuffer'],
     [['echo', [], { encoding: 'utf9' }], 'encoding'],
     [['echo', [], { killSignal: 'SIGNOPE' }], 'killSignal'],

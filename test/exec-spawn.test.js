@@ -22,10 +22,7 @@ test('write() and end() talk to stdin; end() returns the awaitable handle', T, a
   await p.write(Buffer.from('c\n'));
   const r = await p.end('a\n');
   assert.equal(r.stdout, 'a\nb\nc');
-  assert.throws(
-    () => p.write('late'),
-    (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'stdin',
-  );
+  await assert.rejects(p.write('late'), (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'stdin');
 });
 
 test('write() waits for the pipe to drain instead of buffering without bound', T, async () => {
@@ -33,7 +30,7 @@ test('write() waits for the pipe to drain instead of buffering without bound', T
   const big = Buffer.alloc(1024 * 1024, 0x61);
   let drained = 0;
   const reader = (async () => {
-    for await (const chunk of p.stdout) drained += chunk.length;
+    for await (const chunk of p.readable()) drained += chunk.length;
   })();
   for (let i = 0; i < 8; i++) await p.write(big);
   p.end();
@@ -44,7 +41,7 @@ test('write() waits for the pipe to drain instead of buffering without bound', T
 
 test('write() to a program that already exited resolves; the result tells what happened', T, async () => {
   const p = spawn('sh', ['-c', 'exit 0']);
-  await once(p.stdout, 'end');
+  await once(p.readable(), 'end');
   await p;
   await p.write('nobody reads this');
 });
@@ -57,8 +54,9 @@ test('awaiting a handle whose stdin you never used closes it, so `cat` finishes'
 test('readable streams: stdout taken by the caller is not kept in the result', T, async () => {
   const p = spawn('sh', ['-c', 'echo streamed; echo kept >&2']);
   let text = '';
-  p.stdout.setEncoding('utf8');
-  p.stdout.on('data', (c) => (text += c));
+  const stdout = p.readable();
+  stdout.setEncoding('utf8');
+  stdout.on('data', (c) => (text += c));
   const r = await p;
   assert.equal(text, 'streamed\n');
   assert.equal(r.stdout, '');
@@ -76,10 +74,65 @@ test('buffer: true keeps output even while it is streamed; buffer: false never k
 
 test("stdin: 'ignore' or 'inherit' makes write() a usage error, not a silent no-op", T, async () => {
   const p = spawn('true', { stdin: 'ignore' });
-  assert.equal(p.stdin, null);
-  assert.throws(
-    () => p.write('x'),
-    (e) => e.code === 'ERR_INVALID_OPTION',
-  );
+  const usage = (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'stdin';
+  await assert.rejects(p.write('x'), usage, 'write() returns a promise, so it rejects');
+  assert.throws(() => p.end(), usage);
+  assert.throws(() => p.writable(), usage);
   await p;
 });
+
+test(
+  'taking a stream is a call, not a getter: readable() and writable() (getters have no side effects)',
+  T,
+  async () => {
+    for (const name of ['stdout', 'stderr', 'stdin']) {
+      assert.equal(name in spawn('true', { stdio: 'ignore' }), false, `no ${name} getter`);
+    }
+    const p = spawn('sh', ['-c', 'cat; echo err >&2']);
+    const out = p.readable();
+    assert.equal(p.readable(), out, 'the same stream every time');
+    const w = p.writable();
+    let text = '';
+    out.setEncoding('utf8').on('data', (c) => (text += c));
+    const result = p.then((r) => r); // awaiting does not close a stdin you took
+    w.write('written ');
+    w.end('later');
+    const r = await result;
+    assert.equal(text, 'written later');
+    assert.equal(r.stdout, '', 'taken over with buffer: auto, so not kept');
+    assert.equal(r.stderr, 'err', 'stderr was not taken, so it is kept');
+  },
+);
+
+test(
+  'readable() and writable() refuse what cannot work; a program that never started gives ended streams',
+  T,
+  async () => {
+    const ignored = spawn('true', { stdio: 'ignore' });
+    assert.throws(
+      () => ignored.readable(),
+      (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'from',
+    );
+    assert.throws(
+      () => ignored.readable({ from: 'both' }),
+      (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'from',
+    );
+    assert.throws(
+      () => ignored.writable(),
+      (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'stdin',
+    );
+    await ignored;
+    const fed = spawn('cat', { input: 'x' });
+    assert.throws(
+      () => fed.writable(),
+      (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'stdin',
+    );
+    assert.equal((await fed).stdout, 'x');
+    const aborted = spawn('cat', { signal: AbortSignal.abort() });
+    const chunks = [];
+    for await (const c of aborted.readable({ from: 'stderr' })) chunks.push(c);
+    assert.deepEqual(chunks, []);
+    aborted.writable().end('nobody reads this');
+    await assert.rejects(aborted, (e) => e.code === 'ERR_EXEC_ABORTED');
+  },
+);

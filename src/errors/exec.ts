@@ -32,13 +32,16 @@ export type ExecErrorCode =
   | 'ERR_EXEC_TIMEOUT'
   | 'ERR_EXEC_ABORTED'
   | 'ERR_EXEC_MAX_BUFFER'
-  | 'ERR_EXEC_STREAM';
+  | 'ERR_EXEC_STREAM'
+  | 'ERR_EXEC_SHELL_QUOTING';
 
 /**
  * Base class of every failure of a command run by `spindle/exec`; the fields describe
  * the run. Each subclass only names its code.
  */
-export abstract class ExecError<C extends ExecErrorCode = ExecErrorCode>
+export abstract class ExecError<
+    C extends Exclude<ExecErrorCode, 'ERR_EXEC_SHELL_QUOTING'> = Exclude<ExecErrorCode, 'ERR_EXEC_SHELL_QUOTING'>,
+  >
   extends SpindleError<C>
   implements ExecErrorDetails
 {
@@ -155,6 +158,29 @@ export class ExecStreamError extends ExecError<'ERR_EXEC_STREAM'> {
   }
 }
 
+/**
+ * `$` with a `shell`: a value cannot be quoted safely, so nothing ran. Either the shell
+ * is not sh-compatible (cmd.exe, PowerShell, fish: their quoting rules differ), or the
+ * value stands where sh would not read a quoted word literally (a comment, a
+ * here-document, backquotes, `$((…))`, `${…}`, after a backslash). Thrown at once; it
+ * carries no run details because there was no run.
+ */
+export class ExecShellQuotingError extends SpindleError<'ERR_EXEC_SHELL_QUOTING'> {
+  declare readonly name: 'ExecShellQuotingError';
+  /** The shell that was asked for (`true` is shown as the shell it means, e.g. '/bin/sh'). */
+  readonly shell: string;
+  /** Which `${…}` of the template (0 for the first). */
+  readonly index: number;
+  constructor(message: string, shell: string, index: number) {
+    super('ERR_EXEC_SHELL_QUOTING', message);
+    this.shell = shell;
+    this.index = index;
+  }
+  static {
+    named(ExecShellQuotingError, 'ExecShellQuotingError');
+  }
+}
+
 /** Every error class of spindle/exec, as a union that `code` discriminates. */
 export type AnyExecError =
   | ExecNotFoundError
@@ -164,4 +190,5 @@ export type AnyExecError =
   | ExecTimeoutError
   | ExecAbortedError
   | ExecMaxBufferError
-  | ExecStreamError;
+  | ExecStreamError
+  | ExecShellQuotingError;

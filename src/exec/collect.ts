@@ -2,6 +2,7 @@
 // small tail of stderr for error messages even when the output itself is not kept.
 // Text is decoded chunk by chunk (StringDecoder keeps characters split across chunks
 // whole) and joined as a string, which skips copying every byte into one big Buffer.
+import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 const TAIL_BYTES = 8192;
@@ -94,6 +95,32 @@ export class Collector {
     }
     return Buffer.from(this.#text.slice(-TAIL_BYTES), this.#encoding as BufferEncoding);
   }
+}
+
+/**
+ * Connects one output stream of the program: into a Collector (keeping it when
+ * `keep`), and into the user's `sink` when one was given. A failing stream or sink
+ * calls `onError`; passing maxBuffer calls `onOverflow`.
+ */
+export function wireOutput(
+  stream: Readable,
+  sink: Writable | undefined,
+  o: { buffer: boolean | 'auto'; maxBuffer: number; encoding: BufferEncoding | 'buffer' },
+  isStderr: boolean,
+  onOverflow: () => void,
+  onError: (e: unknown) => void,
+): Collector {
+  const c = new Collector(!sink && o.buffer !== false, o.maxBuffer, o.encoding, isStderr, onOverflow);
+  stream.on('data', (chunk: Buffer) => c.push(chunk));
+  stream.on('error', onError); // a failed read must not crash the process
+  if (sink) {
+    stream.pipe(sink);
+    sink.on('error', (e) => {
+      stream.unpipe(sink);
+      onError(e);
+    });
+  }
+  return c;
 }
 
 /** The last `max` non-empty lines of `text`, for an error message. */

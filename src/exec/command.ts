@@ -1,6 +1,7 @@
 // How a command is shown in messages, and the not-found / spawn-failure texts.
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
+import { shellName } from './shell.js';
 
 const SAFE = /^[\w@%+=:,./-]+$/;
 
@@ -27,33 +28,38 @@ function pathOf(env: NodeJS.ProcessEnv): string {
 
 /**
  * Explains a spawn ENOENT. Node reports a missing `cwd` with the same code as a
- * missing program, so tell them apart before blaming the program.
+ * missing program, so tell them apart before blaming the program. With `shell`,
+ * the program Node starts is the shell. `missing` is what was not found.
  */
 export function describeSpawnFailure(
   file: string,
   code: string | undefined,
   cwd: string | undefined,
   env: NodeJS.ProcessEnv,
-  shell: boolean,
-): { notFound: boolean; reason: string } {
+  shell: boolean | string,
+): { notFound: boolean; missing: string; reason: string } {
+  const program = shell === false ? file : shellName(shell);
   if (cwd !== undefined && !isDirectory(cwd)) {
-    return { notFound: false, reason: `the working directory ${JSON.stringify(cwd)} does not exist` };
+    return { notFound: false, missing: program, reason: `the working directory ${JSON.stringify(cwd)} does not exist` };
   }
-  if (code === 'ENOENT' && !shell) {
-    if (file.includes('/') || (process.platform === 'win32' && file.includes('\\'))) {
-      const where = isAbsolute(file) ? file : resolve(cwd ?? process.cwd(), file);
+  if (code === 'ENOENT') {
+    const which = shell === false ? '' : 'the shell; ';
+    if (program.includes('/') || (process.platform === 'win32' && program.includes('\\'))) {
+      const where = isAbsolute(program) ? program : resolve(cwd ?? process.cwd(), program);
       const why = existsSync(where) ? 'its interpreter (#! line) was not found' : 'no such file';
-      return { notFound: true, reason: `${where}: ${why}` };
+      return { notFound: true, missing: program, reason: `${which}${where}: ${why}` };
     }
     const path = pathOf(env);
     const dirs = path.split(delimiter).filter(Boolean);
     return {
       notFound: true,
-      reason: dirs.length ? `searched PATH=${path}` : 'PATH is empty or unset',
+      missing: program,
+      reason: `${which}${dirs.length ? `searched PATH=${path}` : 'PATH is empty or unset'}`,
     };
   }
-  if (code === 'EACCES') return { notFound: false, reason: 'permission denied (is the file executable?)' };
-  return { notFound: false, reason: code ?? 'unknown error' };
+  if (code === 'EACCES')
+    return { notFound: false, missing: program, reason: 'permission denied (is the file executable?)' };
+  return { notFound: false, missing: program, reason: code ?? 'unknown error' };
 }
 
 function isDirectory(path: string): boolean {

@@ -11,7 +11,7 @@ export {
 } from '../errors/index.js';
 export { formatCommand } from './command.js';
 export type { ExecInput, ExecOptions, StdioOption } from './options.js';
-export { ExecProcess, type LinesOptions } from './process.js';
+export { ExecProcess, type LinesOptions, type ReadableOptions } from './process.js';
 export type { ExecResult } from './result.js';
 export { type OutputOf, run, spawn } from './run.js';
 export { $, sh, type Template } from './template.js';

@@ -3,9 +3,11 @@
 import { constants } from 'node:os';
 import { Readable, type Stream, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { fileURLToPath } from 'node:url';
 import { type Duration, optionalDuration, parseDuration } from '../util/duration.js';
-import { checkNumber, checkObject, checkOneOf, checkSignal, invalid, optionalBoolean } from '../util/validate.js';
+import { buildEnv, checkEnv } from '../util/env.js';
+import { knownOptions } from '../util/known.js';
+import { toPath } from '../util/paths.js';
+import { checkNumber, checkOneOf, checkSignal, invalid, optionalBoolean } from '../util/validate.js';
 
 /** What one of the child's stdio slots is connected to (as in node:child_process, plus any Writable/Readable). */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream;
@@ -27,13 +29,13 @@ export interface ExecOptions {
   extendEnv?: boolean;
   /** Written to stdin, which is then closed. */
   input?: ExecInput;
-  /** Kill the command (and its process group) after this many ms; 0 = never (default). */
+  /** Kill the command (and its process group) after this long: ms or '30s'; `0` or `Infinity` = never (default). */
   timeout?: Duration;
   /** Aborting kills the command (or prevents it from starting). */
   signal?: AbortSignal;
   /** Signal sent for timeout, abort, maxBuffer and `kill()` (default 'SIGTERM'). */
   killSignal?: NodeJS.Signals | number;
-  /** Ms to wait after `killSignal` before SIGKILL (default 3000; 0 = SIGKILL at once). */
+  /** How long to wait after `killSignal` before SIGKILL: ms or '5s' (default 3000; 0 = SIGKILL at once). */
   killGrace?: Duration;
   /** Bytes kept per output stream before the command is killed (default 100 MiB; Infinity allowed). */
   maxBuffer?: number;
@@ -46,7 +48,11 @@ export interface ExecOptions {
   stdin?: StdioOption;
   stdout?: StdioOption;
   stderr?: StdioOption;
-  /** Run through a shell: true = /bin/sh (cmd.exe on Windows), or a shell path. Off by default. */
+  /**
+   * Run through a shell: true = /bin/sh (cmd.exe on Windows), or a shell path. Off by default.
+   * run()/spawn() join `file` and `args` with spaces for it (quote them yourself); `$` quotes
+   * every value for a sh-compatible shell.
+   */
   shell?: boolean | string;
   /** Let the command outlive this process (it is then never killed on our exit). Default false. */
   detached?: boolean;
@@ -115,11 +121,46 @@ const ENCODINGS = [
   'buffer',
 ] as const;
 const SIGNALS = Object.keys(constants.signals) as NodeJS.Signals[];
+const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
+/** Node checks uid and gid as 32-bit signed integers. */
+const MAX_ID = 2 ** 31 - 1;
+const KNOWN = new Set([
+  'cwd',
+  'env',
+  'extendEnv',
+  'input',
+  'timeout',
+  'signal',
+  'killSignal',
+  'killGrace',
+  'maxBuffer',
+  'encoding',
+  'stripFinalNewline',
+  'stdio',
+  'stdin',
+  'stdout',
+  'stderr',
+  'shell',
+  'detached',
+  'killTree',
+  'reject',
+  'buffer',
+  'uid',
+  'gid',
+  'argv0',
+  'windowsHide',
+]);
 
 function stdioValue(option: string, value: unknown): StdioOption {
   if (value === 'pipe' || value === 'inherit' || value === 'ignore') return value;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
-  if (value instanceof Readable || value instanceof Writable) return value;
+  let stream = false;
+  try {
+    stream = value instanceof Readable || value instanceof Writable; // Writable's instanceof reads a property
+  } catch {
+    // a Proxy whose traps throw is not a stream
+  }
+  if (stream) return value as Stream;
   throw invalid(option, "'pipe', 'inherit', 'ignore', a file descriptor or a stream", value);
 }
 
@@ -132,8 +173,27 @@ function checkInput(value: unknown): ExecInput | undefined {
     return value as ExecInput | undefined;
   }
   const v = value as { getReader?: unknown; [Symbol.asyncIterator]?: unknown } | null;
-  if (v && (typeof v.getReader === 'function' || typeof v[Symbol.asyncIterator] === 'function')) return v as ExecInput;
+  let stream = false;
+  try {
+    stream = !!v && (typeof v.getReader === 'function' || typeof v[Symbol.asyncIterator] === 'function');
+  } catch {
+    // a Proxy whose traps throw is not a stream
+  }
+  if (stream) return v as ExecInput;
   throw invalid('input', 'a string, a Buffer, a readable stream or an async iterable', value);
+}
+
+/** A signal name ('SIGTERM') or number (15) this platform knows, else throws naming `option`. */
+export function checkKillSignal(option: string, value: unknown): NodeJS.Signals | number {
+  if (typeof value === 'number' && SIGNAL_NUMBERS.has(value)) return value;
+  if (typeof value === 'string' && (SIGNALS as string[]).includes(value)) return value as NodeJS.Signals;
+  throw invalid(option, "a signal name such as 'SIGTERM', or its number", value);
+}
+
+/** A string with no NUL byte (a process cannot receive one), else throws naming `option`. */
+function checkText(option: string, value: unknown, expected: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) throw invalid(option, expected, value);
+  return value;
 }
 
 /** Validates user options; `defaults` differ between run() (stdin ignored) and spawn() (stdin piped). */
@@ -141,30 +201,17 @@ export function normalize(
   options: ExecOptions | undefined,
   defaults: { stdin: 'pipe' | 'ignore'; buffer: boolean | 'auto' },
 ): Normalized {
-  const o = (checkObject('options', options) ?? {}) as ExecOptions;
-  const cwd = o.cwd === undefined ? undefined : o.cwd instanceof URL ? fileURLToPath(o.cwd) : o.cwd;
-  if (cwd !== undefined && (typeof cwd !== 'string' || cwd === ''))
-    throw invalid('cwd', 'a path string or file URL', o.cwd);
-  const envIn = checkObject('env', o.env);
-  const extendEnv = optionalBoolean('extendEnv', o.extendEnv, true);
-  let env: NodeJS.ProcessEnv | undefined;
-  if (envIn) {
-    for (const [k, v] of Object.entries(envIn)) {
-      if (v !== undefined && typeof v !== 'string') throw invalid(`env.${k}`, 'a string or undefined', v);
-    }
-    env = extendEnv ? { ...process.env, ...(envIn as NodeJS.ProcessEnv) } : (envIn as NodeJS.ProcessEnv);
-  } else if (!extendEnv) env = {};
+  const o = (knownOptions('options', options, KNOWN) ?? {}) as ExecOptions;
+  const cwd = o.cwd === undefined ? undefined : toPath('cwd', o.cwd);
+  const checked = checkEnv(o.env, o.extendEnv);
+  // Without `env` and with extendEnv, the child inherits process.env: nothing to build.
+  const env = checked.env || !checked.extendEnv ? buildEnv(checked.env, checked.extendEnv) : undefined;
 
   const input = checkInput(o.input);
   // 0 and Infinity both mean no timeout
   const timeout = o.timeout === undefined ? 0 : parseDuration('timeout', o.timeout, { infinity: true });
   const signal = checkSignal('signal', o.signal);
-  const killSignal =
-    o.killSignal === undefined
-      ? 'SIGTERM'
-      : typeof o.killSignal === 'number'
-        ? checkNumber('killSignal', o.killSignal, { min: 1, integer: true })
-        : checkOneOf('killSignal', o.killSignal, SIGNALS);
+  const killSignal = o.killSignal === undefined ? 'SIGTERM' : checkKillSignal('killSignal', o.killSignal);
   const killGrace = optionalDuration('killGrace', o.killGrace, DEFAULT_KILL_GRACE);
   const maxBuffer =
     o.maxBuffer === undefined
@@ -174,15 +221,19 @@ export function normalize(
   if (o.buffer !== undefined && o.buffer !== true && o.buffer !== false && o.buffer !== 'auto') {
     throw invalid('buffer', "true, false or 'auto'", o.buffer);
   }
-  if (o.shell !== undefined && typeof o.shell !== 'boolean' && (typeof o.shell !== 'string' || o.shell === '')) {
-    throw invalid('shell', 'a boolean or a shell path', o.shell);
-  }
+  if (o.shell !== undefined && typeof o.shell !== 'boolean') checkText('shell', o.shell, 'a boolean or a shell path');
 
   // stdio: the array form first, then the per-slot options override it.
   let slots: StdioOption[];
   if (o.stdio === undefined) slots = [input !== undefined ? 'pipe' : defaults.stdin, 'pipe', 'pipe'];
   else if (Array.isArray(o.stdio)) {
-    slots = o.stdio.map((v, i) => stdioValue(`stdio[${i}]`, v));
+    let list: unknown[];
+    try {
+      list = [...o.stdio];
+    } catch {
+      throw invalid('stdio', 'an array whose items can be read', o.stdio);
+    }
+    slots = list.map((v, i) => stdioValue(`stdio[${i}]`, v));
     while (slots.length < 3) slots.push('pipe');
   } else {
     const v = stdioValue('stdio', o.stdio);
@@ -214,8 +265,11 @@ export function normalize(
   const onTerminal = stdio.slice(0, 3).some((s, fd) => s === 'inherit' && isatty(fd));
   const killTree = posix && (detached || optionalBoolean('killTree', o.killTree, !onTerminal));
 
-  for (const k of ['uid', 'gid'] as const) if (o[k] !== undefined) checkNumber(k, o[k], { integer: true });
-  if (o.argv0 !== undefined && typeof o.argv0 !== 'string') throw invalid('argv0', 'a string', o.argv0);
+  for (const k of ['uid', 'gid'] as const) {
+    if (o[k] !== undefined && (checkNumber(k, o[k], { integer: true }) as number) > MAX_ID)
+      throw invalid(k, `an integer from 0 to ${MAX_ID}`, o[k]);
+  }
+  if (o.argv0 !== undefined) checkText('argv0', o.argv0, 'a non-empty string without NUL bytes');
 
   return {
     cwd,

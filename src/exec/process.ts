@@ -1,26 +1,37 @@
-// The handle of one running external program: streams, lines, stdin, kill, pipe,
-// and a promise of its result. It settles on 'exit' plus a short bounded drain of
-// stdout/stderr, never on 'close', so a grandchild holding a pipe cannot hang it.
+// The handle of one running external program: its output as lines or streams, its
+// stdin, kill, pipe, and a promise of its result. It settles on 'exit' plus a short
+// bounded drain of stdout/stderr, never on 'close', so a grandchild holding a pipe
+// cannot hang it. How a program is ended lives in termination.ts; what its output
+// keeps, in collect.ts; how the outcome becomes a result or an error, in result.ts.
 import { type ChildProcess, spawn as cpSpawn, type SpawnOptions } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { InvalidOptionError } from '../errors/index.js';
-import { groupAlive, isSigkill, sendSignal } from '../util/kill.js';
-import { type Reapable, track, untrack } from '../util/reaper.js';
-import { invalid } from '../util/validate.js';
-import { Collector } from './collect.js';
+import { sendSignal } from '../util/kill.js';
+import { knownOptions } from '../util/known.js';
+import { checkOneOf, invalid } from '../util/validate.js';
+import { type Collector, wireOutput } from './collect.js';
 import { formatCommand } from './command.js';
 import { waitForDrain } from './drain.js';
 import { wireInput } from './input.js';
 import { LineIterator } from './lines.js';
-import type { Normalized } from './options.js';
-import { classify, type ExecResult, type KillReason } from './result.js';
+import { checkKillSignal, type Normalized } from './options.js';
+import { classify, type ExecResult } from './result.js';
+import { Termination } from './termination.js';
 
 /** Which output `lines()` reads. */
 export interface LinesOptions {
   from?: 'stdout' | 'stderr' | 'both';
 }
 
+/** Which output `readable()` hands over. */
+export interface ReadableOptions {
+  from?: 'stdout' | 'stderr';
+}
+
+type OutputName = 'stdout' | 'stderr';
+
 const noop = () => {};
+const FROM = new Set(['from']);
 
 /** node:child_process options with only the keys that are set (its normalisation walks them all). */
 function spawnOptions(o: Normalized): SpawnOptions {
@@ -34,29 +45,42 @@ function spawnOptions(o: Normalized): SpawnOptions {
   return s;
 }
 
+/** What a shell is given: `file` and `args` joined with spaces, as node:child_process does. */
+function shellLine(file: string, args: readonly string[]): string {
+  return args.length === 0 ? file : `${file} ${args.join(' ')}`;
+}
+
+function checkChunk(chunk: unknown): void {
+  if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) throw invalid('chunk', 'a string or bytes', chunk);
+}
+
+/** A readable stream that has already ended, for a program that never started. */
+function ended(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
+}
+
 /** A running (or finished) command. Await it for the result; read it line by line or as streams meanwhile. */
 export class ExecProcess<O extends string | Buffer = string> implements PromiseLike<ExecResult<O>> {
   readonly file: string;
   readonly args: readonly string[];
-  /** The command as a shell-quoted string, for logs. */
+  /** What ran: `file` and `args` shell-quoted for reading, or with `shell`, the exact command line the shell got. */
   readonly command: string;
   /** undefined when the program could not be started (or the signal was already aborted). */
   readonly pid: number | undefined;
   readonly #o: Normalized;
   readonly #start = performance.now();
+  readonly #end: Termination;
   #child: ChildProcess | undefined;
   #out: Collector | undefined;
   #err: Collector | undefined;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #spawnError: NodeJS.ErrnoException | undefined;
-  #reason: KillReason | undefined;
-  #cause: unknown;
-  #overflowed: 'stdout' | 'stderr' | undefined;
-  #forceKilled = false;
-  #timeoutTimer: NodeJS.Timeout | undefined;
-  #graceTimer: NodeJS.Timeout | undefined;
-  #reapable: Reapable | undefined;
-  #onAbort: (() => void) | undefined;
+  #overflowed: OutputName | undefined;
+  /** stdin belongs to someone (write(), writable(), input, a pipe): awaiting must not close it. */
   #stdinUsed = false;
   #stdinEnded = false;
   #upstream: ExecProcess<string | Buffer> | undefined;
@@ -68,30 +92,40 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   #combined: Promise<ExecResult<O>> | undefined;
   #settled: Promise<ExecResult<O>> | undefined;
 
-  /** @internal Use `spawn()`; the options are already normalized. */
+  /** @internal Use `spawn()`, `run()` or `$`; the options are already normalized. */
   constructor(file: string, args: readonly string[], o: Normalized) {
     this.file = file;
     this.args = args;
-    this.command = formatCommand(file, args);
     this.#o = o;
+    this.#end = new Termination(o);
     this.#outcome = new Promise((r) => (this.#resolve = r));
-    if (o.signal?.aborted) {
-      this.#reason = 'abort';
-      this.#cause = o.signal.reason;
-      this.pid = undefined;
-      this.#finish();
-      return;
+    if (o.shell === false) {
+      this.command = formatCommand(file, args);
+      this.pid = this.#spawn(file, args);
+    } else {
+      // Node would join them the same way; handing it one line keeps `command` exactly what ran.
+      this.command = shellLine(file, args);
+      this.pid = this.#spawn(this.command, []);
     }
+  }
+
+  /** Starts the program and connects it; undefined when it did not start (the result says why). */
+  #spawn(file: string, args: readonly string[]): number | undefined {
+    const o = this.#o;
+    if (o.signal?.aborted) {
+      this.#end.preempt('abort', o.signal.reason);
+      this.#finish();
+      return undefined;
+    }
+    let child: ChildProcess;
     try {
-      this.#child = cpSpawn(file, args, spawnOptions(o));
+      child = cpSpawn(file, args, spawnOptions(o));
     } catch (e) {
       this.#spawnError = e as NodeJS.ErrnoException;
-      this.pid = undefined;
       this.#finish();
-      return;
+      return undefined;
     }
-    const child = this.#child;
-    this.pid = child.pid;
+    this.#child = child;
     child.on('error', (e: NodeJS.ErrnoException) => {
       // After a successful spawn, 'error' only reports a failed kill(); the exit still comes.
       if (child.pid === undefined && !this.#finished) {
@@ -99,81 +133,78 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
         this.#finish();
       }
     });
-    if (child.pid === undefined) return;
+    const pid = child.pid;
+    if (pid === undefined) return undefined;
     child.once('exit', (code, signal) => this.#onExit(code, signal));
-    if (!o.detached) {
-      this.#reapable = { pid: child.pid, tree: o.killTree, killSignal: o.killSignal, killGrace: o.killGrace };
-      track(this.#reapable);
+    const end = this.#end;
+    end.start(pid);
+    const onError = (e: unknown) => end.terminate('stream', e);
+    if (child.stdout) {
+      this.#out = wireOutput(child.stdout, o.sinks[1], o, false, () => this.#overflow('stdout'), onError);
     }
-    this.#out = this.#wireOutput(child.stdout, o.sinks[1], 'stdout');
-    this.#err = this.#wireOutput(child.stderr, o.sinks[2], 'stderr');
+    if (child.stderr) {
+      this.#err = wireOutput(child.stderr, o.sinks[2], o, true, () => this.#overflow('stderr'), onError);
+    }
     if (child.stdin) {
       child.stdin.on('error', noop); // EPIPE/ECONNRESET: the program stopped reading; its exit tells the rest
       if (o.input !== undefined) {
         this.#stdinUsed = true;
-        wireInput(child.stdin, o.input, (e) => this.#terminate('stream', e));
+        wireInput(child.stdin, o.input, onError);
       }
     }
-    if (o.timeout > 0) {
-      this.#timeoutTimer = setTimeout(() => this.#terminate('timeout'), o.timeout);
-      this.#timeoutTimer.unref();
+    return pid;
+  }
+
+  #overflow(name: OutputName): void {
+    this.#overflowed ??= name;
+    this.#end.terminate('maxBuffer');
+  }
+
+  /**
+   * Hands you the program's stdout (default) or stderr as a stream. With spawn's
+   * `buffer: 'auto'`, the result stops keeping that output from now on, so you can
+   * stream it for as long as the program runs. Throws when that slot is not piped.
+   */
+  readable(options?: ReadableOptions): Readable {
+    const o = knownOptions('options', options, FROM);
+    const from = o?.from === undefined ? 'stdout' : checkOneOf('from', o.from, ['stdout', 'stderr'] as const);
+    if (this.#o.stdio[from === 'stdout' ? 1 : 2] !== 'pipe') {
+      throw new InvalidOptionError('from', `Cannot read ${from} of ${this.command}: it is not piped (stdio ${from})`);
     }
-    if (o.signal) {
-      const signal = o.signal;
-      this.#onAbort = () => this.#terminate('abort', signal.reason);
-      signal.addEventListener('abort', this.#onAbort, { once: true });
-    }
+    return this.#takeOutput(from) ?? ended();
   }
 
-  #wireOutput(stream: Readable | null, sink: Writable | undefined, name: 'stdout' | 'stderr'): Collector | undefined {
-    if (!stream) return undefined;
-    const keep = !sink && this.#o.buffer !== false;
-    const c = new Collector(keep, this.#o.maxBuffer, this.#o.encoding, name === 'stderr', () => {
-      this.#overflowed ??= name;
-      this.#terminate('maxBuffer');
-    });
-    stream.on('data', (chunk: Buffer) => c.push(chunk));
-    stream.on('error', (e) => this.#terminate('stream', e)); // a failed read must not crash the process
-    if (sink) {
-      stream.pipe(sink);
-      sink.on('error', (e) => {
-        stream.unpipe(sink);
-        this.#terminate('stream', e);
-      });
-    }
-    return c;
+  /**
+   * Hands you the program's stdin as a stream; awaiting the result then no longer
+   * closes it for you (end it yourself). Throws when stdin is not piped, is fed by
+   * `input` or a pipe, or was ended.
+   */
+  writable(): Writable {
+    return (
+      this.#stdinFor('writable') ??
+      new Writable({
+        write(_chunk, _encoding, callback) {
+          callback(); // the program never started: its result says why
+        },
+      })
+    );
   }
 
-  /** stdin of the program (null unless piped). Using it hands stdin over to you. */
-  get stdin(): Writable | null {
-    this.#stdinUsed = true;
-    return this.#child?.stdin ?? null;
-  }
-
-  /** stdout as a stream. Taking it stops the result from keeping stdout (with `buffer: 'auto'`). */
-  get stdout(): Readable | null {
-    return this.#take('stdout');
-  }
-
-  get stderr(): Readable | null {
-    return this.#take('stderr');
-  }
-
-  #take(name: 'stdout' | 'stderr'): Readable | null {
+  /** The output stream `name`, handed over: with buffer 'auto' the result stops keeping it. */
+  #takeOutput(name: OutputName): Readable | null {
     const c = name === 'stdout' ? this.#out : this.#err;
     if (c && this.#o.buffer === 'auto') c.release();
     return this.#child?.[name] ?? null;
   }
 
   /** Lines of stdout (default), stderr, or both interleaved in arrival order; throws the command's failure at the end. */
-  lines(options: LinesOptions = {}): AsyncIterableIterator<string> {
-    const from = options.from ?? 'stdout';
-    if (from !== 'stdout' && from !== 'stderr' && from !== 'both')
-      throw invalid('from', "'stdout', 'stderr' or 'both'", from);
+  lines(options?: LinesOptions): AsyncIterableIterator<string> {
+    const given = knownOptions('options', options, FROM)?.from;
+    const from = given === undefined ? 'stdout' : checkOneOf('from', given, ['stdout', 'stderr', 'both'] as const);
     const names = from === 'both' ? (['stdout', 'stderr'] as const) : [from];
     const sources: Readable[] = [];
     for (const n of names) {
-      const s = this.#take(n);
+      const s = this.#takeOutput(n);
       if (s) sources.push(s);
       else if (this.#child && this.#child.pid !== undefined) {
         throw new InvalidOptionError('from', `Cannot read lines of ${n}: it is not piped (stdio ${n} is not 'pipe')`);
@@ -185,9 +216,19 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     });
   }
 
-  /** Writes to stdin; resolves when it may take more (never rejects once the program has gone). */
+  /**
+   * Writes to stdin; resolves when it may take more. Rejects only for a usage error
+   * (stdin not piped or already ended, a chunk that is not text or bytes); once the
+   * program has gone it resolves, and the result says what happened.
+   */
   write(chunk: string | Uint8Array): Promise<void> {
-    const s = this.#stdinFor('write');
+    let s: Writable | undefined;
+    try {
+      checkChunk(chunk);
+      s = this.#stdinFor('write');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (!s || s.destroyed) return Promise.resolve();
     if (s.write(chunk)) return Promise.resolve();
     return new Promise((resolve) => {
@@ -203,21 +244,23 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
 
   /** Closes stdin (after writing `chunk`); returns the handle so `await p.end(data)` gives the result. */
   end(chunk?: string | Uint8Array): this {
+    if (chunk !== undefined) checkChunk(chunk);
     const s = this.#stdinFor('end');
     this.#stdinEnded = true;
     if (s && !s.destroyed) chunk === undefined ? s.end() : s.end(chunk);
     return this;
   }
 
-  /** stdin to write to; undefined when the program never started (its result says why). */
+  /** stdin, now yours to write to; undefined when the program never started (its result says why). */
   #stdinFor(what: string): Writable | undefined {
-    const s = this.#child?.stdin;
-    if (!s) {
-      if (this.pid === undefined && (this.#finished || this.#child)) return undefined;
-      throw new InvalidOptionError('stdin', `Cannot ${what}() to ${this.command}: its stdin is not 'pipe'`);
-    }
-    if (this.#stdinEnded || (s.writableEnded && !s.destroyed)) {
-      throw new InvalidOptionError('stdin', `Cannot ${what}() to ${this.command}: stdin was already ended`);
+    const cannot = `Cannot ${what}() to ${this.command}`;
+    if (this.#o.stdio[0] !== 'pipe') throw new InvalidOptionError('stdin', `${cannot}: its stdin is not 'pipe'`);
+    if (this.#o.input !== undefined)
+      throw new InvalidOptionError('stdin', `${cannot}: its stdin is fed from \`input\``);
+    if (this.#upstream) throw new InvalidOptionError('stdin', `${cannot}: its stdin is fed by a pipe`);
+    const s = this.#child?.stdin ?? undefined;
+    if (this.#stdinEnded || (s?.writableEnded && !s.destroyed)) {
+      throw new InvalidOptionError('stdin', `${cannot}: stdin was already ended`);
     }
     this.#stdinUsed = true;
     return s;
@@ -228,65 +271,24 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
    * whole process group. With a signal: just send it (to the group). False if gone.
    */
   kill(signal?: NodeJS.Signals | number): boolean {
+    const sig = signal === undefined ? undefined : checkKillSignal('signal', signal);
     if (!this.#child || this.pid === undefined || this.#exit) return false;
-    if (signal === undefined) return this.#terminate('user');
-    return sendSignal(this.pid, this.#o.killTree, signal);
-  }
-
-  #terminate(reason: KillReason, cause?: unknown): boolean {
-    if (this.#finished || this.pid === undefined) return false;
-    if (this.#exit) {
-      // Output still draining after the exit can overflow maxBuffer or break a sink: say so.
-      if (this.#reason === undefined && (reason === 'maxBuffer' || reason === 'stream')) {
-        this.#reason = reason;
-        this.#cause = cause;
-      }
-      return false;
-    }
-    if (this.#reason === undefined) {
-      this.#reason = reason;
-      this.#cause = cause;
-    }
-    if (this.#graceTimer) return true; // already on the way down
-    const { killSignal, killGrace, killTree } = this.#o;
-    const pid = this.pid;
-    const first = killGrace === 0 ? 'SIGKILL' : killSignal;
-    if (isSigkill(first)) this.#forceKilled = !isSigkill(killSignal);
-    sendSignal(pid, killTree, first);
-    if (this.#reapable) this.#reapable.killSignal = first;
-    if (!isSigkill(first)) {
-      this.#graceTimer = setTimeout(() => {
-        if (!this.#exit) this.#forceKilled = true;
-        sendSignal(pid, killTree, 'SIGKILL');
-        this.#release();
-      }, killGrace);
-    }
-    return true;
+    if (sig === undefined) return this.#end.terminate('user');
+    return sendSignal(this.pid, this.#o.killTree, sig);
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.#exit = { code, signal };
-    clearTimeout(this.#timeoutTimer);
-    // A group we are killing may still hold grandchildren that ignore the first signal:
-    // keep the SIGKILL timer (unref'd) for them; otherwise we are done with the group.
-    if (this.#graceTimer && this.#o.killTree && this.pid !== undefined && groupAlive(this.pid))
-      this.#graceTimer.unref();
-    else this.#release();
+    this.#end.exited();
     const streams = [this.#child?.stdout, this.#child?.stderr].filter((s): s is Readable => !!s);
     waitForDrain(streams, this.#o.sinks.slice(1) as (Writable | undefined)[], () => this.#finish());
-  }
-
-  #release(): void {
-    clearTimeout(this.#graceTimer);
-    if (this.#reapable) untrack(this.#reapable);
   }
 
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#timeoutTimer);
-    if (this.#onAbort) this.#o.signal?.removeEventListener('abort', this.#onAbort);
-    if (!this.#exit) this.#release();
+    const end = this.#end;
+    end.done();
     const o = this.#o;
     const out = this.#out;
     const err = this.#err;
@@ -301,16 +303,16 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       signal: this.#exit?.signal ?? null,
       durationMs: performance.now() - this.#start,
       pid: this.pid,
-      timedOut: this.#reason === 'timeout',
-      isCanceled: this.#reason === 'abort',
-      isMaxBuffer: this.#reason === 'maxBuffer',
-      forceKilled: this.#forceKilled,
+      timedOut: end.reason === 'timeout',
+      isCanceled: end.reason === 'abort',
+      isMaxBuffer: end.reason === 'maxBuffer',
+      forceKilled: end.forceKilled,
     };
     const error = classify({
       details,
       spawnError: this.#spawnError,
-      reason: this.#reason,
-      cause: this.#cause,
+      reason: end.reason,
+      cause: end.cause,
       timeout: o.timeout,
       killGrace: o.killGrace,
       maxBuffer: o.maxBuffer,
@@ -318,7 +320,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       downstreamClosed: this.#downstreamClosed,
       cwd: o.cwd,
       env: o.env ?? process.env,
-      shell: o.shell !== false,
+      shell: o.shell,
       stderrTail: () => (err ? err.tail().toString('utf8') : ''),
     });
     this.#resolve({ ...details, failed: error !== undefined, ...(error ? { error } : {}) });
@@ -389,9 +391,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
         `Cannot pipe into ${target.command}: its stdin is not 'pipe' or already in use`,
       );
     }
-    target.#stdinUsed = true;
-    target.#upstream = this as unknown as ExecProcess<string | Buffer>;
-    const src = this.#take('stdout');
+    const src = this.#takeOutput('stdout');
     const dest = target.#child?.stdin;
     if (this.#child && this.pid !== undefined && !src) {
       throw new InvalidOptionError('stdout', `Cannot pipe ${this.command}: its stdout is not 'pipe'`);
@@ -399,6 +399,8 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     if (target.#child && target.pid !== undefined && !dest) {
       throw new InvalidOptionError('target', `Cannot pipe into ${target.command}: its stdin is not 'pipe'`);
     }
+    target.#stdinUsed = true;
+    target.#upstream = this as unknown as ExecProcess<string | Buffer>;
     if (!src || !dest) {
       dest?.end();
       if (src && !dest) this.#cutStdout(src);
@@ -428,7 +430,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
 
   /** `await using p = spawn(...)`: terminates the command if it still runs and waits for it. */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.#terminate('user');
+    this.#end.terminate('user');
     await this.#outcome;
   }
 }

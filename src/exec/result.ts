@@ -55,7 +55,7 @@ export interface Observed {
   downstreamClosed: boolean;
   cwd: string | undefined;
   env: NodeJS.ProcessEnv;
-  shell: boolean;
+  shell: boolean | string;
   /** Text of the last stderr lines for the message. */
   stderrTail: () => string;
 }
@@ -77,7 +77,7 @@ export function classify(o: Observed): ExecError | undefined {
     const f = describeSpawnFailure(d.file, o.spawnError.code, o.cwd, o.env, o.shell);
     const opts = { cause: o.spawnError };
     return f.notFound
-      ? new ExecNotFoundError(`Command not found: ${d.file} (${f.reason})`, d, opts)
+      ? new ExecNotFoundError(`Command not found: ${f.missing} (${f.reason})`, d, opts)
       : new ExecSpawnError(`Command could not be started: ${cmd} (${f.reason})`, d, opts);
   }
   const how = d.signal ? `killed with ${d.signal}` : `exit code ${d.exitCode}`;

@@ -9,7 +9,9 @@ export type OutputOf<T> = T extends { encoding: 'buffer' } ? Buffer : string;
 
 /** Accepts `(file, args, options)` or `(file, options)`; validates file and args. */
 export function parseArgs(file: unknown, args: unknown, options: unknown): [string, string[], ExecOptions | undefined] {
-  if (typeof file !== 'string' || file === '') throw invalid('file', 'a non-empty string', file);
+  // A NUL byte cannot reach a program (C strings end there); Node's own error would be a raw TypeError.
+  if (typeof file !== 'string' || file === '' || file.includes('\0'))
+    throw invalid('file', 'a non-empty string without NUL bytes', file);
   if (args !== undefined && !Array.isArray(args)) {
     if (options !== undefined) throw invalid('args', 'an array of strings', args);
     return [file, [], args as ExecOptions];
@@ -17,7 +19,7 @@ export function parseArgs(file: unknown, args: unknown, options: unknown): [stri
   const list = (args ?? []) as unknown[];
   for (let i = 0; i < list.length; i++) {
     const a = list[i];
-    if (typeof a !== 'string') throw invalid(`args[${i}]`, 'a string', a);
+    if (typeof a !== 'string' || a.includes('\0')) throw invalid(`args[${i}]`, 'a string without NUL bytes', a);
   }
   return [file, list as string[], options as ExecOptions | undefined];
 }

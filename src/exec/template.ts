@@ -1,10 +1,13 @@
-// The `$` tagged template: words of the literal text are split on whitespace and each
-// ${value} is exactly one argument (an array: one argument per element). Nothing is
-// ever parsed by a shell, so values need no quoting.
+// The `$` tagged template. Without a shell (the default), words of the literal text
+// are split on whitespace and each ${value} is exactly one argument (an array: one
+// argument per element); nothing is parsed by a shell. With `shell`, the literal
+// text goes to the shell unchanged and each value is quoted for it (shell.ts).
+import { ExecShellQuotingError } from '../errors/index.js';
 import { invalid } from '../util/validate.js';
 import { type ExecOptions, normalize } from './options.js';
 import { ExecProcess } from './process.js';
 import type { OutputOf } from './run.js';
+import { isShCompatible, quoteSh, ShellScanner, shellName } from './shell.js';
 
 /** `$\`cmd ${arg}\``, or `$(options)` for a template bound to those options. */
 export interface Template<O extends string | Buffer = string> {
@@ -16,7 +19,7 @@ function isTemplate(v: unknown): v is TemplateStringsArray {
   return Array.isArray(v) && Array.isArray((v as unknown as TemplateStringsArray).raw);
 }
 
-function stringify(v: unknown, i: number): string {
+function textOf(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString();
@@ -25,7 +28,77 @@ function stringify(v: unknown, i: number): string {
     const text = typeof out === 'string' ? out : Buffer.isBuffer(out) ? out.toString() : undefined;
     if (text !== undefined) return text.replace(/\r?\n$/, '');
   }
-  throw invalid(`\${${i}}`, 'a string, number, boolean, array or command result', v);
+  return undefined;
+}
+
+function stringify(v: unknown, i: number): string {
+  let text: string | undefined;
+  try {
+    text = textOf(v);
+  } catch {
+    // a Proxy or a getter that throws: refused like any other value we cannot read
+  }
+  if (text === undefined) throw invalid(`\${${i}}`, 'a string, number, boolean, array or command result', v);
+  // No program can receive a NUL byte in an argument (C strings end there).
+  if (text.includes('\0')) throw invalid(`\${${i}}`, 'text without NUL bytes', v);
+  return text;
+}
+
+/** A value that stands alone: only blanks or the operators ; & | ( ) may touch it (in a shell). */
+const ALONE_BEFORE = /(^|[\s;&|()])$/;
+const ALONE_AFTER = /^($|[\s;&|()])/;
+
+/**
+ * The command line `$` hands to a sh-compatible shell: the literal text unchanged,
+ * each value quoted so that the shell reads back exactly that text. Exported for tests.
+ */
+export function shellCommand(strings: readonly string[], values: readonly unknown[], shell: true | string): string {
+  const name = shellName(shell);
+  if (values.length > 0 && !isShCompatible(shell)) {
+    throw new ExecShellQuotingError(
+      `Cannot pass \${0} to ${name}: $ quotes values only for sh-compatible shells (sh, bash, dash, zsh, ksh); ` +
+        'leave `shell` unset (values are then arguments, no shell needed) or build the command string yourself',
+      name,
+      0,
+    );
+  }
+  const scan = new ShellScanner();
+  let line = strings[0]!;
+  scan.feed(line);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const at = scan.where();
+    if ('blocked' in at) {
+      throw new ExecShellQuotingError(
+        `Cannot quote \${${i}} for ${name} ${at.blocked}: move it where a word of the command goes`,
+        name,
+        i,
+      );
+    }
+    let text: string;
+    if (Array.isArray(v)) {
+      if (at.quote !== 0) {
+        throw new ExecShellQuotingError(
+          `Cannot quote \${${i}} for ${name}: an array is several words, and inside quotes it would be one`,
+          name,
+          i,
+        );
+      }
+      if (!ALONE_BEFORE.test(line) || (i > 0 && strings[i] === '') || !ALONE_AFTER.test(strings[i + 1]!))
+        throw invalid(`\${${i}}`, 'separated by spaces when it is an array', v);
+      text = v.map((x) => quoteSh(stringify(x, i))).join(' ');
+    } else {
+      const s = stringify(v, i);
+      // '…' outside quotes; inside '…' only ' needs care; inside "…" the four characters sh still reads.
+      text = at.quote === 0 ? quoteSh(s) : at.quote === 1 ? s.replaceAll("'", `'\\''`) : s.replace(/[$`"\\]/g, '\\$&');
+    }
+    line += text;
+    scan.placed(text === '');
+    const next = strings[i + 1]!;
+    line += next;
+    scan.feed(next);
+  }
+  return line;
 }
 
 /** Splits a template into file and arguments. Exported for tests. */
@@ -60,20 +133,38 @@ export function parseTemplate(strings: readonly string[], values: readonly unkno
 
 function bind(options: ExecOptions | undefined): Template<any> {
   const fn = (first: unknown, ...values: unknown[]): unknown => {
-    if (!isTemplate(first)) return bind({ ...options, ...(first as ExecOptions) });
+    if (!isTemplate(first)) {
+      if (first === null || typeof first !== 'object' || Array.isArray(first))
+        throw invalid('options', 'an object (or a template)', first);
+      let merged: ExecOptions;
+      try {
+        merged = { ...options, ...(first as ExecOptions) };
+      } catch {
+        throw invalid('options', 'a plain object whose properties can be read', first);
+      }
+      normalize(merged, { stdin: 'pipe', buffer: 'auto' }); // bad options fail here, where they were given
+      return bind(merged);
+    }
+    const o = normalize(options, { stdin: 'pipe', buffer: 'auto' });
     // Cooked text, as JS reads it (`\n` is a newline, so whitespace); raw where an escape is invalid.
-    const tokens = parseTemplate(
-      first.map((c, i) => c ?? first.raw[i]!),
-      values,
-    );
+    const strings = first.map((c, i) => c ?? first.raw[i]!);
+    if (o.shell !== false) {
+      const line = shellCommand(strings, values, o.shell);
+      if (line.trim() === '') throw invalid('command', 'a template with a command', line);
+      return new ExecProcess(line, [], o);
+    }
+    const tokens = parseTemplate(strings, values);
     if (tokens.length === 0) throw invalid('command', 'a template with a program name', '');
     const [file, ...args] = tokens as [string, ...string[]];
-    return new ExecProcess(file, args, normalize(options, { stdin: 'pipe', buffer: 'auto' }));
+    return new ExecProcess(file, args, o);
   };
   return fn as Template<any>;
 }
 
-/** Tagged-template form of spawn(): `await $\`git log -n ${n} ${path}\``. Never uses a shell. */
+/**
+ * Tagged-template form of spawn(): `await $\`git log -n ${n} ${path}\``. No shell unless
+ * `$({ shell: true })`, and then every value is quoted for it.
+ */
 export const $: Template = bind(undefined);
 /** The same as `$`, for those who prefer a name. */
 export const sh: Template = $;

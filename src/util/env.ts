@@ -1,7 +1,7 @@
 // One rule for `env` in every module that starts a process (exec, the process
 // pool, the cluster): the variables are merged over `process.env`; `undefined`
 // removes one; `extendEnv: false` starts from an empty environment instead.
-import { checkObject, invalidSecret, optionalBoolean } from './validate.js';
+import { checkObject, invalid, invalidSecret, optionalBoolean } from './validate.js';
 
 export type EnvOption = Record<string, string | undefined>;
 
@@ -13,9 +13,17 @@ export function checkEnv(
 ): { env: EnvOption | undefined; extendEnv: boolean } {
   const record = checkObject(`${prefix}env`, env);
   if (record) {
-    for (const [k, v] of Object.entries(record)) {
-      if (v !== undefined && typeof v !== 'string')
-        throw invalidSecret(`${prefix}env.${k}`, 'a string or undefined', v);
+    let entries: [string, unknown][];
+    try {
+      entries = Object.entries(record);
+    } catch {
+      throw invalid(`${prefix}env`, 'a plain object whose properties can be read', record);
+    }
+    for (const [k, v] of entries) {
+      // A NUL byte cannot be passed to a process; Node's own error would print the value.
+      if (k.includes('\0')) throw invalid(`${prefix}env`, 'variable names without NUL bytes', k);
+      if (v !== undefined && (typeof v !== 'string' || v.includes('\0')))
+        throw invalidSecret(`${prefix}env.${k}`, 'a string without NUL bytes, or undefined', v);
     }
   }
   return {

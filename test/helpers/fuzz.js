@@ -82,7 +82,10 @@ export function anyValue() {
       new Proxy(
         {},
         {
-          get() {
+          get(_target, key) {
+            // fast-check prints counterexamples through this key: without it, a failure
+            // involving the Proxy is reported as 'proxy trap' instead of itself
+            if (key === fc.toStringMethod) return () => 'Proxy(throws on every read)';
             throw new Error('proxy trap');
           },
           ownKeys() {
