@@ -8,6 +8,8 @@ export class RunningTask {
   controller: AbortController | undefined = undefined;
   aborted = false;
   reason: unknown = undefined;
+  /** its result was posted (a misbehaving thenable cannot settle it twice) */
+  finished = false;
   constructor(
     readonly slot: number,
     readonly id: number,
@@ -42,6 +44,14 @@ export interface WorkerContext {
 }
 
 export const contextKey = Symbol.for('spindle.worker.context');
+
+/** Where the pool worker's id waits for spindle/worker, set before the task module loads. */
+export const workerIdKey = Symbol.for('spindle.worker.id');
+
+/** Publishes this worker's id; `workerId` in spindle/worker reads it when first imported. */
+export function setWorkerId(id: number): void {
+  (globalThis as Record<symbol, unknown>)[workerIdKey] = id;
+}
 
 /**
  * Tracks the current task. With one task at a time a plain variable is exact
