@@ -62,6 +62,21 @@ eachRuntime(
   },
 );
 
+test('env values are never shown in errors, not even one Node would refuse (a NUL byte)', () => {
+  for (const [env, option] of [
+    [{ TOKEN: 's3cr3t\0x' }, 'env.TOKEN'],
+    [{ 'A=B': 'x' }, 'env'],
+    [{ '': 'x' }, 'env'],
+  ]) {
+    for (const runtime of ['thread', 'process']) {
+      assert.throws(
+        () => new Pool({ worker: tasks, runtime, env }),
+        (e) => e.code === 'ERR_INVALID_OPTION' && e.option === option && !e.message.includes('s3cr3t'),
+      );
+    }
+  }
+});
+
 test('env values are never shown in errors: the variable and its type are', () => {
   assert.throws(
     () => new Pool({ worker: tasks, env: { API_TOKEN: 123456789 } }),

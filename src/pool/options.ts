@@ -10,7 +10,18 @@ import { optionalDuration } from '../util/duration.js';
 import { checkEnv, type EnvOption } from '../util/env.js';
 import { toDirectory, toPath } from '../util/paths.js';
 import { typescriptSource } from '../util/ts-source.js';
-import { checkObject, checkOneOf, describe, invalid, optionalNumber, readable } from '../util/validate.js';
+import {
+  checkObject,
+  checkOneOf,
+  describe,
+  invalid,
+  invalidSecret,
+  MAX_WORKERS,
+  optionalNumber,
+  readable,
+  stringArray,
+  workerCount,
+} from '../util/validate.js';
 import type { PoolOptions } from './types.js';
 
 export interface ResolvedOptions {
@@ -82,11 +93,10 @@ const DEFAULT_KILL_GRACE = 3000;
 const DEFAULT_LOAD_TIMEOUT = 60_000;
 
 /**
- * Upper bounds that keep a typo from taking the host down: every worker is a
- * thread or a process (1024 of them is already more than any machine runs
- * well), and a worker's bookkeeping grows with the tasks it holds at once.
+ * Tasks one worker may run at once: a typo past it would size a worker's
+ * bookkeeping for millions of tasks. (Worker counts: MAX_WORKERS, shared with
+ * the cluster, util/validate.ts.)
  */
-export const MAX_WORKERS = 1024;
 export const MAX_CONCURRENCY = 10_000;
 
 /**
@@ -155,10 +165,7 @@ function checkApplicable(raw: Record<string, unknown>, runtime: string, command:
 }
 
 function stringList(option: string, value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
-    throw invalid(option, 'an array of strings', value);
-  return [...value];
+  return value === undefined ? undefined : stringArray(option, value);
 }
 
 function resourceLimits(value: unknown): ResourceLimits | undefined {
@@ -200,10 +207,18 @@ function errorClasses(value: unknown): ErrorClasses | undefined {
   return map.size > 0 ? map : undefined;
 }
 
-function workerCount(value: unknown): number {
-  if (value === undefined || value === 'auto') return Math.min(availableCpus(), MAX_WORKERS);
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_WORKERS) return value;
-  throw invalid('maxWorkers', `an integer from 1 to ${MAX_WORKERS}, or 'auto'`, value);
+/**
+ * `env` and `extendEnv` (util/env.ts), and no NUL byte anywhere: a process
+ * cannot receive one, and Node's own error for it would print the value.
+ */
+function environment(env: unknown, extendEnv: unknown): { env: EnvOption | undefined; extendEnv: boolean } {
+  const checked = checkEnv(env, extendEnv);
+  for (const [k, v] of Object.entries(checked.env ?? {})) {
+    if (k === '' || k.includes('=') || k.includes('\0'))
+      throw invalid('env', "variable names that are not empty and have no '=' or NUL", k);
+    if (v?.includes('\0')) throw invalidSecret(`env.${k}`, 'a string without NUL bytes, or undefined', v);
+  }
+  return checked;
 }
 
 /** Checks every option and fills in the defaults. */
@@ -229,7 +244,7 @@ function resolveAll(options: PoolOptions): ResolvedOptions {
   if (command && runtime !== 'process')
     throw invalid('runtime', "'process' when `command` is given (other programs run as processes)", raw.runtime);
   checkApplicable(raw, runtime, command !== undefined);
-  const maxWorkers = workerCount(raw.maxWorkers);
+  const maxWorkers = workerCount('maxWorkers', raw.maxWorkers, () => Math.min(availableCpus(), MAX_WORKERS));
   const minWorkers = optionalNumber('minWorkers', raw.minWorkers, 0, { integer: true });
   if (minWorkers > maxWorkers) throw invalid('minWorkers', `at most maxWorkers (${maxWorkers})`, minWorkers);
   const concurrency = optionalNumber('concurrency', raw.concurrency, 1, { integer: true, min: 1 });
@@ -248,7 +263,7 @@ function resolveAll(options: PoolOptions): ResolvedOptions {
     if (key !== 'afterTasks' && key !== 'maxHeapMb')
       throw invalid('recycle', "made of 'afterTasks' and 'maxHeapMb'", `unknown key \`${key}\``);
   }
-  const env = checkEnv(raw.env, raw.extendEnv);
+  const env = environment(raw.env, raw.extendEnv);
   // the worker's own task module: paths are checked after the cheap options, a failed stat is no worse
   const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);
   return {
