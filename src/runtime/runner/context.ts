@@ -40,7 +40,6 @@ export interface WorkerContext {
   abortedNow(task: RunningTask): boolean;
   /** posts a progress value of `task` to the pool (spindle/worker `progress()`) */
   progress(task: RunningTask, value: unknown): void;
-  workerId: number;
 }
 
 export const contextKey = Symbol.for('spindle.worker.context');
@@ -61,7 +60,6 @@ export function setWorkerId(id: number): void {
 export class TaskContext implements WorkerContext {
   private active: RunningTask | undefined = undefined;
   constructor(
-    readonly workerId: number,
     private readonly als: AsyncLocalStorage<RunningTask> | undefined,
     readonly abortedNow: (task: RunningTask) => boolean,
     readonly progress: (task: RunningTask, value: unknown) => void,

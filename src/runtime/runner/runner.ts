@@ -78,7 +78,6 @@ export class Runner {
           ).AsyncLocalStorage<RunningTask>()
         : undefined;
     this.context = new TaskContext(
-      init.workerId,
       als,
       (t) => transport.abortedNow(t),
       (t, value) => {
