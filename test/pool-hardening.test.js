@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Pool } from 'spindle';
+import { Inflight } from '../dist/runtime/process/inflight.js';
 import { MyError, NamedError } from './fixtures/pool/errors.js';
 import { beacon } from './helpers/beacon.js';
 import { noWarnings } from './helpers/fuzz.js';
@@ -48,6 +49,24 @@ eachRuntime('a pool at the largest concurrency runs tasks with bookkeeping sized
     results,
     Array.from({ length: 50 }, (_, i) => i + 1),
   );
+});
+
+test("a process worker's in-flight bookkeeping grows with use, not with its bound", () => {
+  // the bound for concurrency 10 000: concurrency + the most sent ahead
+  const flight = new Inflight(18_192, 10_000);
+  const sizes = () => [flight.next.length, flight.prev.length, flight.startAt.length, flight.dead.length];
+  assert.deepEqual(sizes(), [16, 16, 16, 16]);
+  const tasks = Array.from({ length: 100 }, (_, id) => ({ id, slot: -1 }));
+  for (const t of tasks) flight.add(t);
+  assert.deepEqual(sizes(), [128, 128, 128, 128]);
+  assert.deepEqual(
+    flight.list().map((t) => t.id),
+    tasks.map((t) => t.id),
+  );
+  for (const t of tasks.slice(0, 50)) assert.equal(flight.remove(t), true);
+  for (const t of tasks.slice(0, 50)) flight.add({ id: t.id + 1000, slot: -1 });
+  assert.equal(flight.size, 100);
+  assert.deepEqual(sizes(), [128, 128, 128, 128], 'freed slots are reused before new ones are made');
 });
 
 test('every duration option refuses more than 2^31-1 ms with a coded error, and no Node warning', async () => {
