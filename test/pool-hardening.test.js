@@ -183,7 +183,7 @@ test('resourceLimits are checked: key, type and range', () => {
     'resourceLimits.maxYoungGenerationSizeMb',
   );
   refused({ worker: tasks, resourceLimits: { codeRangeSizeMb: Infinity } }, 'resourceLimits.codeRangeSizeMb');
-  refused({ worker: tasks, resourceLimits: { heapMb: 64 } }, 'resourceLimits', /unknown key `heapMb`/);
+  refused({ worker: tasks, resourceLimits: { heapMb: 64 } }, 'heapMb', /Unknown option `heapMb` in `resourceLimits`/);
   const ok = new Pool({ worker: tasks, resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 } });
   assert.deepEqual(ok.options.resourceLimits, { maxOldGenerationSizeMb: 64, stackSizeMb: 4 });
 });

@@ -61,7 +61,7 @@ test(
       [{ grace: -1 }, 'grace'],
       [{ grace: 3e9 }, 'grace'],
       [{ grace: '10' }, 'grace'],
-      [{ timeout: 100 }, 'options'],
+      [{ timeout: 100 }, 'timeout'],
       ['soon', 'options'],
     ]) {
       const e = await rejectsCode(pool.close(options), 'ERR_INVALID_OPTION');

@@ -8,14 +8,13 @@ import type { StdioMode } from '../runtime/process/output.js';
 import { availableCpus } from '../util/cpus.js';
 import { optionalDuration } from '../util/duration.js';
 import { checkEnv, type EnvOption } from '../util/env.js';
+import { knownOptions } from '../util/known.js';
 import { toDirectory, toPath } from '../util/paths.js';
 import { typescriptSource } from '../util/ts-source.js';
 import {
-  checkObject,
   checkOneOf,
   describe,
   invalid,
-  invalidSecret,
   MAX_WORKERS,
   optionalNumber,
   readable,
@@ -59,7 +58,7 @@ export interface ResolvedOptions {
   errorClasses: ErrorClasses | undefined;
 }
 
-const known = new Set([
+const known: ReadonlySet<string> = new Set([
   'worker',
   'command',
   'runtime',
@@ -83,6 +82,8 @@ const known = new Set([
   'killGrace',
   'errorClasses',
 ]);
+
+const RECYCLE: ReadonlySet<string> = new Set(['afterTasks', 'maxHeapMb']);
 
 /** Options that only one kind of pool understands: given to another, they are an error, not ignored. */
 const threadOnly = ['resourceLimits'];
@@ -110,6 +111,7 @@ const LIMITS: Record<string, { min: number; max: number }> = {
   codeRangeSizeMb: { min: 1, max: 1_048_576 },
   stackSizeMb: { min: 1, max: 1024 },
 };
+const LIMIT_NAMES: ReadonlySet<string> = new Set(Object.keys(LIMITS));
 
 /**
  * Accepts a URL, a `file:` URL string, or a path relative to the working
@@ -169,13 +171,11 @@ function stringList(option: string, value: unknown): string[] | undefined {
 }
 
 function resourceLimits(value: unknown): ResourceLimits | undefined {
-  const raw = checkObject('resourceLimits', value);
+  const raw = knownOptions('resourceLimits', value, LIMIT_NAMES);
   if (raw === undefined) return undefined;
   const out: Record<string, number> = {};
   for (const key of Object.keys(raw)) {
-    const range = Object.hasOwn(LIMITS, key) ? LIMITS[key] : undefined;
-    if (range === undefined)
-      throw invalid('resourceLimits', `made of ${Object.keys(LIMITS).join(', ')}`, `unknown key \`${key}\``);
+    const range = LIMITS[key]!;
     const v = raw[key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !(v >= range.min && v <= range.max))
@@ -207,16 +207,12 @@ function errorClasses(value: unknown): ErrorClasses | undefined {
   return map.size > 0 ? map : undefined;
 }
 
-/**
- * `env` and `extendEnv` (util/env.ts), and no NUL byte anywhere: a process
- * cannot receive one, and Node's own error for it would print the value.
- */
+/** `env` and `extendEnv` (util/env.ts), with names a process can receive. */
 function environment(env: unknown, extendEnv: unknown): { env: EnvOption | undefined; extendEnv: boolean } {
-  const checked = checkEnv(env, extendEnv);
-  for (const [k, v] of Object.entries(checked.env ?? {})) {
-    if (k === '' || k.includes('=') || k.includes('\0'))
-      throw invalid('env', "variable names that are not empty and have no '=' or NUL", k);
-    if (v?.includes('\0')) throw invalidSecret(`env.${k}`, 'a string without NUL bytes, or undefined', v);
+  const checked = checkEnv(env, extendEnv); // NUL bytes refused there
+  for (const k of Object.keys(checked.env ?? {})) {
+    // an empty name or one with '=' cannot be set: a process would see another variable, or none
+    if (k === '' || k.includes('=')) throw invalid('env', "variable names that are not empty and have no '='", k);
   }
   return checked;
 }
@@ -227,12 +223,8 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
 }
 
 function resolveAll(options: PoolOptions): ResolvedOptions {
-  const raw = checkObject('options', options);
+  const raw = knownOptions('options', options, known);
   if (raw === undefined) throw invalid('options', 'an object with at least `worker`', options);
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key))
-      throw invalid('options', `made of known options (${[...known].join(', ')})`, `unknown option \`${key}\``);
-  }
   const command = raw.command === undefined ? undefined : resolveCommand(raw.command);
   if (command && raw.worker !== undefined) throw invalid('worker', 'left out when `command` is given', raw.worker);
   const runtime =
@@ -258,11 +250,7 @@ function resolveAll(options: PoolOptions): ResolvedOptions {
           min: 1, // 0 would refuse every task
           allowInfinity: true,
         });
-  const recycle = checkObject('recycle', raw.recycle) ?? {};
-  for (const key of Object.keys(recycle)) {
-    if (key !== 'afterTasks' && key !== 'maxHeapMb')
-      throw invalid('recycle', "made of 'afterTasks' and 'maxHeapMb'", `unknown key \`${key}\``);
-  }
+  const recycle = knownOptions('recycle', raw.recycle, RECYCLE) ?? {};
   const env = environment(raw.env, raw.extendEnv);
   // the worker's own task module: paths are checked after the cheap options, a failed stat is no worse
   const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);

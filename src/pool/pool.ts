@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
 import { PoolClosedError, PoolQueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors/index.js';
 import { optionalDuration } from '../util/duration.js';
-import { checkObject, checkSignal, describe, invalid, readable, readError } from '../util/validate.js';
+import { knownOptions } from '../util/known.js';
+import { checkObject, checkSignal, describe, invalid, readError } from '../util/validate.js';
 import { type CoreEvents, PoolCore } from './core.js';
 import { type ResolvedOptions, resolveOptions, taskTimeout } from './options.js';
 import { runtimeFactory } from './runtimes.js';
@@ -41,6 +42,7 @@ export interface PoolEvents {
 }
 
 const noOptions: RunOptions = {};
+const CLOSE_OPTIONS: ReadonlySet<string> = new Set(['grace']);
 
 /**
  * A pool of workers running the exported functions of one module. Typed from
@@ -210,13 +212,8 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   close(options?: PoolCloseOptions): Promise<CloseResult> {
     let grace: number;
     try {
-      grace = readable('options', options, () => {
-        const o = checkObject('options', options) ?? {};
-        for (const key of Object.keys(o)) {
-          if (key !== 'grace') throw invalid('options', 'made of `grace`', `unknown option \`${key}\``);
-        }
-        return optionalDuration('grace', o.grace, this.#o.grace, { infinity: true });
-      });
+      const o = knownOptions('options', options, CLOSE_OPTIONS);
+      grace = optionalDuration('grace', o?.grace, this.#o.grace, { infinity: true });
     } catch (err) {
       return Promise.reject(err);
     }
