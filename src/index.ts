@@ -9,17 +9,21 @@ export {
   SpindleError,
 } from './errors/index.js';
 export * from './errors/pool.js';
-export type { WorkerExitEvent } from './pool/core.js';
 export { Pool, type PoolEvents } from './pool/pool.js';
 export type {
   AnyModule,
+  CloseResult,
   CommandPoolOptions,
   CommonPoolOptions,
   ModulePoolOptions,
   Percentiles,
+  PoolCloseOptions,
+  PoolDeadlockEvent,
   PoolOptions,
   PoolProxy,
+  PoolState,
   PoolStats,
+  PoolWorkerExitEvent,
   RunOptions,
   TaskArgs,
   TaskName,

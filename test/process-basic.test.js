@@ -66,7 +66,7 @@ test('workerData, env, execArgv and cwd reach the workers; the boot record does 
   });
   assert.deepEqual(await pool.run('data'), data);
   assert.equal(await pool.run('env', ['SPINDLE_TEST_ENV']), 'yes');
-  assert.equal(await pool.run('env', ['PATH']), undefined, '`env` replaces the environment');
+  assert.equal(await pool.run('env', ['PATH']), process.env.PATH, '`env` is merged over process.env');
   assert.deepEqual(await pool.run('execArgv'), ['--no-warnings']);
   assert.equal(await pool.run('cwd'), dir);
   assert.deepEqual(await pool.run('argv'), []);

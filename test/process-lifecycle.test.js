@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'spindle';
 import { beacon } from './helpers/beacon.js';
-import { childPids, fixture, rejectsCode, runNode, waitGone, within } from './helpers.js';
+import { childPids, fixture, runNode, waitGone, within } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const tasks = fixture('process/tasks.js');
@@ -29,18 +29,25 @@ test('idle workers are asked to stop: their exit handlers run', T, async () => {
   );
 });
 
-test('close({ timeout }) destroys what is left and rejects with ERR_POOL_CLOSE_TIMEOUT', T, async (t) => {
-  const b = await beacon();
-  t.after(() => b.close());
-  const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1 });
-  const hung = pool.run('spin', [b.path]).catch((e) => e);
-  const queued = pool.run('echo', [1]).catch((e) => e);
-  await b.seen('started');
-  await rejectsCode(within(pool.close({ timeout: 100 }), 10_000, 'close'), 'ERR_POOL_CLOSE_TIMEOUT');
-  assert.equal((await hung).code, 'ERR_POOL_DESTROYED');
-  assert.equal((await queued).code, 'ERR_POOL_DESTROYED');
-  assert.deepEqual(childPids(), []);
-});
+test(
+  'close({ grace }) forces what is left past grace: those tasks reject with ERR_POOL_DESTROYED, close resolves { clean: false }',
+  T,
+  async (t) => {
+    const b = await beacon();
+    t.after(() => b.close());
+    const pool = new Pool({ worker: tasks, runtime: 'process', maxWorkers: 1, killGrace: 300 });
+    const hung = pool.run('spin', [b.path]).catch((e) => e);
+    const queued = pool.run('echo', [1]).catch((e) => e);
+    await b.seen('started');
+    const closing = pool.close({ grace: '100ms' });
+    assert.equal(pool.state, 'closing');
+    assert.deepEqual(await within(closing, 10_000, 'close'), { clean: false });
+    assert.equal(pool.state, 'closed');
+    assert.equal((await hung).code, 'ERR_POOL_DESTROYED');
+    assert.equal((await queued).code, 'ERR_POOL_DESTROYED');
+    assert.deepEqual(childPids(), []);
+  },
+);
 
 test('destroy() rejects what is pending, escalates to SIGKILL past killGrace, and is idempotent', T, async (t) => {
   const b = await beacon();
@@ -62,7 +69,7 @@ test('destroy() rejects what is pending, escalates to SIGKILL past killGrace, an
   assert.ok((await queued).every((s) => s.status === 'rejected' && s.reason.code === 'ERR_POOL_DESTROYED'));
   assert.deepEqual(exits.map((e) => e.signal).sort(), ['SIGKILL', 'SIGTERM']);
   assert.deepEqual(childPids(), []);
-  await pool.close(); // after destroy: resolves, nothing left to do
+  assert.deepEqual(await pool.close(), { clean: false }, 'after destroy: resolves with what destroy forced');
 });
 
 const spindle = JSON.stringify(new URL('../dist/index.js', import.meta.url).href);

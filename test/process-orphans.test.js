@@ -47,3 +47,29 @@ test('a parent that exits while its pool is busy leaves no worker behind', { tim
   assert.equal(code, 0);
   await waitGone(pids, 10_000);
 });
+
+test('a parent killed by SIGKILL while its workers idle leaves neither them nor their grandchildren behind', {
+  timeout: 40_000,
+}, async () => {
+  const idleParent = fileURLToPath(fixture('process/idle-parent.js'));
+  const child = spawn(process.execPath, [idleParent], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.setEncoding('utf8');
+  let out = '';
+  const { workers, grandchildren } = await within(
+    new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]));
+      });
+      child.on('exit', (code) => reject(new Error(`parent exited (${code}) early: ${out}`)));
+    }),
+    20_000,
+    'idle parent',
+  );
+  assert.equal(grandchildren.length, 2);
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await within(exited, 10_000, 'parent exit');
+  // one grandchild ignores SIGTERM: it goes once the worker's killGrace (300 ms) is over
+  await waitGone([...new Set(workers), ...grandchildren], 10_000);
+});

@@ -9,15 +9,19 @@ import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClusterScriptNotFoundError, ClusterTsLoaderError } from '../errors/index.js';
 import { toPath } from '../util/paths.js';
+import { typescriptSource } from '../util/ts-source.js';
 
 const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /** URL of the runtime preloaded in every worker. */
 export const PRELOAD = new URL('./app/preload.js', import.meta.url).href;
 
-/** Absolute path of the script (a path relative to `cwd`, or a file URL), checked to exist. */
+/**
+ * Absolute path of the script (a path relative to `cwd`, or a file URL),
+ * checked to exist; `app.js` names `app.ts` when only that exists (util/ts-source.ts).
+ */
 export function resolveScript(script: unknown, cwd: string): string {
-  const path = toPath('script', script, cwd);
+  const path = typescriptSource(toPath('script', script, cwd));
   if (!existsSync(path) || !statSync(path).isFile()) throw new ClusterScriptNotFoundError(path);
   return path;
 }

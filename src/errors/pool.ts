@@ -24,20 +24,6 @@ export class PoolDestroyedError extends SpindleError<'ERR_POOL_DESTROYED'> {
   }
 }
 
-/** `close({ timeout })` ran out of time; the remaining work was destroyed. */
-export class PoolCloseTimeoutError extends SpindleError<'ERR_POOL_CLOSE_TIMEOUT'> {
-  declare readonly name: 'PoolCloseTimeoutError';
-  constructor(timeout: number) {
-    super(
-      'ERR_POOL_CLOSE_TIMEOUT',
-      `The pool did not finish its work within ${timeout} ms; remaining tasks were destroyed`,
-    );
-  }
-  static {
-    named(PoolCloseTimeoutError, 'PoolCloseTimeoutError');
-  }
-}
-
 /** The pool's task queue already holds `maxQueue` tasks. */
 export class PoolQueueFullError extends SpindleError<'ERR_POOL_QUEUE_FULL'> {
   declare readonly name: 'PoolQueueFullError';
@@ -221,7 +207,6 @@ export class WorkerProtocolError extends SpindleError<'ERR_WORKER_PROTOCOL'> {
 export type PoolError =
   | PoolClosedError
   | PoolDestroyedError
-  | PoolCloseTimeoutError
   | PoolQueueFullError
   | TaskAbortedError
   | TaskTimeoutError

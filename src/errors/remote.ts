@@ -3,12 +3,15 @@
 // workers. Structured clone keeps only message/stack of an Error and JSON keeps
 // nothing, so every side agrees on this record instead.
 //
-// What survives: the class name (`err.name`), message, stack, `code`, `cause`
+// What survives: `err.name`, the class name, message, stack, `code`, `cause`
 // (recursively), `errors` of an AggregateError, and own fields whose values the
 // channel can carry. The class itself is rebuilt for the standard Error classes,
 // for spindle's own classes, and for classes the receiver registered (e.g.
-// `new Pool({ errorClasses })`); any other class arrives as an Error whose
-// `name` is still the original class name.
+// `new Pool({ errorClasses })`, matched by class name, then by `name`); any
+// other class arrives as an instance of the standard class its `name` names, or
+// an Error, and when its `name` was only the one it inherited (`class MyError
+// extends Error {}` leaves it 'Error') that `name` becomes the class name, so
+// the class stays visible.
 import * as base from './base.js';
 import * as cli from './cli.js';
 import * as cluster from './cluster.js';
@@ -23,6 +26,8 @@ const kRemote = '__spindleError';
 export interface RemoteError {
   [kRemote]: 1;
   name: string;
+  /** the constructor's name, when it differs from `name` */
+  className?: string;
   message: string;
   stack?: string;
   code?: unknown;
@@ -41,15 +46,16 @@ export interface RemoteThrown {
 /** Error classes a receiver can rebuild, by their `name`. */
 export type ErrorClasses = ReadonlyMap<string, abstract new (...args: any[]) => Error>;
 
-const standard: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
+/** A Map, not an object literal: a foreign `name` such as '__proto__' or 'constructor' must find nothing. */
+const standard = new Map<string, ErrorConstructor>([
+  ['Error', Error],
+  ['TypeError', TypeError],
+  ['RangeError', RangeError],
+  ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError],
+  ['EvalError', EvalError],
+  ['URIError', URIError],
+]);
 
 /** spindle's own classes, by name: every class of every subsystem file. */
 const builtin = new Map<string, abstract new (...args: any[]) => Error>();
@@ -84,6 +90,17 @@ function textOf(value: unknown): string {
   }
 }
 
+/** The name of `err`'s class, when it is a subclass named otherwise than `err.name` (never throws). */
+function classNameOf(err: Error, name: string): string | undefined {
+  try {
+    const ctor = (err as { constructor?: unknown }).constructor;
+    const cls = typeof ctor === 'function' ? (ctor as { name?: unknown }).name : undefined;
+    return typeof cls === 'string' && cls !== '' && cls !== name && !standard.has(cls) ? cls : undefined;
+  } catch {
+    return undefined; // a Proxy or a throwing getter
+  }
+}
+
 /** Turns anything thrown into a record that survives `channel`. */
 export function toRemote(err: unknown, channel: Channel = 'clone', depth = 0): RemoteError | RemoteThrown {
   if (!(err instanceof Error)) {
@@ -91,6 +108,8 @@ export function toRemote(err: unknown, channel: Channel = 'clone', depth = 0): R
     return { [kRemote]: 2, value: carried(err, channel) ? err : text, text };
   }
   const wire: RemoteError = { [kRemote]: 1, name: String(err.name), message: String(err.message) };
+  const className = classNameOf(err, wire.name);
+  if (className !== undefined) wire.className = className;
   if (typeof err.stack === 'string') wire.stack = err.stack;
   const { code, cause, errors } = err as Error & { code?: unknown; errors?: unknown };
   if (code !== undefined && carried(code, channel)) wire.code = code;
@@ -126,16 +145,21 @@ function instantiate(wire: RemoteError, classes: ErrorClasses | undefined): Erro
       wire.message,
     );
   }
-  const Std = standard[wire.name];
-  if (Std) return new Std(wire.message);
-  const Cls = classes?.get(wire.name) ?? builtin.get(wire.name);
+  const Cls =
+    (wire.className === undefined ? undefined : classes?.get(wire.className)) ??
+    classes?.get(wire.name) ??
+    builtin.get(wire.name);
   if (Cls) {
     // No constructor call: constructors take their own arguments; the fields come from the record.
     const e = Object.create(Cls.prototype) as Error;
     define(e, 'message', wire.message);
     return e;
   }
-  return new Error(wire.message);
+  const Std = standard.get(wire.name);
+  const e = Std ? new Std(wire.message) : new Error(wire.message);
+  // not rebuilt as its class: keep the class visible where the name was only inherited
+  if (wire.className !== undefined && Std !== undefined) define(e, 'name', wire.className);
+  return e;
 }
 
 /**
@@ -151,7 +175,7 @@ export function fromRemote(
   if (wire[kRemote] === 2) return { thrown: wire.value, text: wire.text };
   const error = instantiate(wire, classes) as Error & Record<string, unknown>;
   if (wire.props) for (const [k, v] of Object.entries(wire.props)) error[k] = v;
-  if (error.name !== wire.name) define(error, 'name', wire.name);
+  if (error.name !== wire.name && !Object.hasOwn(error, 'name')) define(error, 'name', wire.name);
   define(error, 'stack', wire.stack ?? `${wire.name}: ${wire.message}`);
   if (wire.code !== undefined) error.code = wire.code;
   if (wire.cause !== undefined) define(error, 'cause', rebuild(wire.cause, classes));

@@ -1,21 +1,26 @@
 // The pool's logic, independent of what a worker is made of: queueing,
 // dispatch (send ahead in batches), taking work back for idle workers,
-// abort/timeout, crash reconciliation, recycling and scaling. It talks to
-// workers only through WorkerHandle (runtime/types.ts).
+// abort/timeout, crash reconciliation, recycling, scaling and the pool's
+// lifecycle (its one state, below). It talks to workers only through
+// WorkerHandle (runtime/types.ts); crash rules live in crash.ts, deadlock
+// detection in deadlock.ts.
 import {
-  type CrashReason,
+  PoolClosedError,
   PoolDestroyedError,
   TaskAbortedError,
   TaskNotCloneableError,
   TaskTimeoutError,
-  WorkerCrashedError,
   WorkerLoadError,
 } from '../errors/index.js';
 import type { ExitInfo, RuntimeFactory, WorkerHandle, WorkerSink } from '../runtime/types.js';
+import { formatDuration } from '../util/duration.js';
+import { CrashPolicy, crashError, exitReason } from './crash.js';
+import { DeadlockWatch, deadlockMessage } from './deadlock.js';
 import type { ResolvedOptions } from './options.js';
 import { TaskQueue } from './queue.js';
 import { StatsRecorder } from './stats.js';
 import { State, type Task } from './task.js';
+import type { CloseResult, PoolDeadlockEvent, PoolState, PoolWorkerExitEvent } from './types.js';
 import { PoolWorker } from './worker.js';
 
 /** What the core reports to the public Pool (which owns the EventEmitter). */
@@ -24,18 +29,28 @@ export interface CoreEvents {
   listens(event: string): boolean;
 }
 
-/** Payload of the pool's 'workerExit' event. */
-export interface WorkerExitEvent {
-  id: number;
-  reason: CrashReason;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  detail: string;
-  expected: boolean;
+/**
+ * The pool's life, in order; only the core moves it forward. Outside, it
+ * reads as `pool.state`: Running is 'running', Draining and Stopping are
+ * 'closing', Closed is 'closed'.
+ */
+const enum Phase {
+  /** takes tasks */
+  Running = 0,
+  /** close(): takes none, finishes what is queued and running */
+  Draining = 1,
+  /** destroy() (or close() once drained): what is left is rejected, workers are stopping */
+  Stopping = 2,
+  /** every worker has exited */
+  Closed = 3,
 }
 
-/** Workers that die before delivering anything, in a row, before the pool stops respawning. */
-const BARREN_EXITS_LIMIT = 3;
+/**
+ * A task that has not started when its timer fires is checked again this
+ * often at least: its time limit counts from its start, which is not known
+ * yet (a tiny timeout would otherwise poll every millisecond).
+ */
+const UNSTARTED_RECHECK_MS = 10;
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -43,15 +58,19 @@ export class PoolCore implements WorkerSink<Task> {
   readonly queue = new TaskQueue<Task>();
   readonly workers: PoolWorker<Task>[] = [];
   readonly stats = new StatsRecorder();
-  taskNames: Set<string> | undefined = undefined;
+  private phase = Phase.Running;
   /** set when the module cannot be loaded: the pool stops starting workers */
-  broken: Error | undefined = undefined;
-  accepting = true;
-  destroyed = false;
+  private failure: Error | undefined = undefined;
+  private names: Set<string> | undefined = undefined;
+  /** tasks close() or destroy() had to reject */
+  private forced = 0;
+  private closing: Promise<CloseResult> | undefined = undefined;
+  private stopping: Promise<void> | undefined = undefined;
   private readonly byHandle = new Map<WorkerHandle<Task>, PoolWorker<Task>>();
+  private readonly crashes: CrashPolicy;
+  private readonly deadlocks: DeadlockWatch;
   private nextWorkerId = 1;
   private scheduled = false;
-  private barrenExits = 0;
   private readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private idleWaiters: (() => void)[] = [];
   private readonly pumpNow = (): void => this.pump();
@@ -60,7 +79,31 @@ export class PoolCore implements WorkerSink<Task> {
     private readonly o: ResolvedOptions,
     private readonly factory: RuntimeFactory<Task>,
     private readonly events: CoreEvents,
-  ) {}
+  ) {
+    this.crashes = new CrashPolicy(o.url);
+    const view = { workers: this.workers, queue: this.queue, settled: () => this.stats.completed + this.stats.failed };
+    this.deadlocks = new DeadlockWatch(view, o.concurrency, (e) => this.deadlocked(e));
+  }
+
+  /** True while run() may queue tasks. */
+  get accepting(): boolean {
+    return this.phase === Phase.Running;
+  }
+
+  /** Where the pool is in its life, as `pool.state` shows it. */
+  get state(): PoolState {
+    return this.phase === Phase.Running ? 'running' : this.phase === Phase.Closed ? 'closed' : 'closing';
+  }
+
+  /** Why the pool cannot run tasks (its module does not load), once that is known. */
+  get broken(): Error | undefined {
+    return this.failure;
+  }
+
+  /** The task names the module exports, once a worker has loaded it. */
+  get taskNames(): ReadonlySet<string> | undefined {
+    return this.names;
+  }
 
   // ------------------------------------------------------------ submission
 
@@ -87,7 +130,7 @@ export class PoolCore implements WorkerSink<Task> {
 
   /** Starts workers up to minWorkers (at construction, and after exits). */
   ensureMinWorkers(): void {
-    while (this.accepting && !this.broken && this.liveWorkers() < this.o.minWorkers) this.spawn();
+    while (this.phase === Phase.Running && !this.failure && this.liveWorkers() < this.o.minWorkers) this.spawn();
   }
 
   // ------------------------------------------------------------ dispatch
@@ -100,11 +143,11 @@ export class PoolCore implements WorkerSink<Task> {
    */
   private pump(): void {
     this.scheduled = false;
-    if (this.destroyed) return;
+    if (this.phase >= Phase.Stopping) return;
     if (this.queue.size > 0) {
       const c = this.o.concurrency;
       this.share((w) => w.ready && w.handle.inflight < c);
-      if (this.queue.size > 0 && !this.broken) {
+      if (this.queue.size > 0 && !this.failure) {
         const n = Math.min(this.o.maxWorkers - this.liveWorkers(), this.queue.size);
         for (let i = 0; i < n; i++) this.spawn();
       }
@@ -189,12 +232,23 @@ export class PoolCore implements WorkerSink<Task> {
     const w = new PoolWorker<Task>(handle);
     this.workers.push(w);
     this.byHandle.set(handle, w);
+    if (Number.isFinite(this.o.loadTimeout)) {
+      w.loadTimer = setTimeout(this.loadTimedOut, this.o.loadTimeout, w);
+      w.loadTimer.unref();
+    }
+    if (handle.blocking !== undefined) this.deadlocks.start();
     this.events.emit('workerCreate', { id });
   }
 
   private liveWorkers(): number {
     let n = 0;
     for (const w of this.workers) if (w.usable) n++;
+    return n;
+  }
+
+  private readyWorkers(): number {
+    let n = 0;
+    for (const w of this.workers) if (w.ready && w.usable) n++;
     return n;
   }
 
@@ -213,7 +267,7 @@ export class PoolCore implements WorkerSink<Task> {
       this.steal(w);
       if (w.handle.inflight === 0) this.idle(w);
     }
-    if (!this.accepting) this.checkIdle();
+    if (this.phase !== Phase.Running) this.checkIdle();
   }
 
   /**
@@ -243,9 +297,26 @@ export class PoolCore implements WorkerSink<Task> {
   private stop(w: PoolWorker<Task>): void {
     if (w.dead) return;
     w.dead = true;
-    if (w.idleTimer) clearTimeout(w.idleTimer);
+    w.clearTimers();
     void w.handle.terminate();
   }
+
+  /**
+   * A worker still loading the module after `loadTimeout`: its top-level code
+   * never settles (an await on something that never comes). Before any worker
+   * loaded it, the module is to blame and the pool fails; after, only this
+   * worker is, and it is replaced.
+   */
+  private readonly loadTimedOut = (w: PoolWorker<Task>): void => {
+    w.loadTimer = undefined;
+    if (w.ready || w.dead) return;
+    const limit = formatDuration(this.o.loadTimeout);
+    const why = new Error(`worker ${w.handle.id} did not finish loading it within ${limit} (loadTimeout)`);
+    this.stop(w);
+    const err = new WorkerLoadError(this.o.url, why);
+    if (this.names === undefined) this.fail(err);
+    else this.reportError(err);
+  };
 
   // ------------------------------------------------------------ settling
 
@@ -268,13 +339,20 @@ export class PoolCore implements WorkerSink<Task> {
     }
   }
 
+  /** A task whose promise already settled (abort, timeout) is off its worker now. */
+  private retire(t: Task): void {
+    if (t.graceTimer) clearTimeout(t.graceTimer);
+    t.graceTimer = undefined;
+    t.state = State.Done;
+  }
+
   /** Abort and timeout share this path; `reason` is what the worker's taskSignal() sees. */
   private abort(t: Task, error: Error, reason: unknown): void {
     if (t.state === State.Queued) {
       this.queue.remove(t);
       this.settle(t, false, error);
       if (this.queue.size === 0) this.emitDrain();
-      if (!this.accepting) this.checkIdle();
+      if (this.phase !== Phase.Running) this.checkIdle();
     } else if (t.state === State.Sent) {
       const w = t.worker!;
       if (w.handle.revoke(t)) {
@@ -299,13 +377,20 @@ export class PoolCore implements WorkerSink<Task> {
   private readonly checkTimeout = (t: Task): void => {
     t.timer = undefined;
     if (t.state !== State.Sent) return;
-    const started = t.worker!.handle.startedAt(t);
-    // Not started yet: the clock has not begun. Started: wait out the rest.
-    const remaining = started === 0 ? t.timeout : started + t.timeout - epochNow();
+    const handle = t.worker!.handle;
+    const started = handle.startedAt(t);
+    if (started === 0) {
+      // Not started: its clock has not begun, whatever its limit.
+      t.timer = setTimeout(this.checkTimeout, Math.max(t.timeout, UNSTARTED_RECHECK_MS), t);
+      return;
+    }
+    const remaining = started + t.timeout - epochNow();
     if (remaining > 1) {
       t.timer = setTimeout(this.checkTimeout, remaining, t);
       return;
     }
+    handle.flush?.(); // a result already written wins over the timeout
+    if (t.state !== State.Sent) return;
     const error = new TaskTimeoutError(t.name, t.timeout);
     this.abort(t, error, error);
   };
@@ -316,10 +401,10 @@ export class PoolCore implements WorkerSink<Task> {
     const w = this.byHandle.get(handle);
     if (!w) return;
     w.ready = true;
-    this.taskNames ??= new Set(taskNames);
-    let ready = 0;
-    for (const x of this.workers) if (x.ready && x.usable) ready++;
-    if (ready >= Math.max(1, this.o.minWorkers)) {
+    if (w.loadTimer) clearTimeout(w.loadTimer);
+    w.loadTimer = undefined;
+    this.names ??= new Set(taskNames);
+    if (this.readyWorkers() >= Math.max(1, this.o.minWorkers)) {
       for (const r of this.readyWaiters.splice(0)) r.resolve();
     }
     this.pump();
@@ -327,7 +412,10 @@ export class PoolCore implements WorkerSink<Task> {
 
   loadFailed(handle: WorkerHandle<Task>, error: Error): void {
     const w = this.byHandle.get(handle);
-    if (w) w.dead = true;
+    if (w) {
+      w.dead = true;
+      w.clearTimers();
+    }
     const err = new WorkerLoadError(this.o.url, error);
     for (const t of handle.tasks()) if (t.state === State.Sent) this.settle(t, false, err);
     this.fail(err);
@@ -336,14 +424,12 @@ export class PoolCore implements WorkerSink<Task> {
   result(_handle: WorkerHandle<Task>, t: Task, ok: boolean, value: unknown, runMs: number): void {
     const w = t.worker!;
     w.observe(runMs);
-    this.barrenExits = 0;
+    this.crashes.delivered();
     if (t.state === State.Sent) {
       this.stats.record(runMs, performance.now() - t.enqueuedAt - runMs);
       this.settle(t, ok, value);
     } else if (t.state === State.Abandoned) {
-      if (t.graceTimer) clearTimeout(t.graceTimer);
-      t.graceTimer = undefined;
-      t.state = State.Done;
+      this.retire(t);
     }
     this.progressed(w);
   }
@@ -354,7 +440,7 @@ export class PoolCore implements WorkerSink<Task> {
       t.onProgress(value);
     } catch (err) {
       // a throwing callback must not take the message handler down with it
-      if (this.events.listens('error')) this.events.emit('error', err);
+      this.reportError(err);
     }
   }
 
@@ -382,111 +468,94 @@ export class PoolCore implements WorkerSink<Task> {
     this.byHandle.delete(handle);
     this.workers.splice(this.workers.indexOf(w), 1);
     w.dead = true;
-    if (w.idleTimer) clearTimeout(w.idleTimer);
-    const wasReady = w.ready;
-    let blamed = 0;
+    w.clearTimers();
+    if (this.workers.length === 0) this.deadlocks.stop();
+    const blamed = this.reclaim(w, info);
+    const event: PoolWorkerExitEvent = {
+      id: handle.id,
+      pid: handle.pid,
+      exitCode: info.exitCode,
+      signal: info.signal,
+      expected: info.expected,
+      reason: exitReason(w, info),
+      detail: w.stopDetail ?? info.detail,
+    };
+    this.events.emit('workerExit', event);
+    if (this.phase >= Phase.Stopping) return;
+    if (!info.expected) {
+      const verdict = this.crashes.judge(w, info, blamed);
+      if (verdict.fail) this.fail(verdict.fail);
+      if (verdict.report) this.reportError(verdict.report);
+    }
+    this.pump();
+    this.ensureMinWorkers();
+    // Tasks it had not started came back to the queue; a pool that stopped
+    // starting workers can no longer run them once its last worker is gone.
+    if (this.failure && this.liveWorkers() === 0) {
+      for (const t of this.queue.drain()) this.settle(t, false, this.failure);
+    }
+    if (this.phase !== Phase.Running) this.checkIdle();
+  }
+
+  /**
+   * Sorts out the tasks of a worker that exited: those it had started fail
+   * with the crash, those it had not go back to the front of the queue in
+   * order, those already settled are let go. Returns how many died with it.
+   */
+  private reclaim(w: PoolWorker<Task>, info: ExitInfo): number {
+    const handle = w.handle;
+    let blamed = info.failedTasks ?? 0;
     const back: Task[] = [];
     for (const t of handle.tasks()) {
       if (t.state === State.Abandoned) {
-        if (t.graceTimer) clearTimeout(t.graceTimer);
-        t.graceTimer = undefined;
-        t.state = State.Done;
+        this.retire(t);
         blamed++;
       } else if (t.state === State.Sent) {
         if (handle.startedAt(t) > 0) {
           blamed++;
-          this.settle(t, false, this.crashError(handle, w, info, t));
+          this.settle(t, false, crashError(w, info, t.name));
         } else {
           back.push(t);
         }
       }
     }
     for (let i = back.length - 1; i >= 0; i--) this.requeue(back[i]!);
-    const event: WorkerExitEvent = {
-      id: handle.id,
-      reason: w.stopDetail && !info.error ? 'stuck' : info.reason,
-      exitCode: info.exitCode,
-      signal: info.signal,
-      detail: w.stopDetail ?? info.detail,
-      expected: info.expected,
-    };
-    this.events.emit('workerExit', event);
-    if (!info.expected && !this.destroyed) {
-      if (!wasReady && info.reason !== 'signal') {
-        // It died before its module was even loaded: every new worker would too.
-        // (Killed by a signal from outside while it started, it says nothing of the module.)
-        this.fail(
-          new WorkerLoadError(
-            this.o.url,
-            new Error(`the worker ${info.detail} before the module loaded`, { cause: info.error }),
-          ),
-        );
-      } else if (blamed === 0) {
-        if (++this.barrenExits >= BARREN_EXITS_LIMIT) {
-          this.fail(
-            new WorkerCrashedError(
-              {
-                workerId: handle.id,
-                reason: info.reason,
-                exitCode: info.exitCode,
-                signal: info.signal,
-                detail: `${info.detail}; ${BARREN_EXITS_LIMIT} workers in a row died without running a task, so the pool stopped starting new ones`,
-              },
-              { cause: info.error },
-            ),
-          );
-        }
-        if (this.events.listens('error')) this.events.emit('error', this.crashError(handle, w, info, undefined));
-      }
-    }
-    if (this.destroyed) return;
-    this.pump();
-    this.ensureMinWorkers();
-    // Tasks it had not started came back to the queue; a pool that stopped
-    // starting workers can no longer run them once its last worker is gone.
-    if (this.broken && this.liveWorkers() === 0) for (const t of this.queue.drain()) this.settle(t, false, this.broken);
-    if (!this.accepting) this.checkIdle();
-  }
-
-  private crashError(
-    handle: WorkerHandle<Task>,
-    w: PoolWorker<Task>,
-    info: ExitInfo,
-    t: Task | undefined,
-  ): WorkerCrashedError {
-    const reason: CrashReason = w.stopDetail && !info.error ? 'stuck' : info.reason;
-    const what = t ? ` while running task '${t.name}'` : ' while idle';
-    return new WorkerCrashedError(
-      {
-        workerId: handle.id,
-        reason,
-        exitCode: info.exitCode,
-        signal: info.signal,
-        detail: `${w.stopDetail ?? info.detail}${what}`,
-      },
-      { cause: info.error },
-    );
+    return blamed;
   }
 
   /** The pool cannot run tasks (module does not load): reject what waits, stop spawning. */
   private fail(err: Error): void {
-    this.broken = err;
+    this.failure = err;
     for (const t of this.queue.drain()) this.settle(t, false, err);
     for (const r of this.readyWaiters.splice(0)) r.reject(err);
-    if (!this.accepting) this.checkIdle();
+    if (this.phase !== Phase.Running) this.checkIdle();
+  }
+
+  /** A failure tied to no task: the 'error' event, or a process warning when nobody listens (never dropped). */
+  private reportError(err: unknown): void {
+    if (this.events.listens('error')) {
+      this.events.emit('error', err);
+      return;
+    }
+    const warning = err instanceof Error ? err : new Error(`a pool callback threw a non-Error value: ${String(err)}`);
+    process.emitWarning(warning);
+  }
+
+  private deadlocked(e: PoolDeadlockEvent): void {
+    if (this.events.listens('deadlock')) this.events.emit('deadlock', e);
+    else process.emitWarning(deadlockMessage(e), { type: 'SpindleWarning', code: 'SPINDLE_POOL_DEADLOCK' });
   }
 
   // ------------------------------------------------------------ lifecycle
 
   /** Resolves when at least max(1, minWorkers) workers have loaded the module. */
   whenReady(): Promise<void> {
-    if (this.broken) return Promise.reject(this.broken);
-    let ready = 0;
-    for (const w of this.workers) if (w.ready && w.usable) ready++;
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.phase !== Phase.Running) return Promise.reject(new PoolClosedError());
     const want = Math.max(1, this.o.minWorkers);
-    if (ready >= want) return Promise.resolve();
-    while (this.liveWorkers() < want) this.spawn();
-    if (this.broken) return Promise.reject(this.broken);
+    if (this.readyWorkers() >= want) return Promise.resolve();
+    while (this.liveWorkers() < want && !this.failure) this.spawn();
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       // worker threads are unref'd: hold the loop open while someone waits
       const keepAlive = setInterval(() => {}, 1 << 30);
@@ -504,10 +573,32 @@ export class PoolCore implements WorkerSink<Task> {
     });
   }
 
-  /** Resolves once nothing is queued or in flight. */
-  whenIdle(): Promise<void> {
+  /**
+   * Stops taking tasks, lets queued and running ones finish within `grace`
+   * ms, then rejects what is left (ERR_POOL_DESTROYED) and stops the workers.
+   * Idempotent: later calls get the first call's promise.
+   */
+  close(grace: number): Promise<CloseResult> {
+    if (this.closing) return this.closing;
+    if (this.phase === Phase.Running) this.phase = Phase.Draining;
+    this.closing = (async () => {
+      if (this.phase === Phase.Draining) await this.drained(grace);
+      await this.destroy();
+      return { clean: this.forced === 0 };
+    })();
+    return this.closing;
+  }
+
+  /** Resolves once nothing is queued or in flight, or `grace` ms have passed. */
+  private drained(grace: number): Promise<void> {
     return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (Number.isFinite(grace)) timer = setTimeout(done, grace);
+      this.idleWaiters.push(done);
       this.checkIdle();
     });
   }
@@ -518,25 +609,35 @@ export class PoolCore implements WorkerSink<Task> {
     for (const r of this.idleWaiters.splice(0)) r();
   }
 
-  /** Rejects everything pending with `err` and stops every worker. */
-  async destroy(err: Error = new PoolDestroyedError()): Promise<void> {
-    this.accepting = false;
-    this.destroyed = true;
-    for (const t of this.queue.drain()) this.settle(t, false, err);
+  /** Rejects everything pending with ERR_POOL_DESTROYED and stops every worker. Idempotent. */
+  destroy(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.phase = Phase.Stopping;
+    this.deadlocks.stop();
+    const err = new PoolDestroyedError();
+    for (const t of this.queue.drain()) {
+      this.forced++;
+      this.settle(t, false, err);
+    }
     for (const r of this.readyWaiters.splice(0)) r.reject(err);
-    const stopping: Promise<void>[] = [];
+    const exits: Promise<void>[] = [];
     for (const w of [...this.workers]) {
       for (const t of w.handle.tasks()) {
-        if (t.state === State.Sent) this.settle(t, false, err);
-        if (t.graceTimer) clearTimeout(t.graceTimer);
-        t.state = State.Done;
+        if (t.state === State.Sent) {
+          this.forced++;
+          this.settle(t, false, err);
+        }
+        this.retire(t);
       }
       w.dead = true;
-      if (w.idleTimer) clearTimeout(w.idleTimer);
-      stopping.push(w.handle.terminate());
+      w.clearTimers();
+      exits.push(w.handle.terminate());
     }
     for (const r of this.idleWaiters.splice(0)) r();
-    await Promise.all(stopping);
+    this.stopping = Promise.all(exits).then(() => {
+      this.phase = Phase.Closed;
+    });
+    return this.stopping;
   }
 
   private emitDrain(): void {

@@ -26,6 +26,11 @@ export class Deque<T> {
     return item;
   }
 
+  /** The item `i` places from the front (0 = the next shift()). */
+  at(i: number): T | undefined {
+    return i >= 0 && i < this.length ? this.items[(this.head + i) & (this.items.length - 1)] : undefined;
+  }
+
   /** Visits items front to back. */
   forEach(fn: (item: T) => void): void {
     for (let i = 0; i < this.length; i++) fn(this.items[(this.head + i) & (this.items.length - 1)] as T);

@@ -1,13 +1,26 @@
 // Validates `new Pool()` options once, so the hot path can trust them.
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Stats, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { WorkerNotFoundError } from '../errors/index.js';
+import type { ErrorClasses } from '../errors/remote.js';
 import type { StdioMode } from '../runtime/process/output.js';
 import { availableCpus } from '../util/cpus.js';
 import { optionalDuration } from '../util/duration.js';
-import { checkObject, checkOneOf, invalid, optionalNumber } from '../util/validate.js';
+import { checkEnv, type EnvOption } from '../util/env.js';
+import { knownOptions } from '../util/known.js';
+import { toDirectory, toPath } from '../util/paths.js';
+import { typescriptSource } from '../util/ts-source.js';
+import {
+  checkOneOf,
+  describe,
+  invalid,
+  MAX_WORKERS,
+  optionalNumber,
+  readable,
+  stringArray,
+  workerCount,
+} from '../util/validate.js';
 import type { PoolOptions } from './types.js';
 
 export interface ResolvedOptions {
@@ -23,20 +36,29 @@ export interface ResolvedOptions {
   idleTimeout: number;
   maxQueue: number;
   concurrency: number;
+  /** ms a task may run once started; 0 = no limit */
   taskTimeout: number;
   abortGrace: number;
+  /** ms a worker may take to load the module; Infinity = no limit */
+  loadTimeout: number;
+  /** close()'s default grace; Infinity = every queued task runs */
+  grace: number;
   afterTasks: number;
   maxHeapMb: number;
   resourceLimits: ResourceLimits | undefined;
-  env: Record<string, string | undefined> | undefined;
+  /** variables merged over process.env (or, with extendEnv false, alone) when a worker starts */
+  env: EnvOption | undefined;
+  extendEnv: boolean;
   execArgv: string[] | undefined;
   workerData: unknown;
   cwd: string | undefined;
   stdio: StdioMode;
   killGrace: number;
+  /** the user's error classes, rebuilt as themselves when a task throws one */
+  errorClasses: ErrorClasses | undefined;
 }
 
-const known = new Set([
+const known: ReadonlySet<string> = new Set([
   'worker',
   'command',
   'runtime',
@@ -47,15 +69,21 @@ const known = new Set([
   'concurrency',
   'taskTimeout',
   'abortGrace',
+  'loadTimeout',
+  'grace',
   'resourceLimits',
   'env',
+  'extendEnv',
   'execArgv',
   'workerData',
   'recycle',
   'cwd',
   'stdio',
   'killGrace',
+  'errorClasses',
 ]);
+
+const RECYCLE: ReadonlySet<string> = new Set(['afterTasks', 'maxHeapMb']);
 
 /** Options that only one kind of pool understands: given to another, they are an error, not ignored. */
 const threadOnly = ['resourceLimits'];
@@ -63,36 +91,55 @@ const processOnly = ['cwd', 'stdio', 'killGrace'];
 const moduleOnly = ['execArgv', 'workerData'];
 
 const DEFAULT_KILL_GRACE = 3000;
+const DEFAULT_LOAD_TIMEOUT = 60_000;
 
-/** Accepts a URL, a `file:` URL string, or a path relative to the working directory. */
+/**
+ * Tasks one worker may run at once: a typo past it would size a worker's
+ * bookkeeping for millions of tasks. (Worker counts: MAX_WORKERS, shared with
+ * the cluster, util/validate.ts.)
+ */
+export const MAX_CONCURRENCY = 10_000;
+
+/**
+ * worker_threads resource limits, in MB. A stack under ~0.25 MB crashes the
+ * whole process (Node's bootstrap overflows it) and one of many GB fails to
+ * start; a heap under ~6 MB cannot even load the runner.
+ */
+const LIMITS: Record<string, { min: number; max: number }> = {
+  maxOldGenerationSizeMb: { min: 16, max: 1_048_576 },
+  maxYoungGenerationSizeMb: { min: 1, max: 1_048_576 },
+  codeRangeSizeMb: { min: 1, max: 1_048_576 },
+  stackSizeMb: { min: 1, max: 1024 },
+};
+const LIMIT_NAMES: ReadonlySet<string> = new Set(Object.keys(LIMITS));
+
+/**
+ * Accepts a URL, a `file:` URL string, or a path relative to the working
+ * directory; `tasks.js` names `tasks.ts` when only that one exists.
+ */
 export function resolveWorker(worker: unknown): { url: string; path: string } {
-  let path: string;
-  if (worker instanceof URL) {
-    if (worker.protocol !== 'file:') throw invalid('worker', 'a file: URL or a path', worker.href);
-    path = fileURLToPath(worker);
-  } else if (typeof worker === 'string' && worker.length > 0) {
-    path = worker.startsWith('file:') ? fileURLToPath(worker) : isAbsolute(worker) ? worker : resolve(worker);
-  } else {
-    throw invalid('worker', 'a file URL or a path to the task module', worker);
+  if (worker === undefined) throw invalid('worker', 'a file URL or a path to the task module', worker);
+  const path = typescriptSource(toPath('worker', worker));
+  let stat: Stats | undefined;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    stat = undefined; // ENAMETOOLONG, ENOTDIR, EACCES: not a file we can load
   }
-  if (!existsSync(path)) throw new WorkerNotFoundError(path);
+  if (stat?.isDirectory()) throw invalid('worker', 'a file (the task module), not a directory', worker);
+  if (!stat) throw new WorkerNotFoundError(path);
   return { url: pathToFileURL(path).href, path };
 }
 
 function resolveCommand(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string') || value[0] === '')
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((v) => typeof v !== 'string' || v.includes('\0')) ||
+    value[0] === ''
+  )
     throw invalid('command', 'a non-empty array of strings (the program, then its arguments)', value);
   return [...value];
-}
-
-function resolveCwd(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  let path: string | undefined;
-  if (value instanceof URL && value.protocol === 'file:') path = fileURLToPath(value);
-  else if (typeof value === 'string' && value.length > 0) path = resolve(value);
-  if (path === undefined || !statSync(path, { throwIfNoEntry: false })?.isDirectory())
-    throw invalid('cwd', 'an existing directory (a path or a file: URL)', value);
-  return path;
 }
 
 /** Rejects options that the chosen kind of pool would silently ignore. */
@@ -111,7 +158,7 @@ function checkApplicable(raw: Record<string, unknown>, runtime: string, command:
       throw invalid(key, 'given only with `worker` (a Node task module), not with `command`', raw[key]);
   }
   const recycle = raw.recycle as Record<string, unknown> | undefined;
-  if (recycle?.maxHeapMb !== undefined)
+  if (recycle !== null && typeof recycle === 'object' && recycle.maxHeapMb !== undefined)
     throw invalid(
       'recycle.maxHeapMb',
       'given only with `worker`: the heap of another program is not measured',
@@ -120,32 +167,66 @@ function checkApplicable(raw: Record<string, unknown>, runtime: string, command:
 }
 
 function stringList(option: string, value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
-    throw invalid(option, 'an array of strings', value);
-  return [...value];
+  return value === undefined ? undefined : stringArray(option, value);
 }
 
-function envRecord(value: unknown): Record<string, string | undefined> | undefined {
-  const env = checkObject('env', value);
-  if (env === undefined) return undefined;
-  for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && typeof v !== 'string') throw invalid(`env.${k}`, 'a string', v);
+function resourceLimits(value: unknown): ResourceLimits | undefined {
+  const raw = knownOptions('resourceLimits', value, LIMIT_NAMES);
+  if (raw === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(raw)) {
+    const range = LIMITS[key]!;
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v >= range.min && v <= range.max))
+      throw invalid(`resourceLimits.${key}`, `a number of MB from ${range.min} to ${range.max}`, v);
+    out[key] = v;
   }
-  return env as Record<string, string | undefined>;
+  return out;
+}
+
+function errorClasses(value: unknown): ErrorClasses | undefined {
+  if (value === undefined) return undefined;
+  const expected = 'an array of Error classes (e.g. `[MyError]`)';
+  if (!Array.isArray(value)) throw invalid('errorClasses', expected, value);
+  const map = new Map<string, abstract new (...args: any[]) => Error>();
+  for (let i = 0; i < value.length; i++) {
+    const cls: unknown = value[i];
+    const isErrorClass =
+      typeof cls === 'function' &&
+      typeof cls.name === 'string' &&
+      cls.name !== '' &&
+      (cls === Error || (cls.prototype as unknown) instanceof Error);
+    if (!isErrorClass) throw invalid(`errorClasses[${i}]`, 'a named class that extends Error', cls);
+    const named = cls as abstract new (...args: any[]) => Error;
+    const other = map.get(named.name);
+    if (other !== undefined && other !== named)
+      throw invalid(`errorClasses[${i}]`, `the only class named '${named.name}'`, describe(cls));
+    map.set(named.name, named);
+  }
+  return map.size > 0 ? map : undefined;
+}
+
+/** `env` and `extendEnv` (util/env.ts), with names a process can receive. */
+function environment(env: unknown, extendEnv: unknown): { env: EnvOption | undefined; extendEnv: boolean } {
+  const checked = checkEnv(env, extendEnv); // NUL bytes refused there
+  for (const k of Object.keys(checked.env ?? {})) {
+    // an empty name or one with '=' cannot be set: a process would see another variable, or none
+    if (k === '' || k.includes('=')) throw invalid('env', "variable names that are not empty and have no '='", k);
+  }
+  return checked;
 }
 
 /** Checks every option and fills in the defaults. */
 export function resolveOptions(options: PoolOptions): ResolvedOptions {
-  const raw = checkObject('options', options);
+  return readable('options', options, () => resolveAll(options));
+}
+
+function resolveAll(options: PoolOptions): ResolvedOptions {
+  const raw = knownOptions('options', options, known);
   if (raw === undefined) throw invalid('options', 'an object with at least `worker`', options);
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key))
-      throw invalid('options', `made of known options (${[...known].join(', ')})`, `unknown option \`${key}\``);
-  }
   const command = raw.command === undefined ? undefined : resolveCommand(raw.command);
   if (command && raw.worker !== undefined) throw invalid('worker', 'left out when `command` is given', raw.worker);
-  const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);
   const runtime =
     raw.runtime === undefined
       ? command
@@ -155,26 +236,24 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
   if (command && runtime !== 'process')
     throw invalid('runtime', "'process' when `command` is given (other programs run as processes)", raw.runtime);
   checkApplicable(raw, runtime, command !== undefined);
-  const maxWorkers =
-    raw.maxWorkers === undefined || raw.maxWorkers === 'auto'
-      ? availableCpus()
-      : typeof raw.maxWorkers === 'number' && Number.isInteger(raw.maxWorkers) && raw.maxWorkers >= 1
-        ? raw.maxWorkers
-        : (() => {
-            throw invalid('maxWorkers', "a positive integer or 'auto'", raw.maxWorkers);
-          })();
+  const maxWorkers = workerCount('maxWorkers', raw.maxWorkers, () => Math.min(availableCpus(), MAX_WORKERS));
   const minWorkers = optionalNumber('minWorkers', raw.minWorkers, 0, { integer: true });
   if (minWorkers > maxWorkers) throw invalid('minWorkers', `at most maxWorkers (${maxWorkers})`, minWorkers);
   const concurrency = optionalNumber('concurrency', raw.concurrency, 1, { integer: true, min: 1 });
+  if (concurrency > MAX_CONCURRENCY)
+    throw invalid('concurrency', `an integer from 1 to ${MAX_CONCURRENCY}`, concurrency);
   const maxQueue =
     raw.maxQueue === 'auto'
       ? maxWorkers * maxWorkers * concurrency
-      : optionalNumber('maxQueue', raw.maxQueue, Number.POSITIVE_INFINITY, { integer: true, allowInfinity: true });
-  const recycle = checkObject('recycle', raw.recycle) ?? {};
-  for (const key of Object.keys(recycle)) {
-    if (key !== 'afterTasks' && key !== 'maxHeapMb')
-      throw invalid('recycle', "made of 'afterTasks' and 'maxHeapMb'", `unknown key \`${key}\``);
-  }
+      : optionalNumber('maxQueue', raw.maxQueue, Number.POSITIVE_INFINITY, {
+          integer: true,
+          min: 1, // 0 would refuse every task
+          allowInfinity: true,
+        });
+  const recycle = knownOptions('recycle', raw.recycle, RECYCLE) ?? {};
+  const env = environment(raw.env, raw.extendEnv);
+  // the worker's own task module: paths are checked after the cheap options, a failed stat is no worse
+  const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);
   return {
     url,
     path,
@@ -185,20 +264,33 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     concurrency,
     maxQueue,
     idleTimeout: optionalDuration('idleTimeout', raw.idleTimeout, 10_000, { infinity: true }),
-    taskTimeout: optionalDuration('taskTimeout', raw.taskTimeout, 0, { min: 1, infinity: true }),
+    taskTimeout: taskTimeout('taskTimeout', raw.taskTimeout, 0),
     abortGrace: optionalDuration('abortGrace', raw.abortGrace, 1000),
+    loadTimeout: optionalDuration('loadTimeout', raw.loadTimeout, DEFAULT_LOAD_TIMEOUT, { min: 1, infinity: true }),
+    grace: optionalDuration('grace', raw.grace, Number.POSITIVE_INFINITY, { infinity: true }),
     afterTasks: optionalNumber('recycle.afterTasks', recycle.afterTasks, Number.POSITIVE_INFINITY, {
       integer: true,
       min: 1,
       allowInfinity: true,
     }),
     maxHeapMb: optionalNumber('recycle.maxHeapMb', recycle.maxHeapMb, 0, { min: 1 }),
-    resourceLimits: checkObject('resourceLimits', raw.resourceLimits) as ResourceLimits | undefined,
-    env: envRecord(raw.env),
+    resourceLimits: resourceLimits(raw.resourceLimits),
+    env: env.env,
+    extendEnv: env.extendEnv,
     execArgv: stringList('execArgv', raw.execArgv),
     workerData: raw.workerData,
-    cwd: resolveCwd(raw.cwd),
+    cwd: raw.cwd === undefined ? undefined : toDirectory('cwd', raw.cwd),
     stdio: raw.stdio === undefined ? 'inherit' : checkOneOf('stdio', raw.stdio, ['inherit', 'prefix', 'ignore']),
     killGrace: optionalDuration('killGrace', raw.killGrace, DEFAULT_KILL_GRACE),
+    errorClasses: errorClasses(raw.errorClasses),
   };
+}
+
+/**
+ * A task time limit (the pool's `taskTimeout`, a run's `timeout`): a duration,
+ * where 0 and Infinity both mean no limit. Returns ms, 0 for no limit.
+ */
+export function taskTimeout(option: string, value: unknown, fallback: number): number {
+  const ms = optionalDuration(option, value, fallback, { infinity: true });
+  return Number.isFinite(ms) ? ms : 0;
 }

@@ -1,25 +1,25 @@
-// The public Pool: validates calls, creates tasks, owns the lifecycle and the
-// events. The scheduling logic lives in core.ts.
+// The public Pool: validates calls, creates tasks and owns the events. The
+// scheduling logic and the lifecycle state live in core.ts.
 import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
-import {
-  PoolClosedError,
-  PoolCloseTimeoutError,
-  PoolQueueFullError,
-  TaskAbortedError,
-  TaskNotFoundError,
-} from '../errors/index.js';
-import { optionalDuration, parseDuration } from '../util/duration.js';
-import { checkObject, checkSignal, describe, invalid } from '../util/validate.js';
-import { type CoreEvents, PoolCore, type WorkerExitEvent } from './core.js';
-import { type ResolvedOptions, resolveOptions } from './options.js';
+import { PoolClosedError, PoolQueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors/index.js';
+import { optionalDuration } from '../util/duration.js';
+import { knownOptions } from '../util/known.js';
+import { checkObject, checkSignal, describe, invalid, readError } from '../util/validate.js';
+import { type CoreEvents, PoolCore } from './core.js';
+import { type ResolvedOptions, resolveOptions, taskTimeout } from './options.js';
 import { runtimeFactory } from './runtimes.js';
 import { Task } from './task.js';
 import type {
   AnyModule,
+  CloseResult,
+  PoolCloseOptions,
+  PoolDeadlockEvent,
   PoolOptions,
   PoolProxy,
+  PoolState,
   PoolStats,
+  PoolWorkerExitEvent,
   RunArgs,
   RunOptions,
   TaskName,
@@ -31,12 +31,18 @@ export interface PoolEvents {
   /** the queue became empty: a producer held back by `maxQueue` may submit again */
   drain: [];
   workerCreate: [{ id: number }];
-  workerExit: [WorkerExitEvent];
-  /** a failure not tied to any task (e.g. a worker died while idle); only emitted when listened to */
+  workerExit: [PoolWorkerExitEvent];
+  /**
+   * every worker has been blocked on a spindle/shared primitive while tasks wait
+   * for a worker (thread runtime); unlistened, it is a process warning
+   */
+  deadlock: [PoolDeadlockEvent];
+  /** a failure not tied to any task (e.g. a worker died while idle); unlistened, it is a process warning */
   error: [Error];
 }
 
 const noOptions: RunOptions = {};
+const CLOSE_OPTIONS: ReadonlySet<string> = new Set(['grace']);
 
 /**
  * A pool of workers running the exported functions of one module. Typed from
@@ -46,8 +52,6 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   readonly #o: ResolvedOptions;
   readonly #core: PoolCore;
   #nextId = 1;
-  #closing: Promise<void> | undefined;
-  #destroying: Promise<void> | undefined;
 
   constructor(options: PoolOptions) {
     super();
@@ -79,8 +83,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       try {
         checkObject('options', options);
         signal = checkSignal('options.signal', options.signal);
-        if (options.timeout !== undefined)
-          timeout = parseDuration('options.timeout', options.timeout, { min: 1, infinity: true });
+        if (options.timeout !== undefined) timeout = taskTimeout('options.timeout', options.timeout, 0);
         if (options.transfer !== undefined) {
           if (!Array.isArray(options.transfer))
             throw invalid('options.transfer', 'an array of transferable objects', options.transfer);
@@ -97,12 +100,11 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
           onProgress = options.onProgress;
         }
       } catch (err) {
-        return Promise.reject(err);
+        return Promise.reject(readError('options', options, err));
       }
       if (signal?.aborted) return Promise.reject(new TaskAbortedError(name, signal.reason));
     }
     if (core.queue.size >= this.#o.maxQueue) return Promise.reject(new PoolQueueFullError(this.#o.maxQueue));
-    if (!Number.isFinite(timeout)) timeout = 0;
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -151,6 +153,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
 
   /** The task names the module exports, once a worker has loaded it (starts one if none runs). */
   async taskNames(): Promise<string[]> {
+    if (this.#core.broken) throw this.#core.broken;
     if (this.#core.taskNames === undefined) await this.#core.whenReady();
     return [...this.#core.taskNames!];
   }
@@ -165,10 +168,15 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     return this.#core.queue.size >= this.#o.maxQueue;
   }
 
-  /** The options after defaults ('auto' resolved): maxWorkers, maxQueue, ... */
+  /** The options after defaults ('auto' resolved): maxWorkers, maxQueue, ... (durations in ms) */
   get options(): Readonly<Omit<ResolvedOptions, 'workerData' | 'env'>> {
     const { workerData: _d, env: _e, ...rest } = this.#o;
     return rest;
+  }
+
+  /** 'running', then 'closing' from close() or destroy() until every worker has exited, then 'closed'. */
+  get state(): PoolState {
+    return this.#core.state;
   }
 
   /** A snapshot of the pool's counters and latency percentiles. */
@@ -195,40 +203,26 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   }
 
   /**
-   * Stops accepting tasks, finishes what is queued and running, then stops
-   * the workers. With `timeout` (ms), whatever is left then is destroyed and
-   * close() rejects with ERR_POOL_CLOSE_TIMEOUT. Idempotent.
+   * Stops accepting tasks (run() rejects with ERR_POOL_CLOSED), lets queued
+   * and running tasks finish within `grace` (default: the pool's `grace`,
+   * Infinity), then rejects what is left with ERR_POOL_DESTROYED and stops the
+   * workers. Resolves `{ clean }` (false when tasks had to be forced) once
+   * every worker has exited; never rejects for forced work. Idempotent.
    */
-  close(options: { timeout?: number } = {}): Promise<void> {
-    if (this.#closing) return this.#closing;
-    const timeout = optionalDuration('timeout', options.timeout, Number.POSITIVE_INFINITY, { infinity: true });
-    this.#core.accepting = false;
-    this.#closing = (async () => {
-      if (this.#destroying) return this.#destroying;
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = Number.isFinite(timeout)
-        ? new Promise<boolean>((r) => {
-            timer = setTimeout(r, timeout, true);
-          })
-        : undefined;
-      const finished = await (timedOut
-        ? Promise.race([this.#core.whenIdle().then(() => false), timedOut])
-        : this.#core.whenIdle().then(() => false));
-      if (timer) clearTimeout(timer);
-      if (finished) {
-        const err = new PoolCloseTimeoutError(timeout);
-        await this.destroy();
-        throw err;
-      }
-      await this.destroy();
-    })();
-    return this.#closing;
+  close(options?: PoolCloseOptions): Promise<CloseResult> {
+    let grace: number;
+    try {
+      const o = knownOptions('options', options, CLOSE_OPTIONS);
+      grace = optionalDuration('grace', o?.grace, this.#o.grace, { infinity: true });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#core.close(grace);
   }
 
   /** Stops every worker now; queued and running tasks reject with ERR_POOL_DESTROYED. Idempotent. */
   destroy(): Promise<void> {
-    this.#destroying ??= this.#core.destroy();
-    return this.#destroying;
+    return this.#core.destroy();
   }
 
   /** `await using pool = new Pool(...)` closes it at the end of the scope. */

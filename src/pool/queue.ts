@@ -56,6 +56,18 @@ export class TaskQueue<T extends Queued> {
     if (this.size === 0) for (const b of this.buckets) b.items.clear();
   }
 
+  /** The first `n` live tasks, in order, left in place (for diagnostics, not the hot path). */
+  peek(n: number): T[] {
+    const out: T[] = [];
+    for (const b of this.buckets) {
+      for (let i = 0; i < b.items.length && out.length < n; i++) {
+        const task = b.items.at(i)!;
+        if (task.queued) out.push(task);
+      }
+    }
+    return out;
+  }
+
   /** Empties the queue and returns the live tasks, in order. */
   drain(): T[] {
     const out: T[] = [];

@@ -4,28 +4,42 @@ import { CommandHandle } from '../runtime/process/command.js';
 import { NodeProcessHandle } from '../runtime/process/handle.js';
 import { ThreadHandle } from '../runtime/thread/handle.js';
 import type { RuntimeFactory } from '../runtime/types.js';
+import { buildEnv } from '../util/env.js';
 import type { ResolvedOptions } from './options.js';
 import type { Task } from './task.js';
 import { maxInflight } from './worker.js';
 
+/**
+ * The environment of a worker starting now: `env` merged over process.env as
+ * it is at this moment (undefined when neither `env` nor `extendEnv` was
+ * given: the runtime's default, which is the same).
+ */
+function envOf(o: ResolvedOptions): NodeJS.ProcessEnv | undefined {
+  return o.env === undefined && o.extendEnv ? undefined : buildEnv(o.env, o.extendEnv);
+}
+
 export function runtimeFactory(o: ResolvedOptions): RuntimeFactory<Task> {
-  const limits = { concurrency: o.concurrency, maxInflight: maxInflight(o.concurrency) };
+  const limits = {
+    concurrency: o.concurrency,
+    maxInflight: maxInflight(o.concurrency),
+    errorClasses: o.errorClasses,
+  };
   if (o.command) {
     const command = o.command;
-    const options = { ...limits, env: o.env, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace, command };
-    return (id, sink) => new CommandHandle<Task>(id, sink, options);
+    const options = { ...limits, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace, command };
+    return (id, sink) => new CommandHandle<Task>(id, sink, { ...options, env: envOf(o) });
   }
   const shared = {
     ...limits,
     url: o.url,
     maxHeapMb: o.maxHeapMb,
     workerData: o.workerData,
-    env: o.env,
     execArgv: o.execArgv,
   };
   if (o.runtime === 'process') {
     const options = { ...shared, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace };
-    return (id, sink) => new NodeProcessHandle<Task>(id, sink, options);
+    return (id, sink) => new NodeProcessHandle<Task>(id, sink, { ...options, env: envOf(o) });
   }
-  return (id, sink) => new ThreadHandle<Task>(id, sink, { ...shared, resourceLimits: o.resourceLimits });
+  const options = { ...shared, resourceLimits: o.resourceLimits };
+  return (id, sink) => new ThreadHandle<Task>(id, sink, { ...options, env: envOf(o) });
 }

@@ -2,6 +2,7 @@
 // wrong task name or argument is a compile error.
 
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { CrashReason } from '../errors/pool.js';
 import type { Duration } from '../util/duration.js';
 
 /** Any function. */
@@ -41,7 +42,7 @@ export type RunArgs<M, K extends TaskName<M>> =
 export interface RunOptions {
   /** abort the task: removed at once if queued; running, its `taskSignal()` aborts */
   signal?: AbortSignal;
-  /** ms the task may run once started (overrides the pool's `taskTimeout`) */
+  /** how long the task may run once started (overrides the pool's `taskTimeout`); `0` or `Infinity`: no limit */
   timeout?: Duration;
   /** objects in the arguments to move instead of copy (ArrayBuffer, MessagePort, ...) */
   transfer?: readonly TransferListItem[];
@@ -65,12 +66,19 @@ export type PoolOptions = ModulePoolOptions | CommandPoolOptions;
 
 /** Options of a pool running a Node task module. */
 export interface ModulePoolOptions extends CommonPoolOptions {
-  /** the task module: a file URL, a `file:` URL string or a path (.js, .mjs, .cjs, .ts) */
+  /**
+   * the task module: a `file:` URL, a `file:` URL string or a path (.js, .mjs, .cjs, .ts);
+   * `tasks.js` names `tasks.ts` when only that one exists, as in TypeScript
+   */
   worker: string | URL;
   command?: undefined;
   /** 'thread' (default) or 'process' */
   runtime?: 'thread' | 'process';
-  /** worker_threads resource limits (thread runtime only; processes take `execArgv: ['--max-old-space-size=N']`) */
+  /**
+   * worker_threads resource limits in MB (thread runtime only; processes take
+   * `execArgv: ['--max-old-space-size=N']`): `maxOldGenerationSizeMb` 16..2^20,
+   * `maxYoungGenerationSizeMb` and `codeRangeSizeMb` 1..2^20, `stackSizeMb` 1..1024
+   */
   resourceLimits?: ResourceLimits;
   /** Node flags for the workers (default: the parent's, minus -e/-p/--input-type, and --inspect for processes) */
   execArgv?: string[];
@@ -95,23 +103,32 @@ export interface CommandPoolOptions extends CommonPoolOptions {
 export interface CommonPoolOptions {
   /** workers kept alive even when idle (default 0) */
   minWorkers?: number;
-  /** upper bound; 'auto' = CPUs available to this process, container quota included (default) */
+  /** upper bound, 1 to 1024; 'auto' = CPUs available to this process, container quota included (default) */
   maxWorkers?: number | 'auto';
-  /** ms an idle worker above `minWorkers` lives (default 10 000) */
+  /** how long an idle worker above `minWorkers` lives (default 10s); `Infinity`: for ever */
   idleTimeout?: Duration;
   /** tasks that may wait in the queue; 'auto' = maxWorkers² × concurrency; default Infinity */
   maxQueue?: number | 'auto';
-  /** tasks one worker runs at once; only useful for async tasks (default 1) */
+  /** tasks one worker runs at once, 1 to 10 000; only useful for async tasks (default 1) */
   concurrency?: number;
-  /** default per-task timeout in ms, counted from the start of the run (default none) */
+  /** default time limit of a task, counted from its start (default none); `0` or `Infinity`: no limit */
   taskTimeout?: Duration;
-  /** ms a task may keep running after an abort or timeout before its worker is replaced (default 1000) */
+  /** how long a task may keep running after an abort or timeout before its worker is replaced (default 1s) */
   abortGrace?: Duration;
   /**
-   * environment of the workers. Threads: default a copy of process.env. Processes:
-   * default the parent's environment; when given, it replaces it (spread process.env to extend)
+   * how long a worker may take to load the module (default 60s); past it the pool
+   * fails with ERR_WORKER_LOAD, as for a module that throws. `Infinity`: no limit
+   */
+  loadTimeout?: Duration;
+  /** the default `grace` of `close()` (default `Infinity`: every queued task runs) */
+  grace?: Duration;
+  /**
+   * variables of the workers' environment, merged over `process.env` (`undefined`
+   * removes one); default the parent's environment
    */
   env?: Record<string, string | undefined>;
+  /** false: the workers' environment is `env` alone, not merged over `process.env` (default true) */
+  extendEnv?: boolean;
   /** working directory of the workers (process runtime only; default the parent's) */
   cwd?: string | URL;
   /**
@@ -120,10 +137,59 @@ export interface CommonPoolOptions {
    */
   stdio?: 'inherit' | 'prefix' | 'ignore';
   /**
-   * ms between the steps of stopping a worker process: a stop request (idle) or SIGTERM
-   * (busy), then SIGTERM, then SIGKILL (process runtime only; default 3000; 0 = SIGKILL at once)
+   * time between the steps of stopping a worker process: a stop request (idle) or SIGTERM
+   * (busy), then SIGTERM, then SIGKILL (process runtime only; default 3s; 0 = SIGKILL at once)
    */
   killGrace?: Duration;
+  /**
+   * your own error classes: an error of one of them thrown by a task is rebuilt as
+   * that class (matched by class name), so `instanceof` works (see docs/pool.md)
+   */
+  errorClasses?: readonly (abstract new (
+    ...args: any[]
+  ) => Error)[];
+}
+
+/** Where a pool is in its life: `pool.state`. */
+export type PoolState = 'running' | 'closing' | 'closed';
+
+/** Options of `pool.close()`. */
+export interface PoolCloseOptions {
+  /** how long queued and running tasks may take before they are forced (default: the pool's `grace`, Infinity) */
+  grace?: Duration;
+}
+
+/** What `pool.close()` resolves with. */
+export interface CloseResult {
+  /** false when tasks had to be forced (they rejected with ERR_POOL_DESTROYED) */
+  clean: boolean;
+}
+
+/** Payload of the pool's 'workerExit' event. */
+export interface PoolWorkerExitEvent {
+  /** the worker's id (1, 2, …) */
+  id: number;
+  /** the process id of a process worker; undefined for a thread */
+  pid: number | undefined;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** true when the pool stopped it (idle, recycled, close, destroy) */
+  expected: boolean;
+  reason: CrashReason;
+  /** what happened, in words: "exited with code 1", "was stopped" */
+  detail: string;
+}
+
+/** Payload of the pool's 'deadlock' event. */
+export interface PoolDeadlockEvent {
+  /** the workers, every one blocked on a spindle/shared primitive */
+  workers: number[];
+  /** the tasks running on them (names) */
+  blocked: string[];
+  /** tasks waiting to start (names, oldest first, at most 20) */
+  waiting: string[];
+  /** how many tasks wait to start in all */
+  waitingCount: number;
 }
 
 /** Percentiles of a duration distribution, in milliseconds. */

@@ -23,6 +23,8 @@ export class PoolWorker<T extends WireTask> {
   /** moving average of task run time on this worker; -1 before the first result */
   avgRunMs = -1;
   idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** armed while the worker loads the module (loadTimeout) */
+  loadTimer: NodeJS.Timeout | undefined = undefined;
   /** performance.now() when it last ran out of work; 0 while it has some */
   idleSince = 0;
   /** why the pool stopped it, for the tasks that die with it */
@@ -59,6 +61,14 @@ export class PoolWorker<T extends WireTask> {
     const inflight = this.handle.inflight;
     if (inflight >= concurrency && inflight > window >> 1) return 0;
     return Math.max(0, Math.min(window - inflight, afterTasks - this.sent));
+  }
+
+  /** Clears the timers the pool keeps for this worker (it is stopping or gone). */
+  clearTimers(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    this.idleTimer = undefined;
+    this.loadTimer = undefined;
   }
 
   /** Feeds the run-time average with a finished task. */

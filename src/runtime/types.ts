@@ -25,6 +25,8 @@ export interface ExitInfo {
   error?: Error;
   /** true when the pool asked for this exit (terminate, close) */
   expected: boolean;
+  /** tasks the runtime already failed for what ended this worker (a protocol break fails those it was running) */
+  failedTasks?: number;
 }
 
 /** Callbacks from a handle into the pool. */
@@ -46,6 +48,18 @@ export interface WorkerSink<T extends WireTask = WireTask> {
 /** One worker, as the pool sees it. */
 export interface WorkerHandle<T extends WireTask = WireTask> {
   readonly id: number;
+  /** the process id of a process worker (undefined for a thread, or a process that failed to spawn) */
+  readonly pid: number | undefined;
+  /**
+   * counters of the worker's tasks blocked on spindle/shared primitives
+   * (shared/blocking.ts), where the runtime shares memory with the pool
+   */
+  readonly blocking?: Int32Array;
+  /**
+   * delivers now the results the worker has already written, where the runtime
+   * can read them synchronously (a timeout checks them before it fires)
+   */
+  flush?(): void;
   /** tasks sent to this worker whose result has not come back */
   readonly inflight: number;
   /** how many tasks this worker can hold in flight at most */

@@ -13,6 +13,7 @@
 // more before the deadline is checked, so a wake-up meant for us is consumed
 // by a retry, never dropped by a timeout that fires at the same moment.
 import { SharedAbortedError, SharedBlockingNotAllowedError, SharedTimeoutError } from '../errors/index.js';
+import { enterWait, leaveWait } from './blocking.js';
 import { holdLoop, releaseLoop } from './keepalive.js';
 import type { Wait } from './options.js';
 
@@ -45,11 +46,14 @@ export function runSync<T>(i32: Int32Array, steps: Steps<T>, wait: Wait, operati
       continue;
     }
     let result: WaitResult;
+    enterWait(true); // a pool worker counts its blocked tasks (blocking.ts)
     try {
       result = Atomics.wait(i32, r.value[0], r.value[1], remaining);
     } catch (error) {
       r = steps.throw(new SharedBlockingNotAllowedError(operation, error));
       continue;
+    } finally {
+      leaveWait(true);
     }
     r = steps.next(result);
   }
@@ -61,6 +65,7 @@ export async function runAsync<T>(i32: Int32Array, steps: Steps<T>, wait: Wait, 
   let r = steps.next();
   if (r.done) return r.value;
   holdLoop();
+  enterWait(false); // a pool worker counts its blocked tasks (blocking.ts)
   try {
     while (!r.done) {
       const remaining = wait.deadline - performance.now();
@@ -79,6 +84,7 @@ export async function runAsync<T>(i32: Int32Array, steps: Steps<T>, wait: Wait, 
     }
     return r.value;
   } finally {
+    leaveWait(false);
     releaseLoop();
   }
 }

@@ -6,13 +6,25 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { invalid } from './validate.js';
 
+/** The path of a `file:` URL; undefined for one Node cannot turn into a path (a host, an encoded `/` or NUL). */
+function fromFileUrl(url: URL | string): string | undefined {
+  try {
+    const path = fileURLToPath(url);
+    return path.includes('\0') ? undefined : path;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Absolute path from a string or `file:` URL (or a `file:` URL string), else throws naming `option`. */
 export function toPath(option: string, value: unknown, base = process.cwd()): string {
+  let path: string | undefined;
   if (value instanceof URL) {
-    if (value.protocol === 'file:') return fileURLToPath(value);
+    if (value.protocol === 'file:') path = fromFileUrl(value);
   } else if (typeof value === 'string' && value !== '' && !value.includes('\0')) {
-    return value.startsWith('file:') ? fileURLToPath(value) : resolve(base, value);
+    path = value.startsWith('file:') ? fromFileUrl(value) : resolve(base, value);
   }
+  if (path !== undefined) return path;
   throw invalid(option, 'a path (a non-empty string) or a file: URL', value);
 }
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors/index.js';
+import { InvalidOptionError, SpindleError } from '../errors/index.js';
 
 /** Renders a received value for an error message: `-1 (number)`, `'x' (string)`. */
 export function describe(value: unknown): string {
@@ -133,4 +133,25 @@ export function workerCount(option: string, value: unknown, auto: () => number):
   if (value === undefined || value === 'auto') return auto();
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_WORKERS) return value;
   throw invalid(option, `a positive integer or 'auto' (at most ${MAX_WORKERS})`, value);
+}
+
+/**
+ * What reading the object given as `option` threw, as a coded error: a spindle
+ * error as it is, anything else (a Proxy trap, a throwing getter) as
+ * ERR_INVALID_OPTION naming `option`, with the thrown value as `cause`.
+ */
+export function readError(option: string, value: unknown, err: unknown): Error {
+  if (err instanceof SpindleError) return err;
+  const e = invalid(option, 'an object whose properties can be read (reading one threw)', value);
+  Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true });
+  return e;
+}
+
+/** Runs `read` (which reads the object given as `option`); what it throws goes through `readError`. */
+export function readable<T>(option: string, value: unknown, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw readError(option, value, err);
+  }
 }

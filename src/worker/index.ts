@@ -1,7 +1,7 @@
 // What task modules import from `spindle/worker`.
 import type { TransferListItem } from 'node:worker_threads';
 import type { Transferred } from '../pool/types.js';
-import { contextKey, type WorkerContext } from '../runtime/runner/context.js';
+import { contextKey, type WorkerContext, workerIdKey } from '../runtime/runner/context.js';
 
 export type { Transferred } from '../pool/types.js';
 
@@ -60,7 +60,12 @@ export function progress(value: unknown): void {
   if (ctx && task) ctx.progress(task, value);
 }
 
-/** The id of the pool worker this code runs in (undefined outside a pool worker). */
-export function workerId(): number | undefined {
-  return context()?.workerId;
-}
+/**
+ * The id of the pool worker this code runs in (1, 2, …; a replacement gets a
+ * new id), or undefined outside a pool worker. A constant, as `workerId` of
+ * spindle/cluster: the worker sets it before the task module loads.
+ */
+export const workerId: number | undefined = (() => {
+  const id = (globalThis as Record<symbol, unknown>)[workerIdKey];
+  return typeof id === 'number' ? id : undefined;
+})();

@@ -1,6 +1,17 @@
 // Type tests: a wrong task name or argument must be a compile error.
 import { expectTypeOf } from 'expect-type';
-import { Pool, type PoolStats, type TaskName } from 'spindle';
+import {
+  type CloseResult,
+  type CrashReason,
+  Pool,
+  type PoolDeadlockEvent,
+  type PoolOptions,
+  type PoolState,
+  type PoolStats,
+  type PoolWorkerExitEvent,
+  type TaskName,
+} from 'spindle';
+import { workerId } from 'spindle/worker';
 import type * as tasks from './tasks.js';
 
 const pool = new Pool<typeof tasks>({ worker: new URL('./tasks.js', import.meta.url) });
@@ -35,16 +46,76 @@ proxy.nope;
 proxy.add('1', 2);
 
 expectTypeOf(pool.stats).toEqualTypeOf<PoolStats>();
-expectTypeOf(pool.close()).toEqualTypeOf<Promise<void>>();
+
+// Lifecycle (docs/conventions.md rule 4): close({ grace }) resolves { clean }, destroy(), a read-only state.
+expectTypeOf(pool.close()).toEqualTypeOf<Promise<CloseResult>>();
+expectTypeOf(pool.close({ grace: '10s' })).toEqualTypeOf<Promise<CloseResult>>();
+expectTypeOf(pool.close({ grace: Infinity })).toEqualTypeOf<Promise<CloseResult>>();
+expectTypeOf<CloseResult>().toEqualTypeOf<{ clean: boolean }>();
 expectTypeOf(pool.destroy()).toEqualTypeOf<Promise<void>>();
+expectTypeOf(pool.state).toEqualTypeOf<PoolState>();
+expectTypeOf<PoolState>().toEqualTypeOf<'running' | 'closing' | 'closed'>();
+expectTypeOf(pool[Symbol.asyncDispose]()).toEqualTypeOf<Promise<void>>();
+// @ts-expect-error close() takes `grace`, not the old `timeout`
+pool.close({ timeout: 100 });
+// @ts-expect-error state is read-only
+pool.state = 'closed';
+
+// Durations: milliseconds or a string with a unit, in every duration option.
+const durations: PoolOptions = {
+  worker: 'tasks.js',
+  idleTimeout: '30s',
+  taskTimeout: 5000,
+  abortGrace: '1.5s',
+  loadTimeout: Infinity,
+  grace: '1m',
+};
+void durations;
+pool.run('add', [1, 2], { timeout: '2s' });
+// @ts-expect-error a duration is a number or a string
+new Pool({ worker: 'tasks.js', idleTimeout: true });
+
+// Environment (rule 5): merged over process.env; extendEnv: false for an empty one; undefined removes.
+new Pool({ worker: 'tasks.js', env: { A: '1', HOME: undefined }, extendEnv: false });
+// @ts-expect-error env values are strings
+new Pool({ worker: 'tasks.js', env: { A: 1 } });
+// @ts-expect-error extendEnv is a boolean
+new Pool({ worker: 'tasks.js', extendEnv: 'no' });
+
+// Paths (rule 6): a string or a URL.
+new Pool({ worker: new URL('file:///app/tasks.js') });
+new Pool({ worker: '/app/tasks.js', runtime: 'process', cwd: new URL('file:///tmp/') });
+
+// The user's error classes.
+class MyError extends Error {}
+new Pool({ worker: 'tasks.js', errorClasses: [MyError, TypeError] });
+// @ts-expect-error only classes
+new Pool({ worker: 'tasks.js', errorClasses: ['MyError'] });
+
+// workerId is a constant, as in spindle/cluster.
+expectTypeOf(workerId).toEqualTypeOf<number | undefined>();
 
 // Without a module type: any name, any arguments, unknown results.
 const loose = new Pool({ worker: 'tasks.js' });
 expectTypeOf(loose.run('whatever', [1, 'a'])).toEqualTypeOf<Promise<any>>();
 
-// Events are typed too.
+// Events are typed too; exit events have the shape of rule 8.
 pool.on('workerExit', (e) => {
+  expectTypeOf(e).toEqualTypeOf<PoolWorkerExitEvent>();
+  expectTypeOf(e.id).toEqualTypeOf<number>();
+  expectTypeOf(e.pid).toEqualTypeOf<number | undefined>();
   expectTypeOf(e.exitCode).toEqualTypeOf<number | null>();
+  expectTypeOf(e.signal).toEqualTypeOf<NodeJS.Signals | null>();
+  expectTypeOf(e.expected).toEqualTypeOf<boolean>();
+  expectTypeOf(e.reason).toEqualTypeOf<CrashReason>();
+  expectTypeOf(e.detail).toEqualTypeOf<string>();
+});
+pool.on('deadlock', (e) => {
+  expectTypeOf(e).toEqualTypeOf<PoolDeadlockEvent>();
+  expectTypeOf(e.waiting).toEqualTypeOf<string[]>();
+});
+pool.on('error', (e) => {
+  expectTypeOf(e).toEqualTypeOf<Error>();
 });
 // @ts-expect-error unknown event
 pool.on('nonsense', () => {});

@@ -7,9 +7,9 @@ import type * as tasks from './tasks.js';
 const pool = new Pool<typeof tasks>({
   worker: new URL('./tasks.js', import.meta.url),
   runtime: 'process',
-  cwd: '/tmp',
+  cwd: new URL('file:///tmp/'),
   stdio: 'prefix',
-  killGrace: 500,
+  killGrace: '500ms',
   execArgv: ['--max-old-space-size=256'],
 });
 expectTypeOf(pool.run('add', [1, 2])).toEqualTypeOf<Promise<number>>();
@@ -39,3 +39,8 @@ new Pool({ command: ['python3', 'w.py'], recycle: { maxHeapMb: 100 } });
 new Pool({ worker: 'tasks.js', runtime: 'process', stdio: 'pipe' });
 // @ts-expect-error a pool needs a worker or a command
 new Pool({ maxWorkers: 2 });
+
+// A command pool takes the same env rule and durations.
+new Pool({ command: ['python3', 'w.py'], env: { TOKEN: 'x' }, extendEnv: false, killGrace: '2s', cwd: '/tmp' });
+// @ts-expect-error resourceLimits is for threads
+new Pool({ command: ['python3', 'w.py'], resourceLimits: { maxOldGenerationSizeMb: 64 } });

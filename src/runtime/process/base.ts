@@ -4,6 +4,7 @@
 // once everything the child wrote before dying has been read.
 import type { ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
+import type { ErrorClasses } from '../../errors/remote.js';
 import { groupAlive, sendSignal } from '../../util/kill.js';
 import { type Reapable, track, untrack } from '../../util/reaper.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
@@ -20,6 +21,8 @@ export interface ProcessCommon {
   stdio: StdioMode;
   /** ms between each step of termination: stop request, SIGTERM, SIGKILL */
   killGrace: number;
+  /** the user's error classes, rebuilt as themselves */
+  errorClasses: ErrorClasses | undefined;
 }
 
 /**
@@ -39,6 +42,8 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
   protected stderr: StderrWatch | undefined = undefined;
   /** what the worker reported before dying, or why the pool stopped trusting it */
   protected failure: Failure | undefined = undefined;
+  /** tasks already failed because of `failure` (they count as dying with the worker) */
+  protected failedTasks = 0;
   private expected = false;
   private stopping = false;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined = undefined;
@@ -64,6 +69,10 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
 
   get inflight(): number {
     return this.flight.size;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Processes share no memory: a task sent cannot be taken back. */
@@ -249,7 +258,14 @@ export abstract class ProcessHandle<T extends WireTask> implements WorkerHandle<
     const base = { exitCode: code, signal };
     if (this.expected && !f) return { ...base, reason: 'exit', detail: 'was stopped', expected: true };
     if (f?.reason === 'protocol')
-      return { ...base, reason: 'protocol', detail: f.detail, error: f.error, expected: false };
+      return {
+        ...base,
+        reason: 'protocol',
+        detail: f.detail,
+        error: f.error,
+        expected: false,
+        failedTasks: this.failedTasks,
+      };
     const oom = this.stderr?.oom;
     if (oom) return { ...base, reason: 'oom', detail: 'ran out of memory', error: new Error(oom), expected: false };
     if (f) return { ...base, reason: 'error', detail: f.detail, error: f.error, expected: false };

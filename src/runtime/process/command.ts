@@ -150,13 +150,16 @@ export class CommandHandle<T extends WireTask> extends ProcessHandle<T> {
     // the line protocol carries no run time: measure it from the inferred start
     const started = this.flight.startedAt(t);
     const runMs = started > 0 ? Math.max(0, performance.timeOrigin + performance.now() - started) : 0;
-    if (this.tainted?.has(t)) this.settle(t, false, this.taintedError(t), runMs);
-    else this.settle(t, ok, ok ? m.value : fromForeign(m.error, t.name), runMs);
+    if (this.tainted?.has(t)) {
+      this.failedTasks++;
+      this.settle(t, false, this.taintedError(t), runMs);
+    } else this.settle(t, ok, ok ? m.value : fromForeign(m.error, t.name, this.common.errorClasses), runMs);
   }
 
   /** An error without a task id: the program itself failed (to start, or for good). */
   private onFatal(m: Message, _line: string): void {
-    const error = fromForeign(m.error, '(worker)');
+    if (this.distrusted) return; // it broke the protocol already: that is why it is being stopped
+    const error = fromForeign(m.error, '(worker)', this.common.errorClasses);
     if (!this.ready) {
       this.expectExit();
       this.sink.loadFailed(this, error);

@@ -2,9 +2,10 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { toRemote } from '../../errors/remote.js';
 import { type ChildInit, Kind, type ParentMessage, PROCESS_BOOT_ENV } from '../protocol.js';
+import { setWorkerId } from '../runner/context.js';
 import { loadTasks } from '../runner/load.js';
 import { Runner } from '../runner/runner.js';
-import { watchParent } from './watchdog.js';
+import { leaveWithGroup, watchParent } from './watchdog.js';
 import { decode, encode } from './wire.js';
 
 /** What the parent passes in the environment (see handle.ts). */
@@ -17,6 +18,7 @@ export interface ProcessBoot {
 
 const boot = JSON.parse(process.env[PROCESS_BOOT_ENV]!) as ProcessBoot;
 delete process.env[PROCESS_BOOT_ENV]; // not for the task module, nor for its children
+setWorkerId(boot.init.workerId);
 
 /**
  * Run back to back, tasks keep the event loop from reading messages; after
@@ -119,9 +121,29 @@ function onUncaught(err: unknown): void {
   }
 }
 
+/** The loop ran dry while the module loaded: its top-level await can never settle. */
+function unsettled(): void {
+  process.channel?.ref();
+  const err = new Error('its top-level await never settles: nothing left in the worker could settle it');
+  process.send!(encode([Kind.LoadError, toRemote(err)]), undefined, undefined, () => process.exit(1));
+}
+
 async function start(): Promise<void> {
   try {
-    const tasks = await loadTasks(boot.init.url);
+    // While the module loads, the channel does not keep this process alive:
+    // when top-level code awaits something that nothing left can settle, the
+    // loop runs dry and the load fails at once, as it does in a worker thread,
+    // instead of leaving the pool waiting. The pool's loadTimeout covers the
+    // rest (an await held open by a timer or a socket).
+    process.channel?.unref();
+    process.once('beforeExit', unsettled);
+    let tasks: Awaited<ReturnType<typeof loadTasks>>;
+    try {
+      tasks = await loadTasks(boot.init.url);
+    } finally {
+      process.off('beforeExit', unsettled);
+      process.channel?.ref();
+    }
     runner = new Runner(tasks, boot.init, {
       post,
       claim: () => true,
@@ -140,7 +162,8 @@ async function start(): Promise<void> {
 }
 
 process.on('uncaughtException', onUncaught);
-// The parent is gone (or let go of us): nobody is waiting for results.
-process.on('disconnect', () => process.exit(0));
+// The parent is gone (it never disconnects a live worker): nobody is waiting
+// for results, and what this worker started must not outlive it either.
+process.on('disconnect', () => leaveWithGroup(boot.killGrace));
 process.on('message', onMessage);
 if (!boot.workerData) void start();

@@ -33,7 +33,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     },
     [Kind.LoadError]: (m) => {
       this.expectExit();
-      this.sink.loadFailed(this, decodeError('(load)', m[1]));
+      this.sink.loadFailed(this, decodeError('(load)', m[1], this.common.errorClasses));
     },
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
@@ -42,7 +42,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
       if (t !== undefined) this.sink.progress(this, t, m[3]);
     },
     [Kind.Fatal]: (m) => {
-      const error = decodeError('(worker)', m[1]);
+      const error = decodeError('(worker)', m[1], this.common.errorClasses);
       this.failure = { reason: 'error', error, detail: `died of an uncaught error: ${error.message}` };
     },
   };
@@ -134,7 +134,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
       const t = this.flight.find(m[i] as number, m[i + 1] as number);
       if (t === undefined) continue;
       const ok = m[i + 2] as boolean;
-      this.settle(t, ok, ok ? m[i + 3] : decodeError(t.name, m[i + 3]), m[i + 4] as number);
+      this.settle(t, ok, ok ? m[i + 3] : decodeError(t.name, m[i + 3], this.common.errorClasses), m[i + 4] as number);
     }
   }
 }

@@ -24,14 +24,19 @@ export interface Slotted {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** Slots made at first; more are made (doubling) as needed, up to the bound. */
+const INITIAL_SLOTS = 16;
+
 export class Inflight<T extends Slotted> {
-  private readonly bySlot: (T | undefined)[];
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly startAt: Float64Array;
+  private readonly bySlot: (T | undefined)[] = [];
+  private next: Int32Array;
+  private prev: Int32Array;
+  private startAt: Float64Array;
   /** 1 for tasks added after seal(): they never reached a live child */
-  private readonly dead: Uint8Array;
-  private readonly free: number[];
+  private dead: Uint8Array;
+  private readonly free: number[] = [];
+  /** slots made so far (≤ maxSlots) */
+  private made = 0;
   private first = NONE;
   private last = NONE;
   /** first task not yet counted as started (NONE: all are) */
@@ -44,21 +49,19 @@ export class Inflight<T extends Slotted> {
   size = 0;
 
   constructor(
-    slots: number,
+    private readonly maxSlots: number,
     private readonly concurrency: number,
   ) {
-    this.bySlot = new Array(slots).fill(undefined);
-    this.next = new Int32Array(slots).fill(NONE);
-    this.prev = new Int32Array(slots).fill(NONE);
-    this.startAt = new Float64Array(slots);
-    this.dead = new Uint8Array(slots);
-    this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    const n = Math.min(maxSlots, INITIAL_SLOTS);
+    this.next = new Int32Array(n);
+    this.prev = new Int32Array(n);
+    this.startAt = new Float64Array(n);
+    this.dead = new Uint8Array(n);
   }
 
   /** Appends `t` (assigning its slot); it may start at once if there is room. */
   add(t: T): void {
-    const slot = this.free.pop();
-    if (slot === undefined) throw new Error('spindle: worker has no free slot (pool bookkeeping bug)');
+    const slot = this.free.pop() ?? this.newSlot();
     t.slot = slot;
     this.bySlot[slot] = t;
     this.startAt[slot] = 0;
@@ -130,6 +133,24 @@ export class Inflight<T extends Slotted> {
     const out: T[] = [];
     for (let s = this.first; s !== NONE; s = this.next[s]!) out.push(this.bySlot[s]!);
     return out;
+  }
+
+  /** A slot never used before, growing the arrays when they are full. */
+  private newSlot(): number {
+    if (this.made >= this.maxSlots) throw new Error('spindle: worker has no free slot (pool bookkeeping bug)');
+    if (this.made === this.next.length) {
+      const n = Math.min(this.maxSlots, this.next.length * 2);
+      const grow = <A extends Int32Array | Float64Array | Uint8Array>(old: A, made: A): A => {
+        made.set(old);
+        return made;
+      };
+      this.next = grow(this.next, new Int32Array(n));
+      this.prev = grow(this.prev, new Int32Array(n));
+      this.startAt = grow(this.startAt, new Float64Array(n));
+      this.dead = grow(this.dead, new Uint8Array(n));
+    }
+    this.bySlot.push(undefined);
+    return this.made++;
   }
 
   private advance(): void {

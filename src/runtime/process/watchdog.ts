@@ -4,6 +4,7 @@
 // parent pid and, once the worker is orphaned, gives it `grace` ms to exit
 // and then kills its process group. Started with the first task, not at
 // start-up: a worker that never ran anything is never busy.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const POLL_MS = 250;
@@ -40,4 +41,64 @@ export function watchParent(grace: number): void {
   });
   w.unref();
   w.on('error', () => {}); // best effort: the IPC channel still covers an idle worker
+}
+
+/**
+ * Other live processes in the process group this worker leads, on Linux
+ * (/proc); undefined where that cannot be told.
+ */
+function othersInGroup(): boolean | undefined {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const self = process.pid;
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === self) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // after the command name in parentheses: state, ppid, pgrp, ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === self && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+/**
+ * The parent is gone while this worker was idle (its channel closed): the
+ * worker leaves, and takes its process group with it — whatever its tasks
+ * started (a `sleep 1000`, a server) would otherwise live on, re-parented to
+ * init. The group gets SIGTERM (this process ignores it meanwhile), then, if
+ * anything in it is still alive `grace` ms later, SIGKILL; the worker exits
+ * as soon as its group is empty.
+ */
+export function leaveWithGroup(grace: number): void {
+  const pid = process.pid;
+  process.on('SIGTERM', () => {}); // our own group signal must not cut this short
+  try {
+    process.kill(-pid, grace === 0 ? 'SIGKILL' : 'SIGTERM');
+  } catch {
+    // nothing to signal
+  }
+  const deadline = performance.now() + grace;
+  const check = (): void => {
+    const others = othersInGroup();
+    if (others === false) process.exit(0);
+    if (performance.now() >= deadline) {
+      try {
+        process.kill(-pid, 'SIGKILL'); // this process included: the parent that would care is gone
+      } catch {
+        process.exit(0);
+      }
+    }
+    setTimeout(check, 20);
+  };
+  check();
 }

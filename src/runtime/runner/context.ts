@@ -8,6 +8,8 @@ export class RunningTask {
   controller: AbortController | undefined = undefined;
   aborted = false;
   reason: unknown = undefined;
+  /** its result was posted (a misbehaving thenable cannot settle it twice) */
+  finished = false;
   constructor(
     readonly slot: number,
     readonly id: number,
@@ -38,10 +40,17 @@ export interface WorkerContext {
   abortedNow(task: RunningTask): boolean;
   /** posts a progress value of `task` to the pool (spindle/worker `progress()`) */
   progress(task: RunningTask, value: unknown): void;
-  workerId: number;
 }
 
 export const contextKey = Symbol.for('spindle.worker.context');
+
+/** Where the pool worker's id waits for spindle/worker, set before the task module loads. */
+export const workerIdKey = Symbol.for('spindle.worker.id');
+
+/** Publishes this worker's id; `workerId` in spindle/worker reads it when first imported. */
+export function setWorkerId(id: number): void {
+  (globalThis as Record<symbol, unknown>)[workerIdKey] = id;
+}
 
 /**
  * Tracks the current task. With one task at a time a plain variable is exact
@@ -51,7 +60,6 @@ export const contextKey = Symbol.for('spindle.worker.context');
 export class TaskContext implements WorkerContext {
   private active: RunningTask | undefined = undefined;
   constructor(
-    readonly workerId: number,
     private readonly als: AsyncLocalStorage<RunningTask> | undefined,
     readonly abortedNow: (task: RunningTask) => boolean,
     readonly progress: (task: RunningTask, value: unknown) => void,

@@ -61,21 +61,31 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** True for a function that can be called as a task: not a class (calling one throws a TypeError). */
+function callable(value: unknown): value is TaskFn {
+  if (typeof value !== 'function') return false;
+  try {
+    return !/^class[\s{]/.test(Function.prototype.toString.call(value));
+  } catch {
+    return true; // a Proxy around a function: calling it decides
+  }
+}
+
 /**
  * Every exported function is a task; `default` names the default export.
  * A CommonJS module's `module.exports` object arrives as `default`, so its
- * function properties are tasks too.
+ * function properties are tasks too. Exported classes are not tasks.
  */
 export async function loadTasks(url: string): Promise<Map<string, TaskFn>> {
   const ns = await importModule(url);
   const tasks = new Map<string, TaskFn>();
   for (const [name, value] of Object.entries(ns)) {
-    if (typeof value === 'function') tasks.set(name, value as TaskFn);
+    if (callable(value)) tasks.set(name, value);
   }
   const def = ns.default;
   if (def && typeof def === 'object') {
     for (const [name, value] of Object.entries(def)) {
-      if (typeof value === 'function' && !tasks.has(name)) tasks.set(name, value as TaskFn);
+      if (callable(value) && !tasks.has(name)) tasks.set(name, value);
     }
   }
   return tasks;

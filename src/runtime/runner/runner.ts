@@ -78,7 +78,6 @@ export class Runner {
           ).AsyncLocalStorage<RunningTask>()
         : undefined;
     this.context = new TaskContext(
-      init.workerId,
       als,
       (t) => transport.abortedNow(t),
       (t, value) => {
@@ -152,29 +151,38 @@ export class Runner {
     this.running.set(p.slot, task);
     const t0 = performance.now();
     let result: unknown;
+    let then: unknown;
     try {
       result = this.context.call(task, fn, p.args);
+      // a thenable's `then` is user code too: a getter or a call that throws fails this task only
+      then =
+        result !== null && (typeof result === 'object' || typeof result === 'function')
+          ? (result as PromiseLike<unknown>).then
+          : undefined;
+      if (typeof then === 'function') {
+        (then as PromiseLike<unknown>['then']).call(
+          result,
+          (value) => {
+            this.finish(task, true, value, t0);
+            this.drive();
+          },
+          (err) => {
+            this.finish(task, false, err, t0);
+            this.drive();
+          },
+        );
+      }
     } catch (err) {
       this.finish(task, false, err, t0);
       return;
     }
-    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        (value) => {
-          this.finish(task, true, value, t0);
-          this.drive();
-        },
-        (err) => {
-          this.finish(task, false, err, t0);
-          this.drive();
-        },
-      );
-    } else {
-      this.finish(task, true, result, t0);
-    }
+    if (typeof then !== 'function') this.finish(task, true, result, t0);
   }
 
+  /** Ends a task once: a thenable may call back late, twice, or both ways. */
   private finish(task: RunningTask, ok: boolean, value: unknown, t0: number): void {
+    if (task.finished) return;
+    task.finished = true;
     const runMs = performance.now() - t0;
     this.lastRunMs = runMs;
     this.running.delete(task.slot);

@@ -2,8 +2,10 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { type MessagePort, receiveMessageOnPort, type TransferListItem, workerData } from 'node:worker_threads';
 import { toRemote } from '../../errors/remote.js';
+import { installBlockingCounters } from '../../shared/blocking.js';
 import { hasShared, sharedTag } from '../../shared/handle.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
+import { setWorkerId } from '../runner/context.js';
 import { loadTasks } from '../runner/load.js';
 import { Runner } from '../runner/runner.js';
 import { Claims } from './claims.js';
@@ -15,12 +17,16 @@ export interface ThreadBoot {
   port: MessagePort;
   claims: SharedArrayBuffer;
   results: SharedArrayBuffer;
+  /** counters of tasks blocked on spindle/shared primitives (shared/blocking.ts), read by the pool */
+  blocking: SharedArrayBuffer;
   slots: number;
   workerData: unknown;
 }
 
 const boot = workerData as ThreadBoot;
 const { port, init } = boot;
+setWorkerId(init.workerId);
+installBlockingCounters(new Int32Array(boot.blocking));
 
 // spindle/shared primitives lose their class in a structured clone; revive
 // them in the user's workerData (anywhere) and in task arguments (top level).

@@ -9,7 +9,8 @@ import {
   Worker,
   type WorkerOptions,
 } from 'node:worker_threads';
-import { toRemote } from '../../errors/remote.js';
+import { type ErrorClasses, toRemote } from '../../errors/remote.js';
+import { BLOCKING_WORDS } from '../../shared/blocking.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
 import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
@@ -29,6 +30,8 @@ export interface ThreadOptions {
   env: Record<string, string | undefined> | undefined;
   execArgv: string[] | undefined;
   resourceLimits: ResourceLimits | undefined;
+  /** the user's error classes, rebuilt as themselves */
+  errorClasses: ErrorClasses | undefined;
 }
 
 /**
@@ -61,6 +64,8 @@ function startWorker(
 export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   readonly canRevoke = true;
   readonly maxInflight: number;
+  readonly pid = undefined;
+  readonly blocking: Int32Array;
   inflight = 0;
   private readonly worker: Worker;
   private readonly port: MessagePort;
@@ -72,10 +77,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     this.release(slot);
     this.sink.result(this, t, true, value, runMs);
   };
-  private readonly bySlot: (T | undefined)[];
-  private readonly seqOf: Float64Array;
-  private readonly free: number[];
+  // Slots are made as they are first needed, up to maxInflight: most workers
+  // never hold more than a few tasks, whatever the bound.
+  private readonly bySlot: (T | undefined)[] = [];
+  private readonly seqOf: number[] = [];
+  private readonly free: number[] = [];
   private seq = 0;
+  private readonly classes: ErrorClasses | undefined;
   private expected = false;
   private error: Error | undefined;
   private exited: Promise<void>;
@@ -83,7 +91,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     [Kind.Ready]: (m) => this.sink.ready(this, m[1] as string[]),
     [Kind.LoadError]: (m) => {
       this.expected = true;
-      this.sink.loadFailed(this, decodeError('(load)', m[1]));
+      this.sink.loadFailed(this, decodeError('(load)', m[1], this.classes));
     },
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
@@ -101,13 +109,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   ) {
     const slots = options.maxInflight;
     this.maxInflight = slots;
+    this.classes = options.errorClasses;
     const buffer = createClaimBuffer(slots);
     this.claims = new Claims(buffer, slots);
     const ringBuffer = createResultBuffer();
     this.ring = new ResultRing(ringBuffer);
-    this.bySlot = new Array(slots).fill(undefined);
-    this.seqOf = new Float64Array(slots);
-    this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    const blocking = new SharedArrayBuffer(BLOCKING_WORDS * 4);
+    this.blocking = new Int32Array(blocking);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const boot: ThreadBoot = {
@@ -115,6 +123,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       port: port2,
       claims: buffer,
       results: ringBuffer,
+      blocking,
       slots,
       workerData: options.workerData,
     };
@@ -206,6 +215,11 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     return out.sort((a, b) => this.seqOf[a.slot]! - this.seqOf[b.slot]!);
   }
 
+  /** Reads what the worker already posted or wrote to the result ring (a timeout checks before it fires). */
+  flush(): void {
+    this.drainAll();
+  }
+
   terminate(): Promise<void> {
     this.expected = true;
     // Whoever awaits terminate() must see the exit: an abandoned task's late
@@ -217,8 +231,14 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   }
 
   private place(t: T): void {
-    const slot = this.free.pop();
-    if (slot === undefined) throw new Error('spindle: worker has no free slot (pool bookkeeping bug)');
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.bySlot.length >= this.maxInflight)
+        throw new Error('spindle: worker has no free slot (pool bookkeeping bug)');
+      slot = this.bySlot.length;
+      this.bySlot.push(undefined);
+      this.seqOf.push(0);
+    }
     t.slot = slot;
     this.bySlot[slot] = t;
     this.seqOf[slot] = ++this.seq;
@@ -239,7 +259,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       if (t === undefined || t.id !== m[i + 1]) continue;
       this.release(slot);
       const ok = m[i + 2] as boolean;
-      const value = ok ? m[i + 3] : decodeError(t.name, m[i + 3]);
+      const value = ok ? m[i + 3] : decodeError(t.name, m[i + 3], this.classes);
       this.sink.result(this, t, ok, value, m[i + 4] as number);
     }
   }
