@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Pool, WorkerCrashedError } from '../dist/index.js';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { startRedis } from './helpers/redis.js';
+import { startRedis, until } from './helpers/redis.js';
 import { fixture, rejectsCode, within } from './helpers.js';
 
 const tasks = fixture('queue/tasks.js');
@@ -116,4 +116,25 @@ test('item 16: awaiting many result() calls at once prints no MaxListenersExceed
   assert.equal(await within(again.result(), 10_000, 'finished before result()'), 0);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(warnings, []);
+});
+
+test('a result that is a string of JSON stays a string in the completed event and in result()', {
+  timeout: 60_000,
+}, async (t) => {
+  const redis = await startRedis(t);
+  const node = await work({ tasks, queue: 'strings', redis: redis.url, workers: 1 });
+  redis.cleanup(() => node.close());
+  const producer = new JobQueue({ name: 'strings', store: { redis: redis.url } });
+  redis.cleanup(() => producer.close());
+  const completed = [];
+  producer.on('completed', (e) => completed.push(e.result));
+  const values = ['42', 'true', '{"a":1}', 'null', 7, { b: '2' }];
+  const jobs = [];
+  for (const v of values) jobs.push(await producer.add('echo', [v]));
+  assert.deepEqual(await within(Promise.all(jobs.map((j) => j.result())), 20_000, 'results'), values);
+  await until(producer, 'completed', () => completed.length === values.length, 20_000, 'the events');
+  assert.deepEqual(
+    completed.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    [...values].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  );
 });

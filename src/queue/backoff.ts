@@ -1,7 +1,7 @@
 // How long a failed job waits before its next attempt.
 
 import { type Duration, MAX_DURATION, parseDuration } from '../util/duration.js';
-import { readOptions } from '../util/known.js';
+import { knownOptions } from '../util/known.js';
 import { checkNumber, checkOneOf, invalid } from '../util/validate.js';
 
 /**
@@ -18,13 +18,15 @@ export interface ResolvedBackoff {
   jitter: number;
 }
 
+const BACKOFF_OPTIONS: ReadonlySet<string> = new Set(['type', 'delay', 'jitter']);
+
 export function resolveBackoff(option: string, value: unknown): ResolvedBackoff {
   if (value === undefined) return { type: 'fixed', delay: 0, jitter: 0 };
   if (typeof value === 'number' || typeof value === 'string')
     return { type: 'fixed', delay: parseDuration(option, value), jitter: 0 };
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw invalid(option, "a duration or { type: 'fixed' | 'exponential', delay, jitter? }", value);
-  const o = readOptions(option, value, ['type', 'delay', 'jitter'], { prefix: `${option}.`, where: `\`${option}\`` })!;
+  const o = knownOptions(option, value, BACKOFF_OPTIONS)!;
   const type = checkOneOf(`${option}.type`, o.type, ['fixed', 'exponential'] as const);
   const delay = parseDuration(`${option}.delay`, o.delay);
   const jitter = o.jitter === undefined ? 0 : checkNumber(`${option}.jitter`, o.jitter);

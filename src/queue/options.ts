@@ -2,7 +2,7 @@
 
 import { Pool } from '../pool/pool.js';
 import { type Duration, optionalDuration } from '../util/duration.js';
-import { readOptions } from '../util/known.js';
+import { knownOptions } from '../util/known.js';
 import { redactUrl } from '../util/redact.js';
 import { checkNumber, invalid } from '../util/validate.js';
 import { type Backoff, type ResolvedBackoff, resolveBackoff } from './backoff.js';
@@ -83,7 +83,7 @@ export interface ResolvedAdd {
   jobId: string | undefined;
 }
 
-const QUEUE_OPTIONS = [
+const QUEUE_OPTIONS: ReadonlySet<string> = new Set([
   'name',
   'pool',
   'store',
@@ -94,13 +94,15 @@ const QUEUE_OPTIONS = [
   'grace',
   'addTimeout',
   'defaultJobOptions',
-] as const;
-const DEFAULT_JOB_OPTIONS = ['attempts', 'backoff', 'priority'] as const;
-const ADD_OPTIONS = ['attempts', 'backoff', 'priority', 'delay', 'jobId'] as const;
+]);
+const DEFAULT_JOB_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority']);
+const ADD_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority', 'delay', 'jobId']);
+const STORE_OPTIONS: ReadonlySet<string> = new Set(['redis']);
+const CLOSE_OPTIONS: ReadonlySet<string> = new Set(['grace']);
 
 /** Validates `new JobQueue()` options and fills in the defaults. */
 export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOptions {
-  const o = readOptions('options', options, QUEUE_OPTIONS, { where: 'new JobQueue()' });
+  const o = knownOptions('options', options, QUEUE_OPTIONS);
   if (!o) throw invalid('options', 'an object with at least `name`', options);
   const name = checkQueueName('name', o.name);
   const pool = o.pool;
@@ -112,7 +114,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
       // a URL given where { redis: url } belongs: show it only with its credentials masked
       throw invalid('store', "'memory' or { redis: 'redis://host:port' }", redactUrl(store));
     }
-    const s = readOptions('store', store, ['redis'], { prefix: 'store.', where: '`store`' });
+    const s = knownOptions('store', store, STORE_OPTIONS);
     redis = checkRedisUrl('store.redis', s?.redis);
   }
   if (redis === undefined && pool === undefined)
@@ -121,8 +123,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
   const concurrency =
     o.concurrency === undefined ? capacity : checkNumber('concurrency', o.concurrency, { min: 1, integer: true });
   const lockDuration = optionalDuration('lockDuration', o.lockDuration, 5000, { min: 100 });
-  const d =
-    readOptions('defaultJobOptions', o.defaultJobOptions, DEFAULT_JOB_OPTIONS, { prefix: 'defaultJobOptions.' }) ?? {};
+  const d = knownOptions('defaultJobOptions', o.defaultJobOptions, DEFAULT_JOB_OPTIONS) ?? {};
   const defaults = {
     attempts:
       d.attempts === undefined ? 1 : checkNumber('defaultJobOptions.attempts', d.attempts, { min: 1, integer: true }),
@@ -153,7 +154,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
 
 /** Validates the options of `close()`; `grace` falls back to the queue's. */
 export function resolveClose(fallback: number, options: unknown): number {
-  const o = readOptions('options', options, ['grace'], { prefix: 'options.', where: 'close()' });
+  const o = knownOptions('options', options, CLOSE_OPTIONS);
   return optionalDuration('options.grace', o?.grace, fallback, { infinity: true });
 }
 
@@ -184,7 +185,7 @@ export function resolveAdd(q: ResolvedQueueOptions, name: unknown, args: unknown
   if (typeof name !== 'string' || name === '' || LONE_SURROGATE.test(name))
     throw invalid('name', 'a task name (a non-empty string without half a surrogate pair)', name);
   checkArgs(args);
-  const o = readOptions('options', options, ADD_OPTIONS, { prefix: 'options.', where: 'add()' }) ?? {};
+  const o = knownOptions('options', options, ADD_OPTIONS) ?? {};
   const jobId = o.jobId;
   if (
     jobId !== undefined &&

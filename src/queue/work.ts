@@ -2,9 +2,9 @@
 // twin of `spindle work tasks.js --queue NAME --redis URL`.
 import { InvalidOptionError } from '../errors/index.js';
 import { Pool } from '../pool/pool.js';
-import { readOptions } from '../util/known.js';
+import { knownOptions } from '../util/known.js';
 import { toPath } from '../util/paths.js';
-import { checkOneOf, invalid } from '../util/validate.js';
+import { checkOneOf, invalid, workerCount } from '../util/validate.js';
 import { JobQueue, type JobQueueState } from './job-queue.js';
 import {
   type CloseOptions,
@@ -49,14 +49,13 @@ export interface WorkHandle {
  * load error (or ERR_QUEUE_BULLMQ_MISSING) otherwise.
  */
 export async function work(options: WorkOptions): Promise<WorkHandle> {
-  const o = readOptions('options', options, WORK_OPTIONS, { where: 'work()' });
+  const o = knownOptions('options', options, WORK_OPTIONS);
   if (!o) throw invalid('options', 'an object with at least `tasks`, `queue` and `redis`', options);
   const { tasks, queue: rawName, redis: rawRedis, workers = 'auto', runtime = 'thread', ...rest } = o;
   checkTasks(tasks);
   const name = checkQueueName('queue', rawName);
   const redis = checkRedisUrl('redis', rawRedis);
-  if (workers !== 'auto' && !(typeof workers === 'number' && Number.isInteger(workers) && workers >= 1))
-    throw invalid('workers', "a positive integer or 'auto'", workers);
+  workerCount('workers', workers, () => 1); // the one rule for `workers` (cluster, CLI, here)
   checkOneOf('runtime', runtime, ['thread', 'process'] as const);
   // the queue's own options are checked before a pool starts for nothing
   resolveQueueOptions({ ...rest, name, store: { redis } } as JobQueueOptions);
@@ -82,7 +81,7 @@ export async function work(options: WorkOptions): Promise<WorkHandle> {
   return new Node(queue, pool);
 }
 
-const WORK_OPTIONS = [
+const WORK_OPTIONS: ReadonlySet<string> = new Set([
   'tasks',
   'queue',
   'redis',
@@ -95,7 +94,7 @@ const WORK_OPTIONS = [
   'grace',
   'addTimeout',
   'defaultJobOptions',
-] as const;
+]);
 
 function checkTasks(tasks: unknown): void {
   try {
