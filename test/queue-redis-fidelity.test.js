@@ -138,3 +138,38 @@ test('a result that is a string of JSON stays a string in the completed event an
     [...values].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
   );
 });
+
+test('errorClasses: a cause of the user’s own class is rebuilt as that class on both stores', {
+  timeout: 60_000,
+}, async (t) => {
+  const { QuotaError } = await import(tasks);
+  const pool = new Pool({ worker: tasks, maxWorkers: 1, errorClasses: [QuotaError] });
+  const memory = new JobQueue({ name: 'm', pool }); // the pool's classes by default
+  t.after(async () => {
+    await memory.destroy();
+    await pool.destroy();
+  });
+  const redis = await startRedis(t);
+  const node = await work({ tasks, queue: 'classes', redis: redis.url, workers: 1 });
+  redis.cleanup(() => node.close());
+  const producer = new JobQueue({ name: 'classes', store: { redis: redis.url }, errorClasses: [QuotaError] });
+  redis.cleanup(() => producer.close());
+  const plain = new JobQueue({ name: 'classes', store: { redis: redis.url } });
+  redis.cleanup(() => plain.close());
+  const causes = [];
+  for (const queue of [memory, producer]) {
+    const job = await queue.add('failQuota', [7]);
+    const err = await rejectsCode(within(job.result(), 20_000, 'result'), 'ERR_QUEUE_JOB_FAILED');
+    causes.push(err.cause);
+  }
+  for (const cause of causes) {
+    assert.ok(cause instanceof QuotaError, `${cause.name} is rebuilt as QuotaError`);
+    assert.deepEqual([cause.code, cause.used, cause.message], ['E_QUOTA', 7, 'over quota']);
+  }
+  // without the class registered: the name, code and fields, as an Error
+  const job = await plain.add('failQuota', [8]);
+  const err = await rejectsCode(within(job.result(), 20_000, 'result'), 'ERR_QUEUE_JOB_FAILED');
+  assert.ok(!(err.cause instanceof QuotaError));
+  assert.deepEqual([err.cause.name, err.cause.code, err.cause.used], ['QuotaError', 'E_QUOTA', 8]);
+  assert.throws(() => new JobQueue({ name: 'x', pool, errorClasses: [Date] }), { code: 'ERR_INVALID_OPTION' });
+});

@@ -1,5 +1,7 @@
 // Options of JobQueue and of add(), validated once, with their defaults.
 
+import type { ErrorClasses } from '../errors/remote.js';
+import { errorClasses } from '../pool/options.js';
 import { Pool } from '../pool/pool.js';
 import { type Duration, optionalDuration } from '../util/duration.js';
 import { knownOptions } from '../util/known.js';
@@ -34,6 +36,13 @@ export interface JobQueueOptions {
   addTimeout?: Duration;
   /** defaults for every add() (attempts, backoff, priority) */
   defaultJobOptions?: Pick<AddOptions, 'attempts' | 'backoff' | 'priority'>;
+  /**
+   * your own error classes: a failed job's `cause` of one of them is rebuilt as
+   * that class, as the pool does (default: the pool's `errorClasses`)
+   */
+  errorClasses?: readonly (abstract new (
+    ...args: any[]
+  ) => Error)[];
 }
 
 /** Options of `close()`. */
@@ -73,6 +82,7 @@ export interface ResolvedQueueOptions {
   grace: number;
   addTimeout: number;
   defaults: { attempts: number; backoff: ResolvedBackoff; priority: number };
+  errorClasses: ErrorClasses | undefined;
 }
 
 export interface ResolvedAdd {
@@ -94,6 +104,7 @@ const QUEUE_OPTIONS: ReadonlySet<string> = new Set([
   'grace',
   'addTimeout',
   'defaultJobOptions',
+  'errorClasses',
 ]);
 const DEFAULT_JOB_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority']);
 const ADD_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority', 'delay', 'jobId']);
@@ -149,6 +160,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
     grace: optionalDuration('grace', o.grace, 10_000, { infinity: true }),
     addTimeout: optionalDuration('addTimeout', o.addTimeout, 10_000, { min: 1 }),
     defaults,
+    errorClasses: o.errorClasses === undefined ? pool?.options.errorClasses : errorClasses(o.errorClasses),
   };
 }
 

@@ -65,6 +65,7 @@ export async function work(options: WorkOptions): Promise<WorkHandle> {
     maxWorkers: workers as number | 'auto',
     minWorkers: workers === 'auto' ? undefined : (workers as number),
     idleTimeout: Number.POSITIVE_INFINITY,
+    errorClasses: rest.errorClasses as WorkOptions['errorClasses'],
   });
   let queue: JobQueue;
   try {
@@ -94,6 +95,7 @@ const WORK_OPTIONS: ReadonlySet<string> = new Set([
   'grace',
   'addTimeout',
   'defaultJobOptions',
+  'errorClasses',
 ]);
 
 function checkTasks(tasks: unknown): void {

@@ -57,6 +57,8 @@ async function types() {
   // durations as strings everywhere
   new JobQueue({ name: 'q', pool, grace: '10s', lockDuration: '5s', stalledInterval: 2500, addTimeout: '1m' });
   await queue.add('add', [1, 2], { delay: '30s', backoff: { type: 'exponential', delay: '1s' } });
+  class MyError extends Error {}
+  new JobQueue({ name: 'q', store: { redis: 'redis://127.0.0.1:6379' }, errorClasses: [MyError] });
   // the new code narrows
   const err: unknown = undefined;
   if (isSpindleError(err, 'ERR_QUEUE_AUTH_FAILED')) expectTypeOf(err).toEqualTypeOf<QueueAuthFailedError>();

@@ -146,7 +146,7 @@ export class EmbeddedStore implements Store {
       else this.#enqueue(e);
     } else {
       // the cause as the Redis store rebuilds it (through JSON), so code moves between stores unchanged
-      const cause = rebuildError(toRemote(value, 'json'));
+      const cause = rebuildError(toRemote(value, 'json'), this.#o.errorClasses);
       const error = new QueueJobFailedError(id, e.job.name, e.attemptsMade, cause.message, { cause });
       this.#finish(e, 'failed');
       e.reject(error);

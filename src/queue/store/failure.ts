@@ -5,7 +5,7 @@
 // the whole error as a JSON record of src/errors/remote.ts after a marker
 // line: written in the same Redis script that fails the job (no extra round
 // trip), readable by any process, and still a readable stack for people.
-import { isRemote, type RemoteError, rebuildError, toRemote } from '../../errors/remote.js';
+import { type ErrorClasses, isRemote, type RemoteError, rebuildError, toRemote } from '../../errors/remote.js';
 
 const MARK = '\n[spindle error] ';
 
@@ -45,11 +45,12 @@ export function originalOf(err: Error): unknown {
 
 /**
  * The error of a failed attempt, from its stacktrace entry in Redis: rebuilt
- * with its class, name, code, cause and fields when spindle stored it; an
+ * with its class (spindle's own, and `classes`), name, code, cause and
+ * fields when spindle stored it; an
  * Error with `reason` and that stack otherwise (a job another BullMQ worker
  * failed, a stall).
  */
-export function decodeFailure(entry: string | undefined, reason: string): Error {
+export function decodeFailure(entry: string | undefined, reason: string, classes?: ErrorClasses): Error {
   const at = entry?.lastIndexOf(MARK) ?? -1;
   if (entry !== undefined && at !== -1) {
     let record: unknown;
@@ -60,7 +61,7 @@ export function decodeFailure(entry: string | undefined, reason: string): Error 
     }
     if (isRemote(record)) {
       if (record.__spindleError === 1) (record as RemoteError).stack = entry.slice(0, at);
-      return rebuildError(record);
+      return rebuildError(record, classes);
     }
   }
   const error = new Error(reason);

@@ -342,9 +342,12 @@ export class RedisStore implements Store {
     return this.#failedError(id, bj, reason);
   }
 
-  /** The cause is the last attempt's error, rebuilt as the memory store does: class, name, code, fields. */
+  /**
+   * The cause is the last attempt's error, rebuilt as the memory store does:
+   * class (spindle's, and `errorClasses`), name, code, fields.
+   */
   #failedError(id: string, bj: BullMQ.Job<JobData> | undefined, reason: string): QueueJobFailedError {
-    const cause = decodeFailure(bj?.stacktrace?.at(-1), reason);
+    const cause = decodeFailure(bj?.stacktrace?.at(-1), reason, this.#o.errorClasses);
     return new QueueJobFailedError(id, bj?.name ?? '(unknown)', bj?.attemptsMade ?? 0, reason, { cause });
   }
 
