@@ -90,6 +90,7 @@ export const errorCodes = [
   'ERR_QUEUE_CLOSED',
   'ERR_QUEUE_BULLMQ_MISSING',
   'ERR_QUEUE_UNREACHABLE',
+  'ERR_QUEUE_AUTH_FAILED',
 ] as const satisfies readonly ErrorCode[];
 
 // A code added to a class but not to the list above fails to compile here.

@@ -89,10 +89,32 @@ export class QueueUnreachableError extends SpindleError<'ERR_QUEUE_UNREACHABLE'>
   }
 }
 
+/**
+ * Redis refused the credentials of the queue's URL (a wrong password or user:
+ * `WRONGPASS`, or none given where one is needed: `NOAUTH`). The message
+ * names the URL with its credentials masked and Redis's own reply, which
+ * never contains the password; `cause` is that reply. Reported as an 'error'
+ * event and by `add()`; spindle keeps reconnecting, so fixing the password on
+ * the server is enough.
+ */
+export class QueueAuthFailedError extends SpindleError<'ERR_QUEUE_AUTH_FAILED'> {
+  declare readonly name: 'QueueAuthFailedError';
+  /** the Redis URL with its credentials masked */
+  readonly url: string;
+  constructor(url: string, reply: string, options?: ErrorOptions) {
+    super('ERR_QUEUE_AUTH_FAILED', `Redis at ${url} refused the credentials: ${reply}`, options);
+    this.url = url;
+  }
+  static {
+    named(QueueAuthFailedError, 'QueueAuthFailedError');
+  }
+}
+
 /** Every error class of spindle/queue, as a union that `code` discriminates. */
 export type QueueError =
   | QueueJobFailedError
   | QueueJobNotSerializableError
   | QueueClosedError
   | QueueBullmqMissingError
-  | QueueUnreachableError;
+  | QueueUnreachableError
+  | QueueAuthFailedError;

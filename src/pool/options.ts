@@ -185,7 +185,8 @@ function resourceLimits(value: unknown): ResourceLimits | undefined {
   return out;
 }
 
-function errorClasses(value: unknown): ErrorClasses | undefined {
+/** Validates an `errorClasses` option (Pool, JobQueue): a map by class name, or undefined. */
+export function errorClasses(value: unknown): ErrorClasses | undefined {
   if (value === undefined) return undefined;
   const expected = 'an array of Error classes (e.g. `[MyError]`)';
   if (!Array.isArray(value)) throw invalid('errorClasses', expected, value);

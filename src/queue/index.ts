@@ -14,7 +14,7 @@ export {
 export * from '../errors/queue.js';
 export type { Backoff } from './backoff.js';
 export { Job } from './job.js';
-export { JobQueue } from './job-queue.js';
-export type { AddOptions, JobQueueOptions, StoreOption } from './options.js';
+export { JobQueue, type JobQueueState } from './job-queue.js';
+export type { AddOptions, CloseOptions, CloseResult, JobQueueOptions, StoreOption } from './options.js';
 export type { JobQueueEvents } from './store/types.js';
 export { type WorkHandle, type WorkOptions, work } from './work.js';

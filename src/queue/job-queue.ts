@@ -3,12 +3,16 @@
 import { EventEmitter } from 'node:events';
 import { QueueClosedError, TaskNotFoundError } from '../errors/index.js';
 import type { AnyModule, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
+import { emitError } from '../util/events.js';
 import type { Job } from './job.js';
 import {
   type AddOptions,
+  type CloseOptions,
+  type CloseResult,
   type JobQueueOptions,
   type ResolvedQueueOptions,
   resolveAdd,
+  resolveClose,
   resolveQueueOptions,
 } from './options.js';
 import { EmbeddedStore } from './store/embedded.js';
@@ -16,6 +20,9 @@ import { RedisStore } from './store/redis.js';
 import type { JobQueueEvents, Store } from './store/types.js';
 
 const watched = new Set(['completed', 'failed', 'stalled', 'progress']);
+
+/** Where a JobQueue is in its life: taking jobs, closing, or done. */
+export type JobQueueState = 'running' | 'closing' | 'closed';
 
 /**
  * A queue of jobs, each run as a task on a spindle Pool. Delivery is
@@ -27,17 +34,16 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
   readonly #o: ResolvedQueueOptions;
   readonly #store: Store;
   #names: Promise<Set<string>> | undefined;
-  #closing: Promise<void> | undefined;
+  #state: JobQueueState = 'running';
+  #closing: Promise<CloseResult> | undefined;
+  #destroying: Promise<void> | undefined;
 
   constructor(options: JobQueueOptions) {
     super();
     this.#o = resolveQueueOptions(options);
     const emit = (event: keyof JobQueueEvents, ...args: unknown[]): void => {
-      if (event === 'error' && this.listenerCount('error') === 0) {
-        process.emitWarning(args[0] as Error);
-        return;
-      }
-      this.emit(event, ...(args as [never]));
+      if (event === 'error') emitError(this, args[0] as Error);
+      else this.emit(event, ...(args as [never]));
     };
     this.#store = this.#o.redis === undefined ? new EmbeddedStore(this.#o, emit) : new RedisStore(this.#o, emit);
     const store = this.#store;
@@ -45,7 +51,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
       // Redis reads the queue's event stream only once someone listens (a
       // busy node that nobody watches saves the work); listen before add()
       (this as EventEmitter).on('newListener', (event: string) => {
-        if (watched.has(event) && !this.#closing) void store.watch!();
+        if (watched.has(event) && this.#state === 'running') void store.watch!();
       });
     }
   }
@@ -53,6 +59,11 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
   /** The queue's name. */
   get name(): string {
     return this.#o.name;
+  }
+
+  /** 'running', 'closing' (close() or destroy() called) or 'closed'. Read-only. */
+  get state(): JobQueueState {
+    return this.#state;
   }
 
   /**
@@ -73,7 +84,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
     args: TaskArgs<M, K>,
     options?: AddOptions,
   ): Promise<Job<Awaited<TaskResult<M, K>>>> {
-    if (this.#closing) throw new QueueClosedError();
+    if (this.#state !== 'running') throw new QueueClosedError();
     const opts = resolveAdd(this.#o, name, args, options);
     const pool = this.#o.pool;
     if (pool) {
@@ -81,19 +92,44 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
       const names = await this.#names;
       if (!names.has(name)) throw new TaskNotFoundError(name, [...names]);
     }
-    if (this.#closing) throw new QueueClosedError();
+    if (this.#state !== 'running') throw new QueueClosedError();
     return (await this.#store.add(name, args as unknown[], opts)) as Job<Awaited<TaskResult<M, K>>>;
   }
 
   /**
-   * Stops taking jobs; running jobs get `grace` ms to finish, then are
-   * aborted and handed back (Redis: moved back to the wait list for another
-   * node; memory: they reject with ERR_QUEUE_CLOSED). Does not close the
-   * pool, which belongs to the caller. Idempotent.
+   * Stops taking jobs; running jobs get `grace` (default: the queue's) to
+   * finish, then are aborted and handed back (Redis: moved back to the wait
+   * list for another node; memory: they reject with ERR_QUEUE_CLOSED, as do
+   * jobs that had not started). Resolves `{ clean }`: false when something
+   * was aborted or dropped. Does not close the pool, which belongs to the
+   * caller. Idempotent: a second call returns the first call's promise.
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#store.close();
+  close(options?: CloseOptions): Promise<CloseResult> {
+    if (this.#closing) return this.#closing;
+    let grace: number;
+    try {
+      grace = resolveClose(this.#o.grace, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#state = 'closing';
+    this.#closing = this.#store.close(grace).finally(() => {
+      this.#state = 'closed';
+    });
     return this.#closing;
+  }
+
+  /**
+   * The forced close: running jobs are aborted and handed back now (also
+   * when a close() is already waiting out its grace); what was pending
+   * rejects with ERR_QUEUE_CLOSED. Idempotent.
+   */
+  destroy(): Promise<void> {
+    this.#destroying ??= (async () => {
+      this.#store.force();
+      await this.close({ grace: 0 });
+    })();
+    return this.#destroying;
   }
 
   /** `await using queue = new JobQueue(...)` closes it at the end of the scope. */

@@ -3,6 +3,7 @@
 // becomes {}) is rejected at add() instead, naming where it sits. Both stores
 // apply the same check, so code moves between them unchanged.
 import { QueueJobNotSerializableError } from '../errors/index.js';
+import { invalid } from '../util/validate.js';
 
 const key = (path: string, k: string): string =>
   /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
@@ -58,4 +59,25 @@ export function checkJson(value: unknown, path: string, seen: Set<object> = new 
     checkJson((obj as Record<string, unknown>)[k], key(path, k), seen);
   }
   seen.delete(obj);
+}
+
+/**
+ * add()'s `args`: an array whose every value survives JSON. A value that
+ * cannot even be read (a throwing getter, a Proxy) is refused as not
+ * serializable rather than escaping as a raw error.
+ */
+export function checkArgs(args: unknown): void {
+  let isArray: boolean;
+  try {
+    isArray = Array.isArray(args);
+  } catch {
+    isArray = false; // a revoked Proxy
+  }
+  if (!isArray) throw invalid('args', 'an array of arguments', args);
+  try {
+    checkJson(args, 'args');
+  } catch (err) {
+    if (err instanceof QueueJobNotSerializableError) throw err;
+    throw new QueueJobNotSerializableError('args', 'could not be read: a getter or Proxy in it threw');
+  }
 }

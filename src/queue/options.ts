@@ -1,10 +1,15 @@
 // Options of JobQueue and of add(), validated once, with their defaults.
 
-import type { Pool } from '../pool/pool.js';
+import type { ErrorClasses } from '../errors/remote.js';
+import { errorClasses } from '../pool/options.js';
+import { Pool } from '../pool/pool.js';
 import { type Duration, optionalDuration } from '../util/duration.js';
-import { checkNumber, checkObject, invalid } from '../util/validate.js';
+import { knownOptions } from '../util/known.js';
+import { redactUrl } from '../util/redact.js';
+import { checkNumber, invalid } from '../util/validate.js';
 import { type Backoff, type ResolvedBackoff, resolveBackoff } from './backoff.js';
-import { checkJson } from './json.js';
+import { checkArgs } from './json.js';
+import { checkRedisUrl } from './store/connection.js';
 
 /** Where jobs live: 'memory' (default, this process only) or a Redis server through BullMQ. */
 export type StoreOption = 'memory' | { redis: string };
@@ -19,29 +24,48 @@ export interface JobQueueOptions {
   store?: StoreOption;
   /** jobs run here at once (default: the pool's maxWorkers × concurrency) */
   concurrency?: number;
-  /** Redis: ms a node's lock on a running job lasts; renewed every lockDuration/2 (default 5000) */
+  /** Redis: how long a node's lock on a running job lasts (a duration: ms or '5s'); renewed every lockDuration/2 (default 5000) */
   lockDuration?: Duration;
-  /** Redis: ms between checks for jobs whose lock expired (their node died) (default 2500) */
+  /** Redis: time between checks for jobs whose lock expired (their node died) (default lockDuration/2) */
   stalledInterval?: Duration;
   /** Redis: times a job may stall (its node died) and be re-queued before it fails (default 1) */
   maxStalledCount?: number;
-  /** ms `close()` lets running jobs finish before it aborts them and hands them back (default 10000) */
+  /** how long `close()` lets running jobs finish before it aborts them and hands them back (default '10s'; Infinity: wait for them) */
   grace?: Duration;
-  /** Redis: ms `add()` waits for Redis before it rejects with ERR_QUEUE_UNREACHABLE (default 10000) */
+  /** Redis: how long `add()` waits for Redis before it rejects with ERR_QUEUE_UNREACHABLE (default '10s') */
   addTimeout?: Duration;
   /** defaults for every add() (attempts, backoff, priority) */
   defaultJobOptions?: Pick<AddOptions, 'attempts' | 'backoff' | 'priority'>;
+  /**
+   * your own error classes: a failed job's `cause` of one of them is rebuilt as
+   * that class, as the pool does (default: the pool's `errorClasses`)
+   */
+  errorClasses?: readonly (abstract new (
+    ...args: any[]
+  ) => Error)[];
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** how long running jobs may still run before they are aborted and handed back (default: the queue's `grace`) */
+  grace?: Duration;
+}
+
+/** What `close()` resolves with. */
+export interface CloseResult {
+  /** false when running jobs had to be aborted (and, memory store, when jobs that had not run were dropped) */
+  clean: boolean;
 }
 
 /** Options of one `add()`. */
 export interface AddOptions {
   /** runs in total before the job fails for good (default 1: no retry) */
   attempts?: number;
-  /** wait before a retry: ms, or `{ type: 'fixed' | 'exponential', delay, jitter? }` */
+  /** wait before a retry: a duration, or `{ type: 'fixed' | 'exponential', delay, jitter? }` */
   backoff?: Backoff;
   /** higher runs first, as in Pool.run (default 0, from -1_048_575 to 1_048_575); equal priorities in order of arrival */
   priority?: number;
-  /** ms before the job may start */
+  /** how long before the job may start (a duration: ms or '30s') */
   delay?: Duration;
   /** your id for the job: adding an id that exists returns that job instead of a new one (idempotency) */
   jobId?: string;
@@ -58,6 +82,7 @@ export interface ResolvedQueueOptions {
   grace: number;
   addTimeout: number;
   defaults: { attempts: number; backoff: ResolvedBackoff; priority: number };
+  errorClasses: ErrorClasses | undefined;
 }
 
 export interface ResolvedAdd {
@@ -68,22 +93,40 @@ export interface ResolvedAdd {
   jobId: string | undefined;
 }
 
+const QUEUE_OPTIONS: ReadonlySet<string> = new Set([
+  'name',
+  'pool',
+  'store',
+  'concurrency',
+  'lockDuration',
+  'stalledInterval',
+  'maxStalledCount',
+  'grace',
+  'addTimeout',
+  'defaultJobOptions',
+  'errorClasses',
+]);
+const DEFAULT_JOB_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority']);
+const ADD_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority', 'delay', 'jobId']);
+const STORE_OPTIONS: ReadonlySet<string> = new Set(['redis']);
+const CLOSE_OPTIONS: ReadonlySet<string> = new Set(['grace']);
+
 /** Validates `new JobQueue()` options and fills in the defaults. */
 export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOptions {
-  const o = checkObject('options', options);
+  const o = knownOptions('options', options, QUEUE_OPTIONS);
   if (!o) throw invalid('options', 'an object with at least `name`', options);
-  if (typeof o.name !== 'string' || o.name === '' || o.name.includes(':'))
-    throw invalid('name', "a non-empty string without ':'", o.name);
-  const pool = o.pool as Pool<any> | undefined;
-  if (pool !== undefined && (typeof pool !== 'object' || typeof (pool as Pool).run !== 'function'))
-    throw invalid('pool', 'a spindle Pool', pool);
+  const name = checkQueueName('name', o.name);
+  const pool = o.pool;
+  if (pool !== undefined && !(pool instanceof Pool)) throw invalid('pool', 'a spindle Pool', pool);
   let redis: string | undefined;
   const store = o.store;
   if (store !== undefined && store !== 'memory') {
-    const s = store as { redis?: unknown };
-    if (store === null || typeof store !== 'object' || typeof s.redis !== 'string' || !/^rediss?:\/\//.test(s.redis))
-      throw invalid('store', "'memory' or { redis: 'redis://host:port' }", store);
-    redis = s.redis;
+    if (typeof store === 'string') {
+      // a URL given where { redis: url } belongs: show it only with its credentials masked
+      throw invalid('store', "'memory' or { redis: 'redis://host:port' }", redactUrl(store));
+    }
+    const s = knownOptions('store', store, STORE_OPTIONS);
+    redis = checkRedisUrl('store.redis', s?.redis);
   }
   if (redis === undefined && pool === undefined)
     throw invalid('pool', 'a spindle Pool (the memory store runs its jobs in this process)', pool);
@@ -91,7 +134,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
   const concurrency =
     o.concurrency === undefined ? capacity : checkNumber('concurrency', o.concurrency, { min: 1, integer: true });
   const lockDuration = optionalDuration('lockDuration', o.lockDuration, 5000, { min: 100 });
-  const d = checkObject('defaultJobOptions', o.defaultJobOptions) ?? {};
+  const d = knownOptions('defaultJobOptions', o.defaultJobOptions, DEFAULT_JOB_OPTIONS) ?? {};
   const defaults = {
     attempts:
       d.attempts === undefined ? 1 : checkNumber('defaultJobOptions.attempts', d.attempts, { min: 1, integer: true }),
@@ -99,7 +142,7 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
     priority: d.priority === undefined ? 0 : checkPriority('defaultJobOptions.priority', d.priority),
   };
   return {
-    name: o.name,
+    name,
     pool,
     redis,
     concurrency,
@@ -117,7 +160,27 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
     grace: optionalDuration('grace', o.grace, 10_000, { infinity: true }),
     addTimeout: optionalDuration('addTimeout', o.addTimeout, 10_000, { min: 1 }),
     defaults,
+    errorClasses: o.errorClasses === undefined ? pool?.options.errorClasses : errorClasses(o.errorClasses),
   };
+}
+
+/** Validates the options of `close()`; `grace` falls back to the queue's. */
+export function resolveClose(fallback: number, options: unknown): number {
+  const o = knownOptions('options', options, CLOSE_OPTIONS);
+  return optionalDuration('options.grace', o?.grace, fallback, { infinity: true });
+}
+
+/**
+ * Redis keys and names are UTF-8: a string with half a surrogate pair would
+ * arrive changed (as U+FFFD), and a job could not find its own keys.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A queue's name, the same on every node: a non-empty string without ':' (Redis key separator). */
+export function checkQueueName(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.includes(':') || LONE_SURROGATE.test(value))
+    throw invalid(option, "a non-empty string without ':' or half a surrogate pair", value);
+  return value;
 }
 
 /** Job priorities span ±MAX_PRIORITY; the Redis store maps them onto BullMQ's 1..2^21 (lower first). */
@@ -131,13 +194,24 @@ function checkPriority(option: string, value: unknown): number {
 
 /** Validates add()'s name, arguments and options. */
 export function resolveAdd(q: ResolvedQueueOptions, name: unknown, args: unknown, options: unknown): ResolvedAdd {
-  if (typeof name !== 'string' || name === '') throw invalid('name', 'a task name (non-empty string)', name);
-  if (!Array.isArray(args)) throw invalid('args', 'an array of arguments', args);
-  checkJson(args, 'args');
-  const o = checkObject('options', options) ?? {};
+  if (typeof name !== 'string' || name === '' || LONE_SURROGATE.test(name))
+    throw invalid('name', 'a task name (a non-empty string without half a surrogate pair)', name);
+  checkArgs(args);
+  const o = knownOptions('options', options, ADD_OPTIONS) ?? {};
   const jobId = o.jobId;
-  if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '' || /^\d+$/.test(jobId) || jobId.includes(':')))
-    throw invalid('options.jobId', "a non-empty string that is not all digits and has no ':'", jobId);
+  if (
+    jobId !== undefined &&
+    (typeof jobId !== 'string' ||
+      jobId === '' ||
+      /^\d+$/.test(jobId) ||
+      jobId.includes(':') ||
+      LONE_SURROGATE.test(jobId))
+  )
+    throw invalid(
+      'options.jobId',
+      "a non-empty string that is not all digits, without ':' or half a surrogate pair",
+      jobId,
+    );
   return {
     attempts:
       o.attempts === undefined

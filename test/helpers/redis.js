@@ -25,7 +25,8 @@ function ping(port) {
     c.on('connect', () => c.write('PING\r\n'));
     c.on('data', (d) => {
       c.destroy();
-      resolve(String(d).startsWith('+PONG'));
+      // a server with --requirepass answers, but refuses PING before AUTH
+      resolve(/^(\+PONG|-NOAUTH)/.test(String(d)));
     });
     c.on('error', () => resolve(false));
     c.on('timeout', () => {
@@ -37,12 +38,13 @@ function ping(port) {
 
 /**
  * Starts redis-server. `persist: true` turns on the append-only file (fsync
- * always) so a restart keeps every job. Returns { url, port, stop(), start() }:
+ * always) so a restart keeps every job; `args` are more redis-server flags
+ * (e.g. `['--requirepass', 'x']`). Returns { url, port, stop(), start() }:
  * stop() shuts it down (SIGTERM, so it writes its data), start() starts it
  * again on the same port and directory; cleanup(fn) runs fn at the end of
  * the test while Redis still runs.
  */
-export async function startRedis(t, { persist = false } = {}) {
+export async function startRedis(t, { persist = false, args: extra = [] } = {}) {
   const bin = redisServerPath();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'spindle-redis-'));
@@ -64,6 +66,7 @@ export async function startRedis(t, { persist = false } = {}) {
     'no',
     '--loglevel',
     'warning',
+    ...extra,
   ];
   async function start() {
     child = spawn(bin, args(), { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,7 +1,17 @@
 // Type tests for spindle/queue: add() is typed from the task module like Pool.run().
 import { expectTypeOf } from 'expect-type';
 import { Pool } from 'spindle';
-import { type Job, JobQueue, type WorkHandle, work } from 'spindle/queue';
+import {
+  type CloseResult,
+  isSpindleError,
+  type Job,
+  JobQueue,
+  type JobQueueState,
+  type QueueAuthFailedError,
+  type QueueErrorCode,
+  type WorkHandle,
+  work,
+} from 'spindle/queue';
 import { progress } from 'spindle/worker';
 import type * as Tasks from './tasks.js';
 
@@ -30,5 +40,28 @@ async function types() {
   expectTypeOf(await pool.taskNames()).toEqualTypeOf<string[]>();
   await pool.run('add', [1, 2], { onProgress: (v) => expectTypeOf(v).toEqualTypeOf<unknown>() });
   progress({ done: 1 });
+
+  // lifecycle: close({ grace }) → { clean }, destroy(), a read-only state, on the queue and on work()'s handle
+  expectTypeOf(await queue.close({ grace: '10s' })).toEqualTypeOf<CloseResult>();
+  expectTypeOf((await queue.close()).clean).toEqualTypeOf<boolean>();
+  expectTypeOf(queue.destroy()).toEqualTypeOf<Promise<void>>();
+  expectTypeOf(queue.state).toEqualTypeOf<JobQueueState>();
+  expectTypeOf<JobQueueState>().toEqualTypeOf<'running' | 'closing' | 'closed'>();
+  // @ts-expect-error state is read-only
+  queue.state = 'closed';
+  // @ts-expect-error close() takes `grace`, not `timeout`
+  await queue.close({ timeout: 5 });
+  expectTypeOf(await node.close({ grace: 500 })).toEqualTypeOf<CloseResult>();
+  expectTypeOf(node.destroy()).toEqualTypeOf<Promise<void>>();
+  expectTypeOf(node.state).toEqualTypeOf<JobQueueState>();
+  // durations as strings everywhere
+  new JobQueue({ name: 'q', pool, grace: '10s', lockDuration: '5s', stalledInterval: 2500, addTimeout: '1m' });
+  await queue.add('add', [1, 2], { delay: '30s', backoff: { type: 'exponential', delay: '1s' } });
+  class MyError extends Error {}
+  new JobQueue({ name: 'q', store: { redis: 'redis://127.0.0.1:6379' }, errorClasses: [MyError] });
+  // the new code narrows
+  const err: unknown = undefined;
+  if (isSpindleError(err, 'ERR_QUEUE_AUTH_FAILED')) expectTypeOf(err).toEqualTypeOf<QueueAuthFailedError>();
+  expectTypeOf<'ERR_QUEUE_AUTH_FAILED'>().toMatchTypeOf<QueueErrorCode>();
 }
 void types;

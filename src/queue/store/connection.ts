@@ -2,6 +2,7 @@
 // capped exponential backoff forever: a node outlives a Redis restart and
 // never crash-loops while Redis is away.
 import { redactUrl } from '../../util/redact.js';
+import { invalid, invalidSecret } from '../../util/validate.js';
 
 /** ioredis options (the shape BullMQ passes on). */
 export interface RedisConnectionOptions {
@@ -16,7 +17,35 @@ export interface RedisConnectionOptions {
   retryStrategy: (times: number) => number;
 }
 
-const MAX_RECONNECT_MS = 5000;
+/** The longest wait between two connection attempts. */
+export const MAX_RECONNECT_MS = 5000;
+
+const EXPECTED =
+  "a Redis URL such as 'redis://[user:password@]host[:port][/db]' (rediss:// for TLS; percent-encode " +
+  "'@', '/', '#' and '?' in the password)";
+
+/**
+ * Checks a Redis URL once, up front, so that a bad one is refused naming
+ * `option` rather than failing later inside the client. The value is shown
+ * only with its credentials masked (it may hold a password).
+ */
+export function checkRedisUrl(option: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidSecret(option, EXPECTED, value);
+  let u: URL | undefined;
+  try {
+    u = new URL(value);
+  } catch {
+    // the parser's own error carries the input, password included: not passed on
+  }
+  const ok =
+    u !== undefined &&
+    (u.protocol === 'redis:' || u.protocol === 'rediss:') &&
+    u.search === '' &&
+    u.hash === '' &&
+    /^\/?(\d{1,5})?$/.test(u.pathname);
+  if (!ok) throw invalid(option, EXPECTED, redactUrl(value));
+  return value;
+}
 
 export function connectionOptions(url: string): RedisConnectionOptions {
   const u = new URL(url);

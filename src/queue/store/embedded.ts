@@ -3,10 +3,11 @@
 // but nothing survives the process: a job still waiting when the process
 // ends is gone.
 import { QueueClosedError, QueueJobFailedError } from '../../errors/index.js';
+import { rebuildError, toRemote } from '../../errors/remote.js';
 import type { Pool } from '../../pool/pool.js';
 import { backoffDelay } from '../backoff.js';
 import { Job } from '../job.js';
-import type { ResolvedAdd, ResolvedQueueOptions } from '../options.js';
+import type { CloseResult, ResolvedAdd, ResolvedQueueOptions } from '../options.js';
 import { IdleWait } from './idle.js';
 import type { Emit, Store } from './types.js';
 
@@ -144,15 +145,9 @@ export class EmbeddedStore implements Store {
       if (delay > 0) this.#later(e, delay);
       else this.#enqueue(e);
     } else {
-      const error = new QueueJobFailedError(
-        id,
-        e.job.name,
-        e.attemptsMade,
-        (value as Error)?.message ?? String(value),
-        {
-          cause: value,
-        },
-      );
+      // the cause as the Redis store rebuilds it (through JSON), so code moves between stores unchanged
+      const cause = rebuildError(toRemote(value, 'json'), this.#o.errorClasses);
+      const error = new QueueJobFailedError(id, e.job.name, e.attemptsMade, cause.message, { cause });
       this.#finish(e, 'failed');
       e.reject(error);
       this.#emit('failed', { jobId: id, error });
@@ -169,20 +164,24 @@ export class EmbeddedStore implements Store {
   /**
    * Stops starting jobs, lets the running ones finish within `grace` ms,
    * aborts the rest; whatever did not finish rejects with ERR_QUEUE_CLOSED.
+   * Clean when nothing was aborted or dropped.
    */
-  async close(): Promise<void> {
+  async close(grace: number): Promise<CloseResult> {
     this.#closing = true;
+    let clean = true;
     if (this.#active.size > 0) {
-      await this.#idle.wait(this.#o.grace);
+      await this.#idle.grace(grace);
       if (this.#active.size > 0) {
+        clean = false;
         this.#handingBack = true;
-        const stopped = this.#idle.wait();
+        const stopped = this.#idle.idle();
         for (const e of this.#active) e.abort?.abort(new QueueClosedError('The job queue closed'));
         await stopped;
       }
     }
     for (const e of this.#jobs.values()) {
       if (e.state !== 'waiting' && e.state !== 'delayed') continue;
+      clean = false;
       clearTimeout(e.timer);
       this.#finish(e, 'failed');
       e.reject(
@@ -192,5 +191,12 @@ export class EmbeddedStore implements Store {
       );
     }
     this.#waiting.length = 0;
+    return { clean };
+  }
+
+  /** destroy(): running jobs are aborted now, whatever grace close() was given. */
+  force(): void {
+    this.#closing = true;
+    this.#idle.force();
   }
 }

@@ -1,6 +1,6 @@
 // What a JobQueue needs from a place that keeps jobs (memory, Redis).
 import type { Job } from '../job.js';
-import type { ResolvedAdd } from '../options.js';
+import type { CloseResult, ResolvedAdd } from '../options.js';
 
 /** Payloads of the JobQueue events. */
 export interface JobQueueEvents {
@@ -12,7 +12,7 @@ export interface JobQueueEvents {
   /** the job's node stopped renewing its lock (it died): the job goes back to the queue */
   stalled: [{ jobId: string }];
   progress: [{ jobId: string; progress: unknown }];
-  /** a failure not tied to a job (e.g. Redis unreachable); only emitted when listened to */
+  /** a failure not tied to a job (e.g. Redis unreachable); a process warning when nobody listens */
   error: [Error];
 }
 
@@ -21,8 +21,10 @@ export type Emit = <K extends keyof JobQueueEvents>(event: K, ...args: JobQueueE
 export interface Store {
   /** stores the job (validated already) and returns its handle */
   add(name: string, args: unknown[], options: ResolvedAdd): Promise<Job>;
-  /** stop taking jobs, let running ones finish within `grace`, hand the rest back */
-  close(): Promise<void>;
+  /** stop taking jobs, let running ones finish within `grace` ms, hand the rest back; called once */
+  close(grace: number): Promise<CloseResult>;
+  /** cut close()'s grace short: running jobs are aborted and handed back now (before or during close()) */
+  force(): void;
   /** resolves once the store is set up (Redis: bullmq loaded; not that Redis answers) */
   opened?(): Promise<void>;
   /** someone listens for job events: start reading them (Redis reads none until then) */
