@@ -104,7 +104,10 @@ export function anyValue() {
 export function optionsOf(names, value = anyValue()) {
   const known = Object.fromEntries(names.map((n) => [n, value]));
   return fc
-    .tuple(fc.record(known, { requiredKeys: [] }), fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.string({ maxLength: 8 }), weight: 1 }))
+    .tuple(
+      fc.record(known, { requiredKeys: [] }),
+      fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.string({ maxLength: 8 }), weight: 1 }),
+    )
     .map(([o, extra]) => (extra === null || extra in o ? o : { ...o, [extra]: 1 }));
 }
 
