@@ -37,10 +37,10 @@
 // once, or the notify wakes it. Without waiters the fast path never calls
 // Atomics.notify. close() sets the bit, bumps both words and wakes everyone.
 import { SharedAbortedError, SharedChannelClosedError } from '../errors/index.js';
-import { checkObject } from '../util/validate.js';
+import { knownOptions } from '../util/known.js';
 import { Decoder, encode } from './codec.js';
-import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
-import { checkCount, type WaitOptions, waitOptions } from './options.js';
+import { type Layout, revive, SharedPrimitive } from './handle.js';
+import { checkCount, signalOptions, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
 
 // Header, in Int32 indices; the hot words sit on their own 64-byte lines.
@@ -55,8 +55,9 @@ const RECV_WAITERS = 48;
 const DATA_SEQ = 49;
 const SEND_WAITERS = 64;
 const SPACE_SEQ = 65;
-const HEADER_BYTES = 320;
-const CELL_HEADER = 8; // seq, length
+// Exported for the tests that write crafted records into a cell.
+export const HEADER_BYTES = 320;
+export const CELL_HEADER = 8; // seq, length
 const CACHE_LINE = 64;
 const MAGIC_VALUE = 0x53504331; // "SPC1": layout version 1
 
@@ -68,6 +69,8 @@ const MAX_BYTES = 2 ** 31 - 1;
 // When the other side is active this avoids a futex wake-up per record, which
 // costs the waking thread a syscall each time; spinning longer only burns CPU.
 const SPINS = 100;
+
+const CHANNEL_OPTIONS: ReadonlySet<string> = new Set(['capacity', 'maxRecordSize']);
 
 const OK = 0;
 const FULL = 1;
@@ -87,6 +90,7 @@ export type TryReceiveResult<T> = { ok: true; value: T } | { ok: false; closed: 
 
 /** A bounded queue of structured values between any number of threads. */
 export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
+  static readonly layout: Layout<'Channel'> = { kind: 'Channel', valid: validLayout };
   readonly #i32: Int32Array;
   readonly #u8: Uint8Array;
   readonly #decoder: Decoder;
@@ -99,27 +103,8 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
   #deqSeen = 0; // a lower bound of DEQ, so the exact check rarely reads DEQ
 
   constructor(options?: ChannelOptions) {
-    const adopted = takeAdopted();
-    let buffer = adopted;
-    if (!buffer) {
-      checkObject('options', options);
-      const capacity = checkCount('options.capacity', options?.capacity ?? 128, 1, MAX_CAPACITY);
-      const maxRecord = checkCount('options.maxRecordSize', options?.maxRecordSize ?? 1024, 16, MAX_RECORD_SIZE);
-      const slots = 2 ** Math.ceil(Math.log2(capacity));
-      const stride = strideFor(maxRecord);
-      const bytes = HEADER_BYTES + slots * stride;
-      if (bytes > MAX_BYTES) checkCount('options.capacity x options.maxRecordSize', bytes, 0, MAX_BYTES);
-      buffer = new SharedArrayBuffer(bytes);
-      const header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-      header[CAPACITY] = capacity;
-      header[SLOTS] = slots;
-      header[STRIDE] = stride;
-      header[MAX_RECORD] = maxRecord;
-      const i32 = new Int32Array(buffer);
-      for (let k = 0; k < slots; k++) i32[(HEADER_BYTES + k * stride) / 4] = 2 * k; // free for position k
-      Atomics.store(header, MAGIC, MAGIC_VALUE);
-    }
-    super('Channel', buffer);
+    super(Channel.layout, () => create(options));
+    const buffer = this.buffer;
     this.#i32 = new Int32Array(buffer);
     this.#u8 = new Uint8Array(buffer);
     this.#decoder = new Decoder(buffer);
@@ -132,10 +117,9 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
     this.#exact = this.#capacity !== slots;
   }
 
-  /** Accepts a Channel or its structured-clone form and returns a Channel. */
+  /** Accepts a Channel or its structured-clone form and returns a Channel over the same memory. */
   static from<T = unknown>(value: unknown): Channel<T> {
-    if (value instanceof Channel) return value as Channel<T>;
-    return adopt(handleBuffer('Channel', value, validLayout), () => new Channel<T>());
+    return revive(Channel, value) as Channel<T>;
   }
 
   /** Most records the channel holds. */
@@ -252,7 +236,7 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
    * already there cost one resolved promise each instead of several.
    */
   values(options?: Pick<WaitOptions, 'signal'>): AsyncIterableIterator<T> {
-    const wait = waitOptions(options);
+    const wait = signalOptions(options);
     let done = false;
     const end = (): IteratorResult<T> => {
       done = true;
@@ -358,7 +342,9 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
         const seen = Atomics.compareExchange(i32, DEQ, deq, (deq + 2) | 0);
         if (seen === deq) {
           try {
-            return this.#decoder.decode(cell * 4 + CELL_HEADER, i32[cell + 1]!);
+            const length = i32[cell + 1]!;
+            if (length > this.#maxRecord) this.#decoder.decode(0, -1); // throws: the cell does not hold that much
+            return this.#decoder.decode(cell * 4 + CELL_HEADER, length);
           } finally {
             Atomics.store(i32, cell, (deq + this.#lap) | 0); // free for the next lap
             if (Atomics.load(i32, SEND_WAITERS) > 0) {
@@ -425,6 +411,27 @@ export class Channel<T = unknown> extends SharedPrimitive<'Channel'> {
       }
     }
   }
+}
+
+// Checks the options and lays out a new channel's memory.
+function create(options: ChannelOptions | undefined): SharedArrayBuffer {
+  const o = knownOptions('options', options, CHANNEL_OPTIONS);
+  const capacity = checkCount('options.capacity', o?.capacity ?? 128, 1, MAX_CAPACITY);
+  const maxRecord = checkCount('options.maxRecordSize', o?.maxRecordSize ?? 1024, 16, MAX_RECORD_SIZE);
+  const slots = 2 ** Math.ceil(Math.log2(capacity));
+  const stride = strideFor(maxRecord);
+  const bytes = HEADER_BYTES + slots * stride;
+  if (bytes > MAX_BYTES) checkCount('options.capacity x options.maxRecordSize', bytes, 0, MAX_BYTES);
+  const buffer = new SharedArrayBuffer(bytes);
+  const header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  header[CAPACITY] = capacity;
+  header[SLOTS] = slots;
+  header[STRIDE] = stride;
+  header[MAX_RECORD] = maxRecord;
+  const i32 = new Int32Array(buffer);
+  for (let k = 0; k < slots; k++) i32[(HEADER_BYTES + k * stride) / 4] = 2 * k; // free for position k
+  Atomics.store(header, MAGIC, MAGIC_VALUE);
+  return buffer;
 }
 
 // Cells are whole cache lines, so a sender filling one cell and a receiver

@@ -34,9 +34,13 @@ export async function guards(m: Mutex, s: Semaphore): Promise<void> {
   expectTypeOf(m.withLock(async () => 'x')).toEqualTypeOf<Promise<string>>();
   expectTypeOf(m.withLockSync(() => 5)).toEqualTypeOf<number>();
   expectTypeOf(s.withPermit(async () => true)).toEqualTypeOf<Promise<boolean>>();
-  await m.lock({ timeout: '1s' }); // a duration string
+  // timeout is a duration: milliseconds or a string with a unit
+  await m.lock({ timeout: '1s' });
+  m.lockSync({ timeout: 250 });
   // @ts-expect-error not a duration
   await m.lock({ timeout: true });
+  // @ts-expect-error unknown options are refused
+  await m.lock({ timout: 5 });
 }
 
 export async function channels(value: unknown): Promise<void> {
