@@ -136,6 +136,21 @@ export class SharedUnsupportedValueError extends SpindleError<'ERR_SHARED_UNSUPP
   }
 }
 
+/**
+ * A record in a channel's shared memory does not decode: something other than
+ * a spindle Channel wrote to that memory. The record is consumed; the channel
+ * goes on with the next one.
+ */
+export class SharedMalformedRecordError extends SpindleError<'ERR_SHARED_MALFORMED_RECORD'> {
+  declare readonly name: 'SharedMalformedRecordError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_SHARED_MALFORMED_RECORD', message, options);
+  }
+  static {
+    named(SharedMalformedRecordError, 'SharedMalformedRecordError');
+  }
+}
+
 /** Every error class of spindle/shared, as a union that `code` discriminates. */
 export type SharedError =
   | SharedTimeoutError
@@ -147,4 +162,5 @@ export type SharedError =
   | SharedBlockingNotAllowedError
   | SharedChannelClosedError
   | SharedRecordTooLargeError
-  | SharedUnsupportedValueError;
+  | SharedUnsupportedValueError
+  | SharedMalformedRecordError;
