@@ -140,18 +140,18 @@ test('fuzz: constructors accept their arguments and work, or refuse them naming 
       const r = await acceptedOrCoded(() => new Semaphore(permits, options));
       if (!r.ok) return;
       const s = r.value;
-      assert.equal(s.available, permits);
+      assert.ok(s.available === permits); // === : -0 permits is 0
       if (permits > 0) s.tryAcquire().release();
       else assert.equal(s.tryAcquire(), undefined);
-      assert.equal(Semaphore.from(structuredClone(s)).available, permits);
+      assert.ok(Semaphore.from(structuredClone(s)).available === permits);
     }),
   );
   await check(
     fc.asyncProperty(anyValue(), async (count) => {
       const latch = await acceptedOrCoded(() => new Latch(count));
-      if (latch.ok) assert.equal(Latch.from(structuredClone(latch.value)).count, count);
+      if (latch.ok) assert.ok(Latch.from(structuredClone(latch.value)).count === count);
       const barrier = await acceptedOrCoded(() => new Barrier(count));
-      if (barrier.ok) assert.equal(Barrier.from(structuredClone(barrier.value)).parties, count);
+      if (barrier.ok) assert.ok(Barrier.from(structuredClone(barrier.value)).parties === count);
     }),
   );
 });
