@@ -81,6 +81,7 @@ class Writer {
   buf = new Uint8Array(0);
   text = Buffer.from(this.buf.buffer);
   view = new DataView(this.buf.buffer);
+  start = 0; // where the value being written starts
   pos = 0;
   limit = 0;
   depth = 0;
@@ -91,14 +92,23 @@ class Writer {
   seenSet: Set<object> | undefined;
 
   reset(limit: number): void {
-    if (this.buf.length < limit) {
-      const scratch = new ArrayBuffer(limit);
-      this.buf = new Uint8Array(scratch);
+    this.begin(0, limit);
+  }
+
+  // Starts a value at `start`, keeping the bytes before it (a batch): it may
+  // take up to `limit` bytes.
+  begin(start: number, limit: number): void {
+    if (this.buf.length < start + limit) {
+      const scratch = new ArrayBuffer(Math.max(start + limit, 2 * this.buf.length));
+      const bytes = new Uint8Array(scratch);
+      if (start > 0) bytes.set(this.buf.subarray(0, start));
+      this.buf = bytes;
       this.text = Buffer.from(scratch);
       this.view = new DataView(scratch);
     }
-    this.pos = 0;
-    this.limit = limit;
+    this.start = start;
+    this.pos = start;
+    this.limit = start + limit;
     this.depth = 0;
   }
 
@@ -122,7 +132,9 @@ class Writer {
   }
 
   room(n: number): void {
-    if (this.pos + n > this.limit) throw new SharedRecordTooLargeError(this.pos + n, this.limit);
+    if (this.pos + n > this.limit) {
+      throw new SharedRecordTooLargeError(this.pos - this.start + n, this.limit - this.start);
+    }
   }
 
   byte(b: number): void {
@@ -287,11 +299,12 @@ class Writer {
         cause: error,
       });
     }
-    this.pos = 0;
+    const start = this.start;
+    this.pos = start;
     this.room(1 + bytes.length);
-    this.buf[0] = V8;
-    this.buf.set(bytes, 1);
-    this.pos = 1 + bytes.length;
+    this.buf[start] = V8;
+    this.buf.set(bytes, start + 1);
+    this.pos = start + 1 + bytes.length;
   }
 }
 
@@ -311,6 +324,68 @@ const writer = new Writer();
 
 /** The last encoded record: `bytes[0..length)`, valid until the next `encode` on this thread. */
 export const encoded = { bytes: new Uint8Array(0), length: 0 };
+
+/** A record length that says "no bytes: the record is this int32" (ring cells store it in a word of its own). */
+export const INT32_RECORD = -1;
+/** A record length that says "no bytes: the record is this float64". */
+export const FLOAT64_RECORD = -2;
+
+/** Whether `v` is a number that travels as an int32 (-0 does not: it must arrive as -0). */
+export function isInt32(v: number): boolean {
+  return (v | 0) === v && (v !== 0 || 1 / v > 0);
+}
+
+/**
+ * Several values encoded back to back before any is sent, so that one that is
+ * too large or cannot travel fails the whole call. Record `i` is
+ * `bytes[starts[i], starts[i] + lengths[i])`; with `numbers`, a number takes no
+ * bytes and its length is INT32_RECORD or FLOAT64_RECORD instead (the caller
+ * writes the number itself). `bytes` is scratch memory of this thread, valid
+ * until the next `encodeMany`: copy `bytes[0, end)` to keep it across an await.
+ */
+export interface EncodedBatch {
+  bytes: Uint8Array;
+  end: number;
+  starts: Int32Array;
+  lengths: Int32Array;
+}
+
+const batchWriter = new Writer();
+
+/** Encodes every value of `values` (each within `limit` bytes), or throws the first failing value's coded error. */
+export function encodeMany(values: readonly unknown[], limit: number, numbers: boolean): EncodedBatch {
+  const n = values.length;
+  const starts = new Int32Array(n);
+  const lengths = new Int32Array(n);
+  // A getter on a value may itself call sendMany: use a fresh writer then.
+  const w = batchWriter.busy ? new Writer() : batchWriter;
+  w.busy = true;
+  let pos = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      starts[i] = pos;
+      if (numbers && typeof v === 'number') {
+        lengths[i] = isInt32(v) ? INT32_RECORD : FLOAT64_RECORD;
+        continue;
+      }
+      w.begin(pos, limit);
+      try {
+        w.value(v);
+      } catch (error) {
+        if (error !== FALLBACK) throw error;
+        w.v8(v);
+      } finally {
+        w.forget();
+      }
+      lengths[i] = w.pos - pos;
+      pos = w.pos;
+    }
+    return { bytes: w.buf, end: pos, starts, lengths };
+  } finally {
+    w.busy = false;
+  }
+}
 
 /** Encodes `value` into a scratch buffer (see `encoded`); throws coded errors for oversize or unsupported values. */
 export function encode(value: unknown, limit: number): typeof encoded {
@@ -543,7 +618,8 @@ function general(bytes: Uint8Array): unknown {
   }
 }
 
-function malformed(what: string, cause?: unknown): SharedMalformedRecordError {
+/** The coded error for a record that does not decode. */
+export function malformed(what: string, cause?: unknown): SharedMalformedRecordError {
   const message = `The channel's memory holds a malformed record: ${what}`;
   return new SharedMalformedRecordError(message, cause === undefined ? undefined : { cause });
 }
