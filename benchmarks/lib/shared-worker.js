@@ -35,13 +35,17 @@ const pairs = {
       ready(go);
       waitForGo(go);
       for (let i = 0; i < n; i++) port.postMessage(make(i));
-      port.close();
+      // Closing the port (or exiting, which closes it) may drop messages still
+      // queued at the other end: stay until the receiver has them all (go[2]).
+      while (Atomics.load(go, 2) === 0) Atomics.wait(go, 2, 0);
     },
     receive({ port, n, go }) {
       let got = 0;
       port.on('message', () => {
         if (++got === n) {
           finished();
+          Atomics.store(go, 2, 1);
+          Atomics.notify(go, 2);
           port.close();
         }
       });

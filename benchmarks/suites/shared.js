@@ -69,7 +69,7 @@ async function whenReady(go) {
 
 /** One run of a (transport, record kind): records per second. */
 async function pairRun({ transport, options }, kind) {
-  const go = new Int32Array(new SharedArrayBuffer(8));
+  const go = new Int32Array(new SharedArrayBuffer(12)); // [open, ready count, receiver done]
   const data = { pair: transport, n: PAIR_N, kind, go, batch: BATCH };
   let sendData = {};
   let receiveData = {};
