@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Channel, Mutex } from 'spindle/shared';
-import { HEADER_BYTES } from '../dist/shared/channel.js';
+import { HEADER_BYTES } from '../dist/shared/ring.js';
 import { failure, until, within } from './fixtures/shared/helpers.js';
 
 test('sendManySync / receiveManySync: in order, values as structured clone delivers them, up to max', () => {
