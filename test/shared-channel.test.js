@@ -27,6 +27,12 @@ test('values arrive as structured clone would deliver them', () => {
     'é',
     '日本語テキスト',
     '😀 emoji',
+    // Lone surrogates survive, as with structured clone (issue 11, item 22).
+    'a\uD800b',
+    '\uDFFF',
+    `${'x'.repeat(70)}\uD83D`,
+    'é\uDC00',
+    { 'key\uD800': '\uDBFF value' },
     'x'.repeat(63),
     'y'.repeat(64),
     'z'.repeat(1000),

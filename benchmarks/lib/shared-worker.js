@@ -14,6 +14,102 @@ function waitForGo(go) {
   while (Atomics.load(go, 0) === 0) Atomics.wait(go, 0, 0);
 }
 
+/** Says "ready" (go[1] += 1) to the main thread, which opens the gate once both threads are. */
+function ready(go) {
+  Atomics.add(go, 1, 1);
+  Atomics.notify(go, 1);
+}
+
+/** The end of a pair run: the receiver's clock, comparable with the main thread's. */
+function finished() {
+  parentPort.postMessage(performance.timeOrigin + performance.now());
+}
+
+// Two worker threads hand records to each other; one mode per (transport, role).
+// Every sender waits on the gate, then sends `n` records made by records[kind];
+// every receiver counts `n` records and reports when it got the last one.
+const pairs = {
+  port: {
+    send({ port, n, kind, go }) {
+      const make = records[kind];
+      ready(go);
+      waitForGo(go);
+      for (let i = 0; i < n; i++) port.postMessage(make(i));
+      // Closing the port (or exiting, which closes it) may drop messages still
+      // queued at the other end: stay until the receiver has them all (go[2]).
+      while (Atomics.load(go, 2) === 0) Atomics.wait(go, 2, 0);
+    },
+    receive({ port, n, go }) {
+      let got = 0;
+      port.on('message', () => {
+        if (++got === n) {
+          finished();
+          Atomics.store(go, 2, 1);
+          Atomics.notify(go, 2);
+          port.close();
+        }
+      });
+      ready(go);
+    },
+  },
+  channel: {
+    send({ channel, n, kind, go }) {
+      const ch = Channel.from(channel);
+      const make = records[kind];
+      ready(go);
+      waitForGo(go);
+      for (let i = 0; i < n; i++) ch.sendSync(make(i));
+    },
+    receive({ channel, n, go }) {
+      const ch = Channel.from(channel);
+      ready(go);
+      waitForGo(go);
+      for (let i = 0; i < n; i++) ch.receiveSync();
+      finished();
+    },
+  },
+  batch: {
+    send({ channel, n, kind, go, batch }) {
+      const ch = Channel.from(channel);
+      const make = records[kind];
+      ready(go);
+      waitForGo(go);
+      for (let i = 0; i < n; i += batch) {
+        const values = [];
+        for (let k = i; k < i + batch && k < n; k++) values.push(make(k));
+        ch.sendManySync(values);
+      }
+    },
+    receive({ channel, n, go, batch }) {
+      const ch = Channel.from(channel);
+      ready(go);
+      waitForGo(go);
+      for (let got = 0; got < n; ) got += ch.receiveManySync(batch).length;
+      finished();
+    },
+  },
+  ringbuf: {
+    send({ storage, n, go }) {
+      const rb = new RingBuffer(storage, Int32Array);
+      const one = new Int32Array(1);
+      ready(go);
+      waitForGo(go);
+      for (let i = 0; i < n; i++) {
+        one[0] = i;
+        while (rb.push(one) === 0); // full: spin (ringbuf.js has no blocking wait)
+      }
+    },
+    receive({ storage, n, go }) {
+      const rb = new RingBuffer(storage, Int32Array);
+      const one = new Int32Array(1);
+      ready(go);
+      waitForGo(go);
+      for (let i = 0; i < n; i++) while (rb.pop(one) === 0); // empty: spin
+      finished();
+    },
+  },
+};
+
 const modes = {
   'channel-produce'({ channel, n, kind, go }) {
     const ch = Channel.from(channel);
@@ -72,4 +168,5 @@ const modes = {
   },
 };
 
-if (parentPort && workerData?.mode) modes[workerData.mode](workerData);
+if (parentPort && workerData?.pair) pairs[workerData.pair][workerData.role](workerData);
+else if (parentPort && workerData?.mode) modes[workerData.mode](workerData);

@@ -1,8 +1,12 @@
-// spindle/shared: Channel throughput vs MessagePort (and ringbuf.js), the cost
-// of an uncontended lock, and wake-up latency of an Atomics hand-off vs a
-// postMessage round trip.
+// spindle/shared: Channel throughput between two worker threads vs a
+// MessageChannel (and ringbuf.js), per record and batched; Channel throughput
+// to the main thread; the cost of an uncontended lock; and wake-up latency of
+// an Atomics hand-off vs a postMessage round trip.
+//
+//   node benchmarks/run.js shared [--rounds=N] [--pairs]
+//   (--pairs: only the thread-to-thread table, the one issue 17's bars are about)
 import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { Mutex as AsyncMutex } from 'async-mutex';
 import { RingBuffer } from 'ringbuf.js';
 import { Channel, Mutex, Semaphore } from 'spindle/shared';
@@ -28,7 +32,104 @@ function open(go) {
 
 const gate = () => new Int32Array(new SharedArrayBuffer(4));
 
-// --- throughput: records per second from one thread to another
+// --- thread to thread: issue 17's measurement
+//
+// Two worker threads (never the main thread), both started and blocked on a
+// shared start flag before the clock starts; one sends PAIR_N records, the
+// other receives them; the time runs from the moment the main thread opens the
+// flag to the moment the receiver has the last record (its clock and the main
+// thread's are the same clock). The baseline is the same two threads with a
+// MessageChannel: postMessage per record, the receiver counting 'message' events.
+
+const PAIR_N = 200_000;
+const BATCH = 256;
+const RING = { capacity: 1024, maxRecordSize: 64 };
+const INT32_RING = { capacity: 1024, type: 'int32' };
+
+const pairCases = [
+  { name: 'postMessage (MessageChannel)', transport: 'port', kinds: ['int', 'object'] },
+  { name: 'Channel sendSync / receiveSync', transport: 'channel', options: RING, kinds: ['int', 'object'] },
+  { name: "Channel { type: 'int32' }, per record", transport: 'channel', options: INT32_RING, kinds: ['int'] },
+  {
+    name: `Channel sendManySync / receiveManySync (${BATCH})`,
+    transport: 'batch',
+    options: RING,
+    kinds: ['int', 'object'],
+  },
+  { name: `Channel { type: 'int32' }, batched (${BATCH})`, transport: 'batch', options: INT32_RING, kinds: ['int'] },
+  { name: 'ringbuf.js Int32, one producer (spins)', transport: 'ringbuf', kinds: ['int'] },
+];
+
+async function whenReady(go) {
+  for (let seen = Atomics.load(go, 1); seen < 2; seen = Atomics.load(go, 1)) {
+    const w = Atomics.waitAsync(go, 1, seen, 10_000);
+    if (w.async && (await w.value) === 'timed-out') throw new Error('pair workers did not get ready');
+  }
+}
+
+/** One run of a (transport, record kind): records per second. */
+async function pairRun({ transport, options }, kind) {
+  const go = new Int32Array(new SharedArrayBuffer(12)); // [open, ready count, receiver done]
+  const data = { pair: transport, n: PAIR_N, kind, go, batch: BATCH };
+  let sendData = {};
+  let receiveData = {};
+  let sendList = [];
+  let receiveList = [];
+  if (transport === 'port') {
+    const { port1, port2 } = new MessageChannel();
+    sendData = { port: port1 };
+    receiveData = { port: port2 };
+    sendList = [port1];
+    receiveList = [port2];
+  } else if (transport === 'ringbuf') {
+    const storage = RingBuffer.getStorageForCapacity(1024, Int32Array);
+    sendData = receiveData = { storage };
+  } else {
+    const channel = new Channel(options);
+    sendData = receiveData = { channel };
+  }
+  const receiver = new Worker(workerFile, {
+    workerData: { ...data, ...receiveData, role: 'receive' },
+    transferList: receiveList,
+  });
+  const sender = new Worker(workerFile, { workerData: { ...data, ...sendData, role: 'send' }, transferList: sendList });
+  const exited = Promise.all([once(receiver, 'exit'), once(sender, 'exit')]);
+  const end = once(receiver, 'message');
+  await whenReady(go);
+  const t0 = performance.timeOrigin + performance.now();
+  Atomics.store(go, 0, 1);
+  Atomics.notify(go, 0);
+  const [t1] = await end;
+  await exited;
+  return (PAIR_N / (t1 - t0)) * 1000;
+}
+
+async function pairs(roundCount) {
+  const runs = pairCases.flatMap((c) => c.kinds.map((kind) => ({ c, kind, key: `${kind}: ${c.name}`, values: [] })));
+  // Alternate the order every round so that every case sees the same machine.
+  for (let round = 0; round <= roundCount; round++) {
+    const order = round % 2 ? [...runs].reverse() : runs;
+    for (const run of order) {
+      const value = await pairRun(run.c, run.kind);
+      if (round > 0) run.values.push(value); // round 0 warms up
+    }
+  }
+  const rows = [];
+  for (const run of runs) {
+    const base = runs.find((r) => r.kind === run.kind && r.c.transport === 'port');
+    const ratios = run.values.map((v, i) => v / base.values[i]).sort((a, b) => a - b);
+    rows.push({
+      record: run.kind === 'int' ? 'int' : '{ id, name, ok }',
+      transport: run.c.name,
+      'rec/s (median)': median(run.values),
+      'x postMessage (ratio of medians)': `${(median(run.values) / median(base.values)).toFixed(2)}x`,
+      'per-round ratios (min-max)': `${ratios[0].toFixed(1)}-${ratios.at(-1).toFixed(1)}x`,
+    });
+  }
+  return rows;
+}
+
+// --- throughput to the main thread and to a worker, as measured before issue 17
 
 // A producer and a consumer worker; the consumer times itself from the start gate.
 async function workerPair(producer, consumer) {
@@ -245,8 +346,18 @@ async function latency() {
   return rows;
 }
 
-export async function run() {
+export async function run(args = []) {
   const results = {};
+  const roundCount = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9)) || 7;
+  results.pairs = await pairs(roundCount);
+  table(
+    `Thread to thread: ${PAIR_N.toLocaleString('en-US')} records, worker -> worker (median of ${roundCount} alternating rounds)`,
+    results.pairs,
+  );
+  if (args.includes('--pairs')) {
+    writeJson('shared-pairs', results);
+    return;
+  }
   results.throughput = await throughput();
   table(
     `Channel throughput, ${N.toLocaleString('en-US')} small records from a worker (median of 5)`,

@@ -6,9 +6,12 @@ export class SharedTimeoutError extends SpindleError<'ERR_SHARED_TIMEOUT'> {
   declare readonly name: 'SharedTimeoutError';
   /** The timeout that elapsed, in milliseconds. */
   readonly timeout: number;
-  constructor(operation: string, timeout: number) {
-    super('ERR_SHARED_TIMEOUT', `${operation} timed out after ${timeout} ms`);
+  /** `Channel.sendMany`/`sendManySync`: how many values were sent before it timed out (they will be received); null for other calls. */
+  readonly sent: number | null;
+  constructor(operation: string, timeout: number, sent: number | null = null) {
+    super('ERR_SHARED_TIMEOUT', `${operation} timed out after ${timeout} ms${sentText(sent)}`);
     this.timeout = timeout;
+    this.sent = sent;
   }
   static {
     named(SharedTimeoutError, 'SharedTimeoutError');
@@ -18,8 +21,11 @@ export class SharedTimeoutError extends SpindleError<'ERR_SHARED_TIMEOUT'> {
 /** A waiting call was cancelled through its `signal`; the signal's reason is the `cause`. */
 export class SharedAbortedError extends SpindleError<'ERR_SHARED_ABORTED'> {
   declare readonly name: 'SharedAbortedError';
-  constructor(operation: string, reason: unknown) {
-    super('ERR_SHARED_ABORTED', `${operation} was aborted`, { cause: reason });
+  /** `Channel.sendMany`: how many values were sent before the abort (they will be received); null for other calls. */
+  readonly sent: number | null;
+  constructor(operation: string, reason: unknown, sent: number | null = null) {
+    super('ERR_SHARED_ABORTED', `${operation} was aborted${sentText(sent)}`, { cause: reason });
+    this.sent = sent;
   }
   static {
     named(SharedAbortedError, 'SharedAbortedError');
@@ -97,8 +103,14 @@ export class SharedBlockingNotAllowedError extends SpindleError<'ERR_SHARED_BLOC
 /** Sending on a closed channel, or receiving from a closed channel that is drained. */
 export class SharedChannelClosedError extends SpindleError<'ERR_SHARED_CHANNEL_CLOSED'> {
   declare readonly name: 'SharedChannelClosedError';
-  constructor(message = 'The channel is closed') {
-    super('ERR_SHARED_CHANNEL_CLOSED', message);
+  /**
+   * For a send: how many of the values given were sent before the close (they
+   * will be received) — 0 for `send`, any count for `sendMany`. Null for a receive.
+   */
+  readonly sent: number | null;
+  constructor(sent: number | null = null) {
+    super('ERR_SHARED_CHANNEL_CLOSED', `The channel is closed${sentText(sent)}`);
+    this.sent = sent;
   }
   static {
     named(SharedChannelClosedError, 'SharedChannelClosedError');
@@ -136,6 +148,32 @@ export class SharedUnsupportedValueError extends SpindleError<'ERR_SHARED_UNSUPP
   }
 }
 
+/**
+ * A record in a channel's shared memory does not decode: something other than
+ * a spindle Channel wrote to that memory. The record is consumed; the channel
+ * goes on with the next one.
+ */
+export class SharedMalformedRecordError extends SpindleError<'ERR_SHARED_MALFORMED_RECORD'> {
+  declare readonly name: 'SharedMalformedRecordError';
+  /**
+   * `receiveMany`/`receiveManySync`: the well-formed records that call took
+   * along with the malformed one, in order (they are no longer in the
+   * channel); empty for the other calls.
+   */
+  readonly received: unknown[];
+  constructor(message: string, options?: ErrorOptions, received: unknown[] = []) {
+    super('ERR_SHARED_MALFORMED_RECORD', message, options);
+    this.received = received;
+  }
+  static {
+    named(SharedMalformedRecordError, 'SharedMalformedRecordError');
+  }
+}
+
+function sentText(sent: number | null): string {
+  return sent ? ` (${sent} ${sent === 1 ? 'value was' : 'values were'} sent before)` : '';
+}
+
 /** Every error class of spindle/shared, as a union that `code` discriminates. */
 export type SharedError =
   | SharedTimeoutError
@@ -147,4 +185,5 @@ export type SharedError =
   | SharedBlockingNotAllowedError
   | SharedChannelClosedError
   | SharedRecordTooLargeError
-  | SharedUnsupportedValueError;
+  | SharedUnsupportedValueError
+  | SharedMalformedRecordError;

@@ -18,7 +18,7 @@
 // generation completed meanwhile, the wait succeeded and returns normally.
 // The 16-bit generation wraps; a sleeper would have to miss 65,536 complete
 // generations to be confused, and every completion wakes it.
-import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
+import { type Layout, revive, SharedPrimitive } from './handle.js';
 import { checkCount, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
 
@@ -32,27 +32,31 @@ const generationOf = (word: number) => word >>> 16;
 
 /** A reusable meeting point for a fixed number of parties. */
 export class Barrier extends SharedPrimitive<'Barrier'> {
+  static readonly layout: Layout<'Barrier'> = {
+    kind: 'Barrier',
+    valid(buffer) {
+      if (buffer.byteLength !== BYTES) return false;
+      const parties = new Int32Array(buffer)[PARTIES]!;
+      return parties >= 1 && parties <= MAX_PARTIES;
+    },
+  };
   readonly #i32: Int32Array;
   readonly #parties: number;
 
   /** `parties`: how many `wait()` calls complete one generation (1 to 65,535). */
   constructor(parties: number) {
-    const adopted = takeAdopted();
-    super('Barrier', adopted ?? new SharedArrayBuffer(BYTES));
+    super(Barrier.layout, () => {
+      const buffer = new SharedArrayBuffer(BYTES);
+      new Int32Array(buffer)[PARTIES] = checkCount('parties', parties, 1, MAX_PARTIES);
+      return buffer;
+    });
     this.#i32 = new Int32Array(this.buffer, 0, 2);
-    if (!adopted) this.#i32[PARTIES] = checkCount('parties', parties, 1, MAX_PARTIES);
     this.#parties = this.#i32[PARTIES]!;
   }
 
-  /** Accepts a Barrier or its structured-clone form and returns a Barrier. */
+  /** Accepts a Barrier or its structured-clone form (from postMessage, workerData) and returns a Barrier over the same memory. */
   static from(value: unknown): Barrier {
-    if (value instanceof Barrier) return value;
-    const valid = (b: SharedArrayBuffer) => {
-      if (b.byteLength !== BYTES) return false;
-      const parties = new Int32Array(b)[PARTIES]!;
-      return parties >= 1 && parties <= MAX_PARTIES;
-    };
-    return adopt(handleBuffer('Barrier', value, valid), () => new Barrier(1));
+    return revive(Barrier, value);
   }
 
   /** How many parties complete a generation. */

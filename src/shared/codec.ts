@@ -4,7 +4,8 @@
 // faster than v8.serialize for the small records channels usually carry:
 //   undefined, null, booleans      1 byte
 //   number                         int32 (5 bytes) or float64 (9 bytes); -0 and NaN kept
-//   string                         ASCII up to 63 chars: 2 + n bytes; else UTF-8: 5 + bytes
+//   string                         ASCII up to 63 chars: 2 + n bytes; else UTF-8: 5 + bytes;
+//                                  with a lone surrogate, UTF-16: 5 + 2n bytes (UTF-8 cannot hold one)
 //   bigint                         its decimal digits
 //   Date                           float64 time
 //   array                          count + elements (a sparse array takes the v8 path)
@@ -16,9 +17,14 @@
 // is encoded whole with v8.serialize, so it arrives as postMessage would
 // deliver it. Functions, symbols and shared memory (SharedArrayBuffer, views
 // on it, spindle primitives) cannot travel through bytes and are rejected.
+//
+// Decoding trusts nothing: the bytes live in shared memory that any thread
+// (or a bug) may have scribbled on. Every read is checked against the end of
+// the record, every count against the bytes left, nesting is bounded, and any
+// inconsistency is ERR_SHARED_MALFORMED_RECORD, never a raw error or a hang.
 import { Buffer } from 'node:buffer';
 import v8 from 'node:v8';
-import { SharedInvalidHandleError, SharedRecordTooLargeError, SharedUnsupportedValueError } from '../errors/index.js';
+import { SharedMalformedRecordError, SharedRecordTooLargeError, SharedUnsupportedValueError } from '../errors/index.js';
 import { describe } from '../util/validate.js';
 import { sharedTag } from './handle.js';
 
@@ -37,6 +43,11 @@ const ARRAY_BUFFER = 11;
 const BIGINT = 12;
 const DATE = 13;
 const V8 = 14;
+const UTF16 = 15;
+
+// Deeper values take the v8 path (whose own limit is a few thousand levels);
+// the decoder refuses deeper records, which this encoder never writes.
+const MAX_DEPTH = 256;
 
 const SHORT_ASCII = 64; // one-byte length; longer strings use UTF-8
 const VIEW_TYPES = [
@@ -57,6 +68,8 @@ const VIEW_KIND = new Map<string, number>(VIEW_TYPES.map((type, kind) => [type.n
 const DATA_VIEW = VIEW_TYPES.length - 1;
 
 const fromCharCode = String.fromCharCode;
+// String.prototype.isWellFormed (Node 20+) is in lib.es2024, past this project's lib list.
+type WellFormed = { isWellFormed(): boolean };
 const KEY_CACHE_SIZE = 256;
 
 // Thrown inside the fast encoder when a value needs v8.serialize.
@@ -68,8 +81,10 @@ class Writer {
   buf = new Uint8Array(0);
   text = Buffer.from(this.buf.buffer);
   view = new DataView(this.buf.buffer);
+  start = 0; // where the value being written starts
   pos = 0;
   limit = 0;
+  depth = 0;
   busy = false;
   // Objects met so far in this value: a short list, then a Set for big values.
   readonly seenList: (object | undefined)[] = [];
@@ -77,14 +92,24 @@ class Writer {
   seenSet: Set<object> | undefined;
 
   reset(limit: number): void {
-    if (this.buf.length < limit) {
-      const scratch = new ArrayBuffer(limit);
-      this.buf = new Uint8Array(scratch);
+    this.begin(0, limit);
+  }
+
+  // Starts a value at `start`, keeping the bytes before it (a batch): it may
+  // take up to `limit` bytes.
+  begin(start: number, limit: number): void {
+    if (this.buf.length < start + limit) {
+      const scratch = new ArrayBuffer(Math.max(start + limit, 2 * this.buf.length));
+      const bytes = new Uint8Array(scratch);
+      if (start > 0) bytes.set(this.buf.subarray(0, start));
+      this.buf = bytes;
       this.text = Buffer.from(scratch);
       this.view = new DataView(scratch);
     }
-    this.pos = 0;
-    this.limit = limit;
+    this.start = start;
+    this.pos = start;
+    this.limit = start + limit;
+    this.depth = 0;
   }
 
   metBefore(v: object): boolean {
@@ -107,7 +132,9 @@ class Writer {
   }
 
   room(n: number): void {
-    if (this.pos + n > this.limit) throw new SharedRecordTooLargeError(this.pos + n, this.limit);
+    if (this.pos + n > this.limit) {
+      throw new SharedRecordTooLargeError(this.pos - this.start + n, this.limit - this.start);
+    }
   }
 
   byte(b: number): void {
@@ -191,6 +218,15 @@ class Writer {
         return;
       }
     }
+    if (!(s as unknown as WellFormed).isWellFormed()) {
+      // A lone surrogate: UTF-8 would turn it into U+FFFD, UTF-16 keeps it.
+      this.room(5 + 2 * n);
+      buf[this.pos] = UTF16;
+      this.view.setUint32(this.pos + 1, n, true);
+      this.text.write(s, this.pos + 5, 'utf16le');
+      this.pos += 5 + 2 * n;
+      return;
+    }
     this.room(5 + (this.pos + 5 + n * 3 <= this.limit ? n * 3 : Buffer.byteLength(s)));
     buf[this.pos] = UTF8;
     const written = this.text.write(s, this.pos + 5, 'utf8');
@@ -202,6 +238,7 @@ class Writer {
     // An object met twice (a shared reference or a cycle): let v8 keep the identity.
     if (this.metBefore(v)) throw FALLBACK;
     if (Array.isArray(v)) {
+      if (++this.depth > MAX_DEPTH) throw FALLBACK;
       const n = v.length;
       this.byte(ARRAY);
       this.varint(n);
@@ -210,10 +247,12 @@ class Writer {
         if (item === undefined && !(i in v)) throw FALLBACK; // a hole
         this.value(item);
       }
+      this.depth--;
       return;
     }
     const proto = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
+      if (++this.depth > MAX_DEPTH) throw FALLBACK;
       const keys = Object.keys(v);
       this.byte(OBJECT);
       this.varint(keys.length);
@@ -222,6 +261,7 @@ class Writer {
         this.string(key);
         this.value((v as Record<string, unknown>)[key]);
       }
+      this.depth--;
       return;
     }
     if (sharedTag(v) !== undefined) throw sharedPrimitive();
@@ -259,11 +299,12 @@ class Writer {
         cause: error,
       });
     }
-    this.pos = 0;
+    const start = this.start;
+    this.pos = start;
     this.room(1 + bytes.length);
-    this.buf[0] = V8;
-    this.buf.set(bytes, 1);
-    this.pos = 1 + bytes.length;
+    this.buf[start] = V8;
+    this.buf.set(bytes, start + 1);
+    this.pos = start + 1 + bytes.length;
   }
 }
 
@@ -283,6 +324,68 @@ const writer = new Writer();
 
 /** The last encoded record: `bytes[0..length)`, valid until the next `encode` on this thread. */
 export const encoded = { bytes: new Uint8Array(0), length: 0 };
+
+/** A record length that says "no bytes: the record is this int32" (ring cells store it in a word of its own). */
+export const INT32_RECORD = -1;
+/** A record length that says "no bytes: the record is this float64". */
+export const FLOAT64_RECORD = -2;
+
+/** Whether `v` is a number that travels as an int32 (-0 does not: it must arrive as -0). */
+export function isInt32(v: number): boolean {
+  return (v | 0) === v && (v !== 0 || 1 / v > 0);
+}
+
+/**
+ * Several values encoded back to back before any is sent, so that one that is
+ * too large or cannot travel fails the whole call. Record `i` is
+ * `bytes[starts[i], starts[i] + lengths[i])`; with `numbers`, a number takes no
+ * bytes and its length is INT32_RECORD or FLOAT64_RECORD instead (the caller
+ * writes the number itself). `bytes` is scratch memory of this thread, valid
+ * until the next `encodeMany`: copy `bytes[0, end)` to keep it across an await.
+ */
+export interface EncodedBatch {
+  bytes: Uint8Array;
+  end: number;
+  starts: Int32Array;
+  lengths: Int32Array;
+}
+
+const batchWriter = new Writer();
+
+/** Encodes every value of `values` (each within `limit` bytes), or throws the first failing value's coded error. */
+export function encodeMany(values: readonly unknown[], limit: number, numbers: boolean): EncodedBatch {
+  const n = values.length;
+  const starts = new Int32Array(n);
+  const lengths = new Int32Array(n);
+  // A getter on a value may itself call sendMany: use a fresh writer then.
+  const w = batchWriter.busy ? new Writer() : batchWriter;
+  w.busy = true;
+  let pos = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      starts[i] = pos;
+      if (numbers && typeof v === 'number') {
+        lengths[i] = isInt32(v) ? INT32_RECORD : FLOAT64_RECORD;
+        continue;
+      }
+      w.begin(pos, limit);
+      try {
+        w.value(v);
+      } catch (error) {
+        if (error !== FALLBACK) throw error;
+        w.v8(v);
+      } finally {
+        w.forget();
+      }
+      lengths[i] = w.pos - pos;
+      pos = w.pos;
+    }
+    return { bytes: w.buf, end: pos, starts, lengths };
+  } finally {
+    w.busy = false;
+  }
+}
 
 /** Encodes `value` into a scratch buffer (see `encoded`); throws coded errors for oversize or unsupported values. */
 export function encode(value: unknown, limit: number): typeof encoded {
@@ -314,52 +417,79 @@ export function encode(value: unknown, limit: number): typeof encoded {
   }
 }
 
-/** Reads records out of a channel's shared memory. */
+/** Reads records out of shared (or any) memory, trusting none of it. */
 export class Decoder {
   readonly #u8: Uint8Array;
   readonly #buf: Buffer;
   readonly #view: DataView;
   #pos = 0;
+  #end = 0;
+  #depth = 0;
   readonly #keys: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
 
-  constructor(buffer: SharedArrayBuffer) {
+  constructor(buffer: ArrayBufferLike) {
     this.#u8 = new Uint8Array(buffer);
     this.#buf = Buffer.from(buffer);
     this.#view = new DataView(buffer);
   }
 
-  /** Decodes the record of `length` bytes at `start`; the result shares no memory with the ring. */
+  /**
+   * Decodes the record of `length` bytes at `start`; the result shares no
+   * memory with the buffer. Reads nothing outside the record; a record that
+   * does not hold exactly one well-formed value throws ERR_SHARED_MALFORMED_RECORD.
+   */
   decode(start: number, length: number): unknown {
-    if (this.#u8[start] === V8) return v8.deserialize(Buffer.from(this.#u8.slice(start + 1, start + length)));
+    const end = start + length;
+    if (!(length >= 1 && end <= this.#u8.length)) throw malformed(`a record length of ${length}`);
+    if (this.#u8[start] === V8) return general(this.#u8.slice(start + 1, end));
     this.#pos = start;
-    return this.#value();
+    this.#end = end;
+    this.#depth = 0;
+    const value = this.#value();
+    if (this.#pos !== end) throw malformed(`${end - this.#pos} bytes after the value`);
+    return value;
   }
 
+  // Reserves `n` bytes at the read position; returns where they start.
+  #take(n: number): number {
+    const at = this.#pos;
+    if (n > this.#end - at) throw malformed('a value that runs past the end of the record');
+    this.#pos = at + n;
+    return at;
+  }
+
+  // A count or length: LEB128, at most 5 bytes (counts stay below 2^31), each byte within the record.
   #varint(): number {
     let n = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.#u8[this.#pos++]!;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const b = this.#u8[this.#take(1)]!;
       n += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) return n;
-      shift += 7;
     }
+    throw malformed('a count longer than 5 bytes');
   }
 
-  #bytes(): ArrayBuffer {
+  // A count of items that each take at least `each` bytes: more than the bytes left is malformed.
+  #count(each: number): number {
     const n = this.#varint();
+    if (n * each > this.#end - this.#pos) throw malformed(`a count of ${n} in a record with fewer bytes left`);
+    return n;
+  }
+
+  #bytes(size = 1): ArrayBuffer {
+    const n = this.#count(1);
+    if (n % size !== 0) throw malformed(`a typed array of ${n} bytes, not a multiple of ${size}`);
+    const at = this.#take(n);
     const out = new ArrayBuffer(n);
-    new Uint8Array(out).set(this.#u8.subarray(this.#pos, this.#pos + n));
-    this.#pos += n;
+    new Uint8Array(out).set(this.#u8.subarray(at, at + n));
     return out;
   }
 
   #string(): string {
-    const tag = this.#u8[this.#pos++];
+    const tag = this.#u8[this.#take(1)];
     if (tag === ASCII) {
-      const n = this.#u8[this.#pos++]!;
-      const start = this.#pos;
-      this.#pos += n;
+      const n = this.#u8[this.#take(1)]!;
+      const start = this.#take(n);
       if (n > 24) return this.#buf.toString('latin1', start, start + n);
       // Short strings: a few String.fromCharCode calls beat a native Buffer call.
       const u8 = this.#u8;
@@ -372,20 +502,28 @@ export class Decoder {
       for (; i < end; i++) s += fromCharCode(u8[i]!);
       return s;
     }
-    if (tag !== UTF8) throw malformed(tag);
-    const n = this.#view.getUint32(this.#pos, true);
-    const start = this.#pos + 4;
-    this.#pos = start + n;
-    return this.#buf.toString('utf8', start, start + n);
+    if (tag === UTF8) {
+      const n = this.#view.getUint32(this.#take(4), true);
+      const start = this.#take(n);
+      return this.#buf.toString('utf8', start, start + n);
+    }
+    if (tag === UTF16) {
+      const n = this.#view.getUint32(this.#take(4), true);
+      const start = this.#take(2 * n);
+      return this.#buf.toString('utf16le', start, start + 2 * n);
+    }
+    throw malformed(`tag ${tag} where a string was expected`);
   }
 
   // Object keys repeat from record to record. Returning the same internalized
   // string for the same bytes makes the property stores that follow much cheaper.
   #key(): string {
     const u8 = this.#u8;
-    const n = u8[this.#pos + 1]!;
-    if (u8[this.#pos] !== ASCII || n > 32) return this.#string();
-    const start = this.#pos + 2;
+    const at = this.#pos;
+    if (this.#end - at < 2 || u8[at] !== ASCII) return this.#string();
+    const n = u8[at + 1]!;
+    const start = at + 2;
+    if (n > 32 || n > this.#end - start) return this.#string();
     let h = n;
     for (let i = start; i < start + n; i++) h = (h * 31 + u8[i]!) | 0;
     const slot = (h ^ (h >>> 11)) & (KEY_CACHE_SIZE - 1);
@@ -404,13 +542,14 @@ export class Decoder {
   }
 
   #value(): unknown {
-    const tag = this.#u8[this.#pos]!;
+    const tag = this.#u8[this.#pos];
     switch (tag) {
       case ASCII:
       case UTF8:
+      case UTF16:
         return this.#string();
     }
-    this.#pos++;
+    this.#take(1);
     switch (tag) {
       case UNDEFINED:
         return undefined;
@@ -420,24 +559,21 @@ export class Decoder {
         return false;
       case TRUE:
         return true;
-      case INT: {
-        const v = this.#view.getInt32(this.#pos, true);
-        this.#pos += 4;
-        return v;
-      }
-      case FLOAT: {
-        const v = this.#view.getFloat64(this.#pos, true);
-        this.#pos += 8;
-        return v;
-      }
+      case INT:
+        return this.#view.getInt32(this.#take(4), true);
+      case FLOAT:
+        return this.#view.getFloat64(this.#take(8), true);
       case ARRAY: {
-        const n = this.#varint();
+        const n = this.#count(1);
+        if (++this.#depth > MAX_DEPTH) throw malformed('values nested too deep');
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = this.#value();
+        this.#depth--;
         return out;
       }
       case OBJECT: {
-        const n = this.#varint();
+        const n = this.#count(3); // a key takes at least 2 bytes, a value 1
+        if (++this.#depth > MAX_DEPTH) throw malformed('values nested too deep');
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const key = this.#key();
@@ -447,35 +583,43 @@ export class Decoder {
             Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
           else out[key] = value;
         }
+        this.#depth--;
         return out;
       }
       case VIEW: {
-        const kind = this.#u8[this.#pos++]!;
-        const data = this.#bytes();
-        if (kind === DATA_VIEW) return new DataView(data);
+        const kind = this.#u8[this.#take(1)]!;
+        if (kind === DATA_VIEW) return new DataView(this.#bytes());
         const Type = VIEW_TYPES[kind] as Uint8ArrayConstructor | undefined;
-        if (Type === undefined) throw malformed(tag);
-        return new Type(data);
+        if (Type === undefined) throw malformed(`typed array kind ${kind}`);
+        return new Type(this.#bytes(Type.BYTES_PER_ELEMENT));
       }
       case ARRAY_BUFFER:
         return this.#bytes();
-      case BIGINT:
-        return BigInt(this.#string());
-      case DATE: {
-        const v = this.#view.getFloat64(this.#pos, true);
-        this.#pos += 8;
-        return new Date(v);
+      case BIGINT: {
+        const digits = this.#string();
+        if (!/^-?\d+$/.test(digits)) throw malformed('a bigint that is not decimal digits');
+        return BigInt(digits);
       }
+      case DATE:
+        return new Date(this.#view.getFloat64(this.#take(8), true));
       default:
-        throw malformed(tag);
+        throw malformed(`tag ${tag}`);
     }
   }
 }
 
-function malformed(tag: number | undefined): SharedInvalidHandleError {
-  return new SharedInvalidHandleError(
-    'Channel',
-    'Channel',
-    `The channel's memory holds a malformed record (tag ${tag})`,
-  );
+// A value v8.serialize wrote, read back; v8 checks its own format, and any
+// complaint (a bad tag, a length past the end, nesting too deep) becomes a coded error.
+function general(bytes: Uint8Array): unknown {
+  try {
+    return v8.deserialize(bytes);
+  } catch (error) {
+    throw malformed('a v8-serialized value that does not deserialize', error);
+  }
+}
+
+/** The coded error for a record that does not decode. */
+export function malformed(what: string, cause?: unknown): SharedMalformedRecordError {
+  const message = `The channel's memory holds a malformed record: ${what}`;
+  return new SharedMalformedRecordError(message, cause === undefined ? undefined : { cause });
 }

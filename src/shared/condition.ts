@@ -16,7 +16,7 @@
 // the mutex back before it throws, so the caller's guard stays truthful.
 import { SharedNotLockedError, SharedTimeoutError } from '../errors/index.js';
 import { invalid } from '../util/validate.js';
-import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
+import { fixedLayout, revive, SharedPrimitive } from './handle.js';
 import { Mutex } from './mutex.js';
 import { checkCount, type Wait, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
@@ -27,20 +27,17 @@ const BYTES = 8;
 
 /** A condition variable: sleep until another thread says the shared state changed. */
 export class Condition extends SharedPrimitive<'Condition'> {
+  static readonly layout = fixedLayout('Condition', BYTES);
   readonly #i32: Int32Array;
 
   constructor() {
-    super('Condition', takeAdopted() ?? new SharedArrayBuffer(BYTES));
+    super(Condition.layout, () => new SharedArrayBuffer(BYTES));
     this.#i32 = new Int32Array(this.buffer, 0, 2);
   }
 
-  /** Accepts a Condition or its structured-clone form and returns a Condition. */
+  /** Accepts a Condition or its structured-clone form (from postMessage, workerData) and returns a Condition over the same memory. */
   static from(value: unknown): Condition {
-    if (value instanceof Condition) return value;
-    return adopt(
-      handleBuffer('Condition', value, (b) => b.byteLength === BYTES),
-      () => new Condition(),
-    );
+    return revive(Condition, value);
   }
 
   /** Callers inside `wait` right now (a snapshot). */

@@ -14,32 +14,58 @@ export interface SharedHandle<K extends SharedKind = SharedKind> {
   readonly buffer: SharedArrayBuffer;
 }
 
-// A buffer handed from `from()` to the constructor it calls. Constructors take
+// A buffer handed from `from()` to the constructor it runs. Constructors take
 // user options only; this keeps "wrap existing memory" out of their signatures.
 let adopting: SharedArrayBuffer | undefined;
 
-/** Base of every primitive: the two clone-friendly fields and nothing else enumerable. */
+/** What `from()` needs to know about a kind: its tag and whether a buffer is laid out as one. */
+export interface Layout<K extends SharedKind = SharedKind> {
+  readonly kind: K;
+  /** Whether `buffer` has this kind's size and a sane header (it may come from anywhere). */
+  valid(buffer: SharedArrayBuffer): boolean;
+}
+
+/** A layout whose memory is `bytes` long and needs no other check. */
+export function fixedLayout<K extends SharedKind>(kind: K, bytes: number): Layout<K> {
+  return { kind, valid: (buffer) => buffer.byteLength === bytes };
+}
+
+/**
+ * Base of every primitive: the two clone-friendly fields and nothing else
+ * enumerable, the one constructor path and the one `from()`.
+ */
 export abstract class SharedPrimitive<K extends SharedKind> implements SharedHandle<K> {
   readonly __spindleShared: K;
   readonly buffer: SharedArrayBuffer;
-  protected constructor(kind: K, buffer: SharedArrayBuffer) {
-    this.__spindleShared = kind;
-    this.buffer = buffer;
+
+  /**
+   * `create` checks the caller's arguments and returns new, initialised
+   * memory. When `from()` is reviving a cloned primitive, `create` is skipped
+   * and the instance wraps that memory instead: arguments are not looked at.
+   */
+  protected constructor(layout: Layout<K>, create: () => SharedArrayBuffer) {
+    const adopted = adopting;
+    adopting = undefined;
+    this.__spindleShared = layout.kind;
+    this.buffer = adopted ?? create();
   }
 }
 
-/** In a constructor: the buffer `from()` is reviving, or undefined when creating a new primitive. */
-export function takeAdopted(): SharedArrayBuffer | undefined {
-  const buffer = adopting;
-  adopting = undefined;
-  return buffer;
-}
+/** A concrete primitive class, as `from()` sees it. */
+export type PrimitiveClass<T> = (abstract new (...args: never[]) => T) & { readonly layout: Layout };
 
-/** Runs `create` (a constructor call) so that it wraps `buffer` instead of allocating. */
-export function adopt<T>(buffer: SharedArrayBuffer, create: () => T): T {
-  adopting = buffer;
+/**
+ * Every `Kind.from()`: returns `value` when it already is a `Class`;
+ * otherwise checks that it is that kind's cloned form (tag and memory layout)
+ * and returns a new `Class` over the same memory. Anything else throws
+ * ERR_SHARED_INVALID_HANDLE. (Each class declares its own one-line `from` so
+ * that its return type, generic for Channel, is exact.)
+ */
+export function revive<T extends object>(Class: PrimitiveClass<T>, value: unknown): T {
+  if (value instanceof Class) return value as T;
+  adopting = handleBuffer(Class.layout, value);
   try {
-    return create();
+    return Reflect.construct(Class, []) as T;
   } finally {
     adopting = undefined;
   }
@@ -53,10 +79,12 @@ export function sharedTag(value: unknown): string | undefined {
 }
 
 /**
- * Checks that `value` is the cloned form of a `kind` primitive whose buffer
- * passes `valid`, and returns that buffer; otherwise throws ERR_SHARED_INVALID_HANDLE.
+ * Checks that `value` is the cloned form of a `layout.kind` primitive whose
+ * buffer passes `layout.valid`, and returns that buffer; otherwise throws
+ * ERR_SHARED_INVALID_HANDLE.
  */
-export function handleBuffer(kind: SharedKind, value: unknown, valid: (buffer: SharedArrayBuffer) => boolean) {
+export function handleBuffer(layout: Layout, value: unknown): SharedArrayBuffer {
+  const { kind } = layout;
   const tag = sharedTag(value);
   if (tag === undefined) {
     throw new SharedInvalidHandleError(
@@ -67,7 +95,7 @@ export function handleBuffer(kind: SharedKind, value: unknown, valid: (buffer: S
   }
   if (tag !== kind) throw new SharedInvalidHandleError(kind, tag, `Expected a ${kind}, got a ${tag.slice(0, 40)}`);
   const buffer = (value as { buffer?: unknown }).buffer;
-  if (!(buffer instanceof SharedArrayBuffer) || !valid(buffer)) {
+  if (!(buffer instanceof SharedArrayBuffer) || !layout.valid(buffer)) {
     throw new SharedInvalidHandleError(
       kind,
       tag,

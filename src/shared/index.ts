@@ -11,7 +11,7 @@ export {
 } from '../errors/index.js';
 export * from '../errors/shared.js';
 export { Barrier } from './barrier.js';
-export { Channel, type ChannelOptions, type TryReceiveResult } from './channel.js';
+export { Channel, type ChannelOptions, type ChannelType, type TryReceiveResult } from './channel.js';
 export { Condition } from './condition.js';
 export { Guard } from './guard.js';
 export { hasShared, type SharedHandle, type SharedKind } from './handle.js';

@@ -8,7 +8,7 @@
 //       notifies every sleeper. A sleeper only sleeps on a non-zero value, and
 //       the word can only become 0 through that notifying step.
 import { SharedLatchUnderflowError } from '../errors/index.js';
-import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
+import { fixedLayout, revive, SharedPrimitive } from './handle.js';
 import { checkCount, INT32_MAX, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
 
@@ -17,23 +17,22 @@ const BYTES = 4;
 
 /** Lets threads wait until a count of pending things reaches zero. */
 export class Latch extends SharedPrimitive<'Latch'> {
+  static readonly layout = fixedLayout('Latch', BYTES);
   readonly #i32: Int32Array;
 
   /** `count`: how many `countDown()` calls release the waiters (an integer >= 0). */
   constructor(count: number) {
-    const adopted = takeAdopted();
-    super('Latch', adopted ?? new SharedArrayBuffer(BYTES));
+    super(Latch.layout, () => {
+      const buffer = new SharedArrayBuffer(BYTES);
+      new Int32Array(buffer)[COUNT] = checkCount('count', count, 0);
+      return buffer;
+    });
     this.#i32 = new Int32Array(this.buffer, 0, 1);
-    if (!adopted) this.#i32[COUNT] = checkCount('count', count, 0);
   }
 
-  /** Accepts a Latch or its structured-clone form and returns a Latch. */
+  /** Accepts a Latch or its structured-clone form (from postMessage, workerData) and returns a Latch over the same memory. */
   static from(value: unknown): Latch {
-    if (value instanceof Latch) return value;
-    return adopt(
-      handleBuffer('Latch', value, (b) => b.byteLength === BYTES),
-      () => new Latch(0),
-    );
+    return revive(Latch, value);
   }
 
   /** The current count (a snapshot). */

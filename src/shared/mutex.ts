@@ -17,7 +17,7 @@
 // ahead of one that was woken (which then waits again).
 import { SharedNotLockedError } from '../errors/index.js';
 import { Guard, holding, holdingSync } from './guard.js';
-import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
+import { fixedLayout, revive, SharedPrimitive } from './handle.js';
 import { type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
 
@@ -30,20 +30,17 @@ const BYTES = 4;
 
 /** A lock shared by every thread that holds this object (or its clone). */
 export class Mutex extends SharedPrimitive<'Mutex'> {
+  static readonly layout = fixedLayout('Mutex', BYTES);
   readonly #i32: Int32Array;
 
   constructor() {
-    super('Mutex', takeAdopted() ?? new SharedArrayBuffer(BYTES));
+    super(Mutex.layout, () => new SharedArrayBuffer(BYTES));
     this.#i32 = new Int32Array(this.buffer, 0, 1);
   }
 
-  /** Accepts a Mutex or its structured-clone form (from postMessage/workerData) and returns a Mutex. */
+  /** Accepts a Mutex or its structured-clone form (from postMessage, workerData) and returns a Mutex over the same memory. */
   static from(value: unknown): Mutex {
-    if (value instanceof Mutex) return value;
-    return adopt(
-      handleBuffer('Mutex', value, (b) => b.byteLength === BYTES),
-      () => new Mutex(),
-    );
+    return revive(Mutex, value);
   }
 
   /** Whether some thread holds the lock right now (a snapshot, for diagnostics). */

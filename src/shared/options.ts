@@ -1,9 +1,13 @@
 import { type Duration, optionalDuration } from '../util/duration.js';
-import { checkObject, checkSignal, invalid } from '../util/validate.js';
+import { knownOptions } from '../util/known.js';
+import { checkSignal, invalid } from '../util/validate.js';
 
 /** Options of every call that may wait. */
 export interface WaitOptions {
-  /** Give up after this many milliseconds (default: wait forever). `0` tries once. */
+  /**
+   * Give up after this long: milliseconds or a duration string ('500ms', '2s'),
+   * at most 2^31 - 1 ms; `Infinity` (the default) waits forever, `0` tries once.
+   */
   timeout?: Duration;
   /**
    * Cancels an async wait. A blocking (`*Sync`) call checks it once before it
@@ -19,19 +23,33 @@ export interface Wait {
   signal: AbortSignal | undefined;
 }
 
-const FOREVER: Wait = { timeout: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY, signal: undefined };
+export const FOREVER: Wait = Object.freeze({
+  timeout: Number.POSITIVE_INFINITY,
+  deadline: Number.POSITIVE_INFINITY,
+  signal: undefined,
+});
+
+const WAIT_OPTIONS: ReadonlySet<string> = new Set(['timeout', 'signal']);
+const SIGNAL_ONLY: ReadonlySet<string> = new Set(['signal']);
 
 /** Validates `options` and fixes the deadline now, so loops share one budget. */
 export function waitOptions(options: WaitOptions | undefined, name = 'options'): Wait {
   if (options === undefined) return FOREVER;
-  checkObject(name, options);
-  const { timeout, signal } = options;
-  const t = optionalDuration(`${name}.timeout`, timeout, Number.POSITIVE_INFINITY, { infinity: true });
+  const o = knownOptions(name, options, WAIT_OPTIONS)!;
+  const t = optionalDuration(`${name}.timeout`, o.timeout, Number.POSITIVE_INFINITY, { infinity: true });
   return {
     timeout: t,
     deadline: t === Number.POSITIVE_INFINITY ? t : performance.now() + t,
-    signal: checkSignal(`${name}.signal`, signal),
+    signal: checkSignal(`${name}.signal`, o.signal),
   };
+}
+
+/** Options of a call that waits for as long as it runs (iteration): a signal, no timeout. */
+export function signalOptions(options: Pick<WaitOptions, 'signal'> | undefined, name = 'options'): Wait {
+  if (options === undefined) return FOREVER;
+  const o = knownOptions(name, options, SIGNAL_ONLY)!;
+  const signal = checkSignal(`${name}.signal`, o.signal);
+  return signal === undefined ? FOREVER : { ...FOREVER, signal };
 }
 
 export const INT32_MAX = 2 ** 31 - 1;

@@ -2,6 +2,8 @@
 // its class. The Pool's worker entry calls it on task arguments and workerData
 // so that a primitive passed to pool.run() arrives as the same class.
 import { SharedInvalidHandleError } from '../errors/index.js';
+import { knownOptions } from '../util/known.js';
+import { optionalBoolean } from '../util/validate.js';
 import { Barrier } from './barrier.js';
 import { Channel } from './channel.js';
 import { Condition } from './condition.js';
@@ -9,6 +11,8 @@ import { type SharedKind, sharedTag } from './handle.js';
 import { Latch } from './latch.js';
 import { Mutex } from './mutex.js';
 import { Semaphore } from './semaphore.js';
+
+const REVIVE_OPTIONS: ReadonlySet<string> = new Set(['deep']);
 
 const revivers: Record<SharedKind, (value: unknown) => object> = {
   Mutex: (v) => Mutex.from(v),
@@ -30,10 +34,12 @@ export interface ReviveOptions {
 /**
  * Returns the primitive instance for a tagged plain object (the cloned form of
  * a Mutex, Channel, ...); returns any other value unchanged. Throws
- * ERR_SHARED_INVALID_HANDLE only for a tagged value that is malformed or of an unknown kind.
+ * ERR_SHARED_INVALID_HANDLE only for a tagged value that is malformed or of an
+ * unknown kind (and ERR_INVALID_OPTION for bad options).
  */
 export function reviveShared<T = unknown>(value: T, options?: ReviveOptions): T {
-  if (options?.deep) return reviveDeep(value, new Set()) as T;
+  const deep = optionalBoolean('options.deep', knownOptions('options', options, REVIVE_OPTIONS)?.deep, false);
+  if (deep) return reviveDeep(value, new Set()) as T;
   return reviveOne(value) as T;
 }
 

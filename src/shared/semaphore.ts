@@ -13,9 +13,9 @@
 // Atomics.wait finds the count != 0 and returns at once), or the waiter's
 // re-check sees the new permits and takes one without sleeping.
 import { SharedSemaphoreOverflowError } from '../errors/index.js';
-import { checkObject } from '../util/validate.js';
+import { knownOptions } from '../util/known.js';
 import { Guard, holding, holdingSync } from './guard.js';
-import { adopt, handleBuffer, SharedPrimitive, takeAdopted } from './handle.js';
+import { fixedLayout, revive, SharedPrimitive } from './handle.js';
 import { checkCount, INT32_MAX, type WaitOptions, waitOptions } from './options.js';
 import { runAsync, runSync, type Steps, throwIfAborted } from './wait.js';
 
@@ -23,6 +23,7 @@ const COUNT = 0;
 const WAITERS = 1;
 const MAX = 2;
 const BYTES = 12;
+const SEMAPHORE_OPTIONS: ReadonlySet<string> = new Set(['max']);
 
 export interface SemaphoreOptions {
   /** Most permits the semaphore may hold; `release()` beyond it throws. Default: unbounded (2^31 - 1). */
@@ -31,31 +32,29 @@ export interface SemaphoreOptions {
 
 /** A counting semaphore shared across threads. */
 export class Semaphore extends SharedPrimitive<'Semaphore'> {
+  static readonly layout = fixedLayout('Semaphore', BYTES);
   readonly #i32: Int32Array;
 
   /** `permits`: how many holders may be inside at once (an integer >= 0). */
   constructor(permits: number, options?: SemaphoreOptions) {
-    const adopted = takeAdopted();
-    super('Semaphore', adopted ?? new SharedArrayBuffer(BYTES));
+    super(Semaphore.layout, () => {
+      checkCount('permits', permits, 0);
+      const max = knownOptions('options', options, SEMAPHORE_OPTIONS)?.max;
+      const buffer = new SharedArrayBuffer(BYTES);
+      const i32 = new Int32Array(buffer);
+      i32[COUNT] = permits;
+      i32[MAX] =
+        max === undefined || max === Number.POSITIVE_INFINITY
+          ? INT32_MAX
+          : checkCount('options.max', max, Math.max(permits, 1));
+      return buffer;
+    });
     this.#i32 = new Int32Array(this.buffer, 0, 3);
-    if (adopted) return;
-    checkCount('permits', permits, 0);
-    checkObject('options', options);
-    const max = options?.max;
-    this.#i32[COUNT] = permits;
-    this.#i32[MAX] =
-      max === undefined || max === Number.POSITIVE_INFINITY
-        ? INT32_MAX
-        : checkCount('options.max', max, Math.max(permits, 1));
   }
 
-  /** Accepts a Semaphore or its structured-clone form and returns a Semaphore. */
+  /** Accepts a Semaphore or its structured-clone form (from postMessage, workerData) and returns a Semaphore over the same memory. */
   static from(value: unknown): Semaphore {
-    if (value instanceof Semaphore) return value;
-    return adopt(
-      handleBuffer('Semaphore', value, (b) => b.byteLength === BYTES),
-      () => new Semaphore(0),
-    );
+    return revive(Semaphore, value);
   }
 
   /** Permits free right now (a snapshot). */

@@ -3,13 +3,17 @@ import { expectTypeOf } from 'expect-type';
 import {
   Barrier,
   Channel,
+  type ChannelOptions,
+  type ChannelType,
   Condition,
   type Guard,
+  isSpindleError,
   Latch,
   Mutex,
   reviveShared,
   type Semaphore,
   type SharedHandle,
+  type SharedMalformedRecordError,
   type TryReceiveResult,
 } from 'spindle/shared';
 
@@ -34,9 +38,13 @@ export async function guards(m: Mutex, s: Semaphore): Promise<void> {
   expectTypeOf(m.withLock(async () => 'x')).toEqualTypeOf<Promise<string>>();
   expectTypeOf(m.withLockSync(() => 5)).toEqualTypeOf<number>();
   expectTypeOf(s.withPermit(async () => true)).toEqualTypeOf<Promise<boolean>>();
-  await m.lock({ timeout: '1s' }); // a duration string
+  // timeout is a duration: milliseconds or a string with a unit
+  await m.lock({ timeout: '1s' });
+  m.lockSync({ timeout: 250 });
   // @ts-expect-error not a duration
   await m.lock({ timeout: true });
+  // @ts-expect-error unknown options are refused
+  await m.lock({ timout: 5 });
 }
 
 export async function channels(value: unknown): Promise<void> {
@@ -54,6 +62,28 @@ export async function channels(value: unknown): Promise<void> {
   for (const v of ch.valuesSync()) expectTypeOf(v).toEqualTypeOf<{ id: number }>();
   expectTypeOf(Channel.from<string>(value)).toEqualTypeOf<Channel<string>>();
   expectTypeOf(Channel.from(value)).toEqualTypeOf<Channel<unknown>>();
+  // Batches
+  await ch.sendMany([{ id: 1 }, { id: 2 }], { timeout: '1s' });
+  ch.sendManySync([{ id: 3 }]);
+  // @ts-expect-error every value must be a { id: number }
+  ch.sendManySync([{ id: 'x' }]);
+  expectTypeOf(await ch.receiveMany(10)).toEqualTypeOf<{ id: number }[]>();
+  expectTypeOf(ch.receiveManySync(10, { timeout: 5 })).toEqualTypeOf<{ id: number }[]>();
+  // Typed channels
+  const ints = new Channel<number>({ type: 'int32', capacity: 1024 });
+  expectTypeOf(ints.type).toEqualTypeOf<ChannelType>();
+  expectTypeOf<ChannelOptions['type']>().toEqualTypeOf<'any' | 'int32' | 'float64' | undefined>();
+  // @ts-expect-error not a channel type
+  new Channel({ type: 'int64' });
+}
+
+export function errors(err: unknown): void {
+  if (isSpindleError(err, 'ERR_SHARED_CHANNEL_CLOSED')) expectTypeOf(err.sent).toEqualTypeOf<number | null>();
+  if (isSpindleError(err, 'ERR_SHARED_TIMEOUT')) expectTypeOf(err.sent).toEqualTypeOf<number | null>();
+  if (isSpindleError(err, 'ERR_SHARED_MALFORMED_RECORD')) {
+    expectTypeOf(err).toEqualTypeOf<SharedMalformedRecordError>();
+    expectTypeOf(err.received).toEqualTypeOf<unknown[]>();
+  }
 }
 
 export function handles(value: unknown): void {
