@@ -123,7 +123,7 @@ test('close() refuses a bad grace by rejecting, and await using closes', { timeo
   const port = await freePort();
   const sup = await supervise({ script: app, workers: 1, env: { PORT: String(port) }, logger: false });
   await assert.rejects(sup.close({ grace: '10' }), { code: 'ERR_INVALID_OPTION', message: /`grace`/ });
-  await assert.rejects(sup.close({ timeout: '1s' }), { code: 'ERR_INVALID_OPTION', option: 'options.timeout' });
+  await assert.rejects(sup.close({ timeout: '1s' }), { code: 'ERR_INVALID_OPTION', option: 'timeout' });
   assert.equal(sup.state, 'running', 'a refused close() closes nothing');
   assert.ok(watchdogPid() > 0, 'a watchdog runs while workers do');
   await sup[Symbol.asyncDispose]();

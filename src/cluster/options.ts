@@ -6,6 +6,7 @@ import { parseBytes } from '../util/bytes.js';
 import { availableCpus } from '../util/cpus.js';
 import { optionalDuration, parseDuration } from '../util/duration.js';
 import { checkEnv, type EnvOption } from '../util/env.js';
+import { knownOptions } from '../util/known.js';
 import { toDirectory } from '../util/paths.js';
 import {
   checkOneOf,
@@ -43,7 +44,7 @@ export interface Settings {
   serialization: 'json' | 'advanced';
 }
 
-const KNOWN = [
+const KNOWN = new Set([
   'script',
   'args',
   'workers',
@@ -63,7 +64,7 @@ const KNOWN = [
   'logPrefix',
   'logger',
   'serialization',
-];
+]);
 
 /** A heartbeat shorter than this would take GC pauses for a blocked event loop. */
 export const MIN_HEARTBEAT = 100;
@@ -146,11 +147,8 @@ function env(value: unknown, extendEnv: unknown): { env: EnvOption | undefined; 
 
 /** Checks every option and fills in defaults. */
 export function normalize(options: SuperviseOptions): Settings {
-  const o = readOptions('options', options);
+  const o = knownOptions('options', options, KNOWN);
   if (!o) throw invalid('options', 'an object with at least `script`', options);
-  const unknown = Object.keys(o).filter((k) => !KNOWN.includes(k));
-  if (unknown.length)
-    throw invalid(`options.${unknown[0]}`, `one of the known options (${KNOWN.join(', ')})`, o[unknown[0]!]);
   const cwd = o.cwd === undefined ? process.cwd() : toDirectory('cwd', o.cwd);
   const script = resolveScript(o.script, cwd);
   const extra = stringArray('execArgv', o.execArgv);

@@ -1,6 +1,7 @@
 // The supervisor in the cluster primary: starts the worker slots, restarts
 // crashed workers, runs rolling reloads and health replacements through the
 // slots, stops everything under one deadline, and carries typed messages.
+
 import { EventEmitter } from 'node:events';
 import {
   ClusterClosedError,
@@ -13,6 +14,7 @@ import {
 import { toRemote } from '../errors/remote.js';
 import { formatBytes } from '../util/bytes.js';
 import { formatDuration, optionalDuration } from '../util/duration.js';
+import { knownOptions } from '../util/known.js';
 import { invalid, readOptions } from '../util/validate.js';
 import { normalize, type Settings } from './options.js';
 import { Listeners, serveRequest } from './rpc.js';
@@ -56,6 +58,8 @@ export interface SupervisorEvents {
 function checkTopic(topic: unknown): void {
   if (typeof topic !== 'string' || topic === '') throw invalid('topic', 'a non-empty string', topic);
 }
+
+const CLOSE_OPTIONS = new Set(['grace']);
 
 /** Starts the workers and resolves once all are ready; rejects with ERR_CLUSTER_START_FAILED otherwise. */
 export function supervise<P extends ClusterProtocol = ClusterProtocol>(
@@ -241,9 +245,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     if (this.#closing) return this.#closing;
     let grace: number;
     try {
-      const o = readOptions('options', options) ?? {};
-      const unknown = Object.keys(o).find((k) => k !== 'grace');
-      if (unknown !== undefined) throw invalid(`options.${unknown}`, 'a known option of close() (grace)', o[unknown]);
+      const o = knownOptions('options', options, CLOSE_OPTIONS) ?? {};
       grace = optionalDuration('grace', o.grace, this.#settings.grace);
     } catch (err) {
       return Promise.reject(err);
