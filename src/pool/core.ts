@@ -27,6 +27,8 @@ import { PoolWorker } from './worker.js';
 export interface CoreEvents {
   emit(event: string, ...args: unknown[]): void;
   listens(event: string): boolean;
+  /** a failure tied to no task: the 'error' event, or a process warning when nobody listens */
+  error(err: unknown): void;
 }
 
 /**
@@ -533,12 +535,7 @@ export class PoolCore implements WorkerSink<Task> {
 
   /** A failure tied to no task: the 'error' event, or a process warning when nobody listens (never dropped). */
   private reportError(err: unknown): void {
-    if (this.events.listens('error')) {
-      this.events.emit('error', err);
-      return;
-    }
-    const warning = err instanceof Error ? err : new Error(`a pool callback threw a non-Error value: ${String(err)}`);
-    process.emitWarning(warning);
+    this.events.error(err);
   }
 
   private deadlocked(e: PoolDeadlockEvent): void {

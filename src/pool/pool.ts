@@ -1,9 +1,11 @@
 // The public Pool: validates calls, creates tasks and owns the events. The
 // scheduling logic and the lifecycle state live in core.ts.
+
 import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
 import { PoolClosedError, PoolQueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors/index.js';
 import { optionalDuration } from '../util/duration.js';
+import { emitError } from '../util/events.js';
 import { knownOptions } from '../util/known.js';
 import { checkObject, checkSignal, describe, invalid, readError } from '../util/validate.js';
 import { type CoreEvents, PoolCore } from './core.js';
@@ -59,6 +61,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     const events: CoreEvents = {
       emit: (event, ...args) => this.emit(event as keyof PoolEvents, ...(args as [never])),
       listens: (event) => this.listenerCount(event as keyof PoolEvents) > 0,
+      error: (err) => emitError(this, err),
     };
     this.#core = new PoolCore(this.#o, runtimeFactory(this.#o), events);
     this.#core.ensureMinWorkers();

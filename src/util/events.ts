@@ -4,7 +4,8 @@
 import type { EventEmitter } from 'node:events';
 
 /** Emits `error` as an 'error' event, or as a process warning when nobody listens. */
-export function emitError(emitter: EventEmitter, error: Error): void {
+export function emitError(emitter: EventEmitter, error: unknown): void {
   if (emitter.listenerCount('error') > 0) emitter.emit('error', error);
-  else process.emitWarning(error);
+  else
+    process.emitWarning(error instanceof Error ? error : new Error(`a non-Error value was thrown: ${String(error)}`));
 }
