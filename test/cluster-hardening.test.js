@@ -178,7 +178,7 @@ test('env is merged over process.env, extendEnv: false starts empty, cwd and scr
   });
   await assert.rejects(supervise({ script: app, killTimeout: '1s' }), {
     code: 'ERR_INVALID_OPTION',
-    message: /options\.killTimeout/,
+    message: /Unknown option `killTimeout`/,
   });
 });
 
