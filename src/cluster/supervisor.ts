@@ -1,22 +1,28 @@
 // The supervisor in the cluster primary: starts the worker slots, restarts
-// crashed workers, runs rolling reloads and health replacements through the
-// slots, stops everything under one deadline, and carries typed messages.
-
+// crashed workers, runs rolling reloads, scaling and health replacements
+// through the slots, stops everything under one deadline, carries typed
+// messages, and (with a name) serves the control socket from one status
+// snapshot.
 import { EventEmitter } from 'node:events';
+import { ControlServer } from '../control/server.js';
+import type { ControlTarget } from '../control/types.js';
 import {
   ClusterClosedError,
   type ClusterCrashLoopError,
   ClusterPeerGoneError,
   ClusterReloadFailedError,
+  ClusterScaleFailedError,
   ClusterStartFailedError,
   type ClusterWorkerNotReadyError,
 } from '../errors/index.js';
 import { toRemote } from '../errors/remote.js';
 import { formatBytes } from '../util/bytes.js';
+import { availableCpus } from '../util/cpus.js';
 import { formatDuration, optionalDuration } from '../util/duration.js';
 import { knownOptions } from '../util/known.js';
-import { invalid, readOptions } from '../util/validate.js';
+import { invalid, MAX_WORKERS, readOptions, workerCount } from '../util/validate.js';
 import { normalize, type Settings } from './options.js';
+import { WorkerOutput } from './output.js';
 import { Listeners, serveRequest } from './rpc.js';
 import { Slot, type SlotHost } from './slot.js';
 import { StickyBalancer } from './sticky/balancer.js';
@@ -33,8 +39,10 @@ import type {
   RequestData,
   RequestOptions,
   RequestReply,
+  ScaleResult,
   SuperviseOptions,
   SupervisorState,
+  SupervisorStatus,
   ToPrimary,
   ToWorker,
   WorkerRequests,
@@ -51,9 +59,12 @@ export interface SupervisorEvents {
   reloadStart: [];
   reloadDone: [];
   reloadFailed: [ClusterReloadFailedError];
+  scale: [ScaleResult];
   closing: [];
   closed: [CloseResult];
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function checkTopic(topic: unknown): void {
   if (typeof topic !== 'string' || topic === '') throw invalid('topic', 'a non-empty string', topic);
@@ -70,30 +81,64 @@ export function supervise<P extends ClusterProtocol = ClusterProtocol>(
 
 export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends EventEmitter<SupervisorEvents> {
   #settings: Settings;
+  /** The slots in service, id order (index = id - 1). */
   #slots: Slot[];
+  /** Slots removed by scale() that are still draining. */
+  #retiring = new Set<Slot>();
+  /** Which slot each worker process belongs to (a retiring slot's id may be in service again). */
+  #owner = new WeakMap<WorkerProcess, Slot>();
   #state: SupervisorState = 'starting';
+  #startedAt = Date.now();
+  #counts = { reloadsOk: 0, reloadsFailed: 0, crashes: 0, retiredRestarts: 0 };
   #balancer: StickyBalancer | undefined;
   #health: NodeJS.Timeout | undefined;
   #listeners = new Listeners();
   #handlers = new Map<string, (data: any, from: ClusterWorkerEvent) => unknown>();
-  #reloadTail: Promise<void> = Promise.resolve();
+  /** Reloads and scalings run one after the other on this chain. */
+  #ops: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<void> | undefined;
   #closing: Promise<CloseResult> | undefined;
   #workerHost: WorkerProcessHost;
+  #slotHost: SlotHost;
+  #output: WorkerOutput | undefined;
+  #control: ControlServer | undefined;
+  /** The supervisor's own log: the logger, and the ring `spindle logs` reads. */
+  #log: (line: string) => void;
 
   /** Use `supervise()`. */
   private constructor(settings: Settings) {
     super();
     this.#settings = settings;
+    if (settings.pipe) {
+      this.#output = new WorkerOutput({
+        format: settings.logFormat,
+        time: settings.logTime,
+        prefix: settings.logPrefix,
+      });
+    }
+    const output = this.#output;
+    this.#log = output
+      ? (line) => {
+          settings.log(line);
+          output.supervisorLine(line);
+        }
+      : settings.log;
     const sup = this;
-    const host: SlotHost = {
+    this.#slotHost = {
       settings,
       get closing() {
         return sup.#state === 'closing' || sup.#state === 'closed';
       },
-      spawn: (id) => new WorkerProcess(id, this.#settings, this.#workerHost),
-      log: settings.log,
-      emit: (event, payload) => this.emit(event as 'workerReady', payload as ClusterWorkerEvent),
+      spawn: (slot) => {
+        const w = new WorkerProcess(slot.id, this.#settings, this.#workerHost);
+        this.#owner.set(w, slot);
+        return w;
+      },
+      log: this.#log,
+      emit: (event, payload) => {
+        if (event === 'workerExit' && !(payload as ClusterWorkerExitEvent).expected) this.#counts.crashes++;
+        return this.emit(event as 'workerReady', payload as ClusterWorkerEvent);
+      },
     };
     this.#workerHost = {
       beat: (w) => this.#checkMemory(w),
@@ -107,10 +152,11 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
             w.post({ $spindle: 'sticky-listening', id: m.id, error: toRemote(err, 'json') }),
         );
       },
-      exit: (w, exit) => this.#slots[w.id - 1]!.exited(w, exit),
+      exit: (w, exit) => this.#owner.get(w)?.exited(w, exit),
+      output: (w) => output?.attach(w.id, w.pid, w.worker.process.stdout, w.worker.process.stderr),
     };
     // Slot ids start at 1 (docs/conventions.md rule 2); the array index is id - 1.
-    this.#slots = Array.from({ length: settings.workers }, (_, i) => new Slot(i + 1, host));
+    this.#slots = Array.from({ length: settings.workers }, (_, i) => new Slot(i + 1, this.#slotHost));
     if (settings.sticky) {
       this.#balancer = new StickyBalancer(settings.sticky, () => {
         const out = new Map();
@@ -122,31 +168,78 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
 
   /** Use `supervise()`. */
   static async start<P extends ClusterProtocol>(options: SuperviseOptions): Promise<Supervisor<P>> {
-    const sup = new Supervisor<P>(normalize(options));
+    const settings = normalize(options);
+    const sup = new Supervisor<P>(settings);
+    // The name is claimed before any worker starts: a name in use fails fast and starts nothing.
+    if (settings.name !== undefined) sup.#control = await ControlServer.open(settings.name, sup.#controlTarget());
     await sup.#start();
     return sup;
   }
 
   async #start(): Promise<void> {
-    const { workers, log } = this.#settings;
+    const { workers } = this.#settings;
     const results = await Promise.allSettled(this.#slots.map((s) => s.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await this.close();
       const err = new ClusterStartFailedError(failed.reason as ClusterWorkerNotReadyError);
-      log(err.message);
+      this.#log(err.message);
       throw err;
     }
     this.#state = 'running';
     this.#startHealth();
-    log(
-      `${workers} worker${workers === 1 ? '' : 's'} ready (pids ${this.#slots.map((s) => s.current?.pid).join(', ')})`,
-    );
+    this.#log(`${plural(workers, 'worker')} ready (pids ${this.#slots.map((s) => s.current?.pid).join(', ')})`);
   }
 
   /** A snapshot of every slot, in id order (1 … workers). */
   get workers(): ClusterWorkerInfo[] {
     return this.#slots.map((s) => s.info);
+  }
+
+  /** The control name, or undefined. */
+  get name(): string | undefined {
+    return this.#settings.name;
+  }
+
+  /** The control socket's path while it is open (with a `name`), else undefined. */
+  get controlSocket(): string | undefined {
+    return this.#control && !this.#control.closing ? this.#control.path : undefined;
+  }
+
+  /**
+   * The one snapshot of this supervisor: its state, counters and every
+   * worker with its last stats. The control socket's `status`, and the
+   * metrics and dashboard built on it, read this and nothing else.
+   */
+  status(): SupervisorStatus {
+    const now = Date.now();
+    const workers = [...this.#slots, ...this.#retiring].map((s) => s.status(now));
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    return {
+      name: this.#settings.name ?? null,
+      kind: 'start',
+      pid: process.pid,
+      state: this.#state,
+      startedAt: this.#startedAt,
+      uptime: now - this.#startedAt,
+      ready: this.#slots.filter((s) => s.state === 'ready').length,
+      wanted: this.#slots.length,
+      restarts: this.#restarts(),
+      script: this.#settings.script,
+      reloads: { ok: this.#counts.reloadsOk, failed: this.#counts.reloadsFailed },
+      crashes: this.#counts.crashes,
+      supervisor: { rss: memory.rss, heapUsed: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 },
+      workers,
+    };
+  }
+
+  /** Worker restarts since start, counting slots scaled away (a counter: it never goes down). */
+  #restarts(): number {
+    let n = this.#counts.retiredRestarts;
+    for (const s of this.#slots) n += s.restarts;
+    for (const s of this.#retiring) n += s.restarts;
+    return n;
   }
 
   /** 'starting', 'running', 'closing' or 'closed'. */
@@ -174,8 +267,8 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     if (!max || h.rss === undefined || h.state !== 'ready' || h.unhealthy) return;
     // Two readings in a row, so a short spike before a GC does not count.
     h.overMemory = h.rss > max ? h.overMemory + 1 : 0;
-    const slot = this.#slots[h.id - 1]!;
-    if (h.overMemory >= 2 && slot.current === h && !slot.incoming) {
+    const slot = this.#owner.get(h);
+    if (slot && this.#slots[slot.id - 1] === slot && h.overMemory >= 2 && slot.current === h && !slot.incoming) {
       this.#unhealthy(slot, h, 'memory', `rss ${formatBytes(h.rss)} is above the limit of ${formatBytes(max)}`);
     }
   }
@@ -183,10 +276,10 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   #unhealthy(slot: Slot, h: WorkerProcess, reason: 'heartbeat' | 'memory', detail: string): void {
     if (this.#state !== 'running') return;
     h.unhealthy = true;
-    this.#settings.log(`worker ${slot.id} (pid ${h.pid}) is unhealthy: ${detail}; replacing it`);
+    this.#log(`worker ${slot.id} (pid ${h.pid}) is unhealthy: ${detail}; replacing it`);
     this.emit('workerUnhealthy', { id: slot.id, pid: h.pid, reason, detail });
     slot.replace('unhealthy').catch((err: Error) => {
-      this.#settings.log(`could not replace unhealthy worker ${slot.id}: ${err.message}; it keeps serving for now`);
+      this.#log(`could not replace unhealthy worker ${slot.id}: ${err.message}; it keeps serving for now`);
       // Try again later rather than in a tight loop of failing starts.
       setTimeout(() => (h.unhealthy = false), this.#settings.readyTimeout).unref();
     });
@@ -197,40 +290,134 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
    * Zero-downtime rolling reload, one slot at a time; each new worker runs the
    * script as it is on disk now. Rejects with ERR_CLUSTER_RELOAD_FAILED, and
    * stops the rollout, when a new worker does not become ready. A reload asked
-   * for while one runs is queued (several requests share one queued reload).
+   * for while one runs is queued (several requests share one queued reload);
+   * reloads and scale() run one after the other.
    */
   reload(): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(new ClusterClosedError('reload'));
     if (this.#queuedReload) return this.#queuedReload;
-    const run: Promise<void> = this.#reloadTail.then(
-      () => this.#rollout(run),
-      () => this.#rollout(run),
-    );
+    const run: Promise<void> = this.#queue(() => this.#rollout(run));
     this.#queuedReload = run;
-    this.#reloadTail = run.catch(() => {});
+    return run;
+  }
+
+  /** Runs `op` after every reload and scale asked for before it. */
+  #queue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#ops.then(op, op);
+    this.#ops = run.catch(() => {});
     return run;
   }
 
   async #rollout(run: Promise<void>): Promise<void> {
     if (this.#queuedReload === run) this.#queuedReload = undefined;
-    const { log } = this.#settings;
     if (this.#state !== 'running') throw new ClusterClosedError('reload');
-    log(`reloading ${this.#slots.length} worker${this.#slots.length === 1 ? '' : 's'}, one at a time`);
+    const slots = [...this.#slots];
+    this.#log(`reloading ${plural(slots.length, 'worker')}, one at a time`);
     this.emit('reloadStart');
-    for (const slot of this.#slots) {
+    for (const slot of slots) {
       try {
         await slot.replace('reload');
       } catch (err) {
         if (this.#state !== 'running') throw new ClusterClosedError('finish the reload');
         const e = new ClusterReloadFailedError(err as ClusterWorkerNotReadyError);
-        log(e.message);
+        this.#counts.reloadsFailed++;
+        this.#log(e.message);
         this.emit('reloadFailed', e);
         throw e;
       }
       if (this.#state !== 'running') throw new ClusterClosedError('finish the reload');
     }
-    log('reload complete');
+    this.#counts.reloadsOk++;
+    this.#log('reload complete');
     this.emit('reloadDone');
+  }
+
+  // ---- scale
+  /**
+   * Changes the number of workers without a restart: `n` (1 … 1024), 'auto'
+   * (the CPUs this process may use) or `{ by: ±k }`. New slots (ids after the
+   * last) take traffic once ready; removed slots (the highest ids) drain like
+   * a reload's old workers, then go. Scaling up is all or nothing: if a new
+   * worker does not become ready, the new ones are drained again and it
+   * rejects with ERR_CLUSTER_SCALE_FAILED. Runs after any reload or scale
+   * asked for before it; a bad value rejects with ERR_INVALID_OPTION.
+   */
+  scale(workers: number | 'auto' | { by: number }): Promise<ScaleResult> {
+    if (this.#state !== 'running') return Promise.reject(new ClusterClosedError('scale'));
+    let target: () => number;
+    try {
+      if (workers !== null && typeof workers === 'object') {
+        const by = readOptions('workers', workers)?.by;
+        if (typeof by !== 'number' || !Number.isInteger(by) || by === 0 || Math.abs(by) > MAX_WORKERS)
+          throw invalid('workers.by', `a non-zero integer (at most ${MAX_WORKERS} either way)`, by);
+        target = () => {
+          const n = this.#slots.length + by;
+          if (n < 1 || n > MAX_WORKERS)
+            throw invalid(
+              'workers.by',
+              `a change that leaves 1 to ${MAX_WORKERS} workers (now ${this.#slots.length})`,
+              by,
+            );
+          return n;
+        };
+      } else {
+        const n = workerCount('workers', workers, availableCpus);
+        target = () => n;
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#queue(async () => {
+      if (this.#state !== 'running') throw new ClusterClosedError('scale');
+      return this.#scaleTo(target());
+    });
+  }
+
+  async #scaleTo(n: number): Promise<ScaleResult> {
+    const previous = this.#slots.length;
+    const result: ScaleResult = { workers: n, previous, started: [], stopped: [] };
+    if (n === previous) return result;
+    if (n > previous) {
+      const added = Array.from({ length: n - previous }, (_, i) => new Slot(previous + i + 1, this.#slotHost));
+      this.#log(`scaling up from ${previous} to ${plural(n, 'worker')}`);
+      this.#slots.push(...added);
+      const results = await Promise.allSettled(added.map((s) => s.start()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (this.#state !== 'running') throw new ClusterClosedError('finish scaling');
+      if (failed) {
+        // All or nothing: the ones that did start drain again.
+        await this.#retire(added);
+        const e = new ClusterScaleFailedError(failed.reason as ClusterWorkerNotReadyError, n, previous);
+        this.#log(e.message);
+        throw e;
+      }
+      result.started = added.map((s) => s.id);
+    } else {
+      const removed = this.#slots.slice(n);
+      this.#log(
+        `scaling down from ${previous} to ${plural(n, 'worker')} (draining ${removed.map((s) => s.id).join(', ')})`,
+      );
+      await this.#retire(removed);
+      result.stopped = removed.map((s) => s.id);
+    }
+    this.#log(`${plural(this.#slots.length, 'worker')} now`);
+    this.emit('scale', result);
+    return result;
+  }
+
+  /** Takes slots out of service (the last ones of #slots) and drains them under `grace`. */
+  async #retire(slots: Slot[]): Promise<void> {
+    const gone = new Set(slots);
+    this.#slots = this.#slots.filter((s) => !gone.has(s));
+    for (const s of slots) this.#retiring.add(s);
+    const deadline = Date.now() + this.#settings.grace;
+    await Promise.all(slots.map((s) => s.retire(deadline)));
+    for (const s of slots) {
+      this.#retiring.delete(s);
+      this.#counts.retiredRestarts += s.restarts;
+      // A slot id in service again (scaled back up meanwhile) keeps its new output.
+      if (!this.#slots.some((x) => x.id === s.id)) this.#output?.forget(s.id);
+    }
   }
 
   // ---- close
@@ -265,28 +452,50 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   }
 
   async #close(grace: number): Promise<CloseResult> {
-    const { log } = this.#settings;
     this.#state = 'closing';
     clearInterval(this.#health);
-    const live = this.#slots.reduce((n, s) => n + s.live.length, 0);
-    if (live > 0) log(`stopping ${live} worker${live === 1 ? '' : 's'} (grace ${formatDuration(grace)})`);
+    const all = [...this.#slots, ...this.#retiring];
+    const live = all.reduce((n, s) => n + s.live.length, 0);
+    if (live > 0) this.#log(`stopping ${plural(live, 'worker')} (grace ${formatDuration(grace)})`);
     this.emit('closing');
     this.#balancer?.close();
     const deadline = Date.now() + grace;
-    const forced = await Promise.all(this.#slots.map((s) => s.stop(deadline)));
+    const forced = await Promise.all(all.map((s) => s.stop(deadline)));
     const result: CloseResult = {
       clean: forced.every((f) => !f),
-      forced: this.#slots.filter((_, i) => forced[i]).map((s) => s.id),
+      forced: [...new Set(all.filter((_, i) => forced[i]).map((s) => s.id))].sort((a, b) => a - b),
     };
     this.#state = 'closed';
     if (live > 0)
-      log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
+      this.#log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
+    // The socket goes now; a `spindle stop` waiting on this close gets its reply first.
+    void this.#control?.close();
     this.emit('closed', result);
     return result;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  // ---- control plane
+  /** What the control socket serves: calls on this supervisor and views of its one status. */
+  #controlTarget(): ControlTarget {
+    return {
+      kind: 'start',
+      status: () => this.status(),
+      reload: async () => {
+        await this.reload();
+        return { workers: this.#slots.map((s) => ({ id: s.id, pid: s.current?.pid ?? null })) };
+      },
+      scale: (request) => this.scale('by' in request ? { by: request.by } : request.workers),
+      stop: async (grace) => {
+        const result = await this.close(grace === undefined ? undefined : { grace });
+        return { exitCode: result.clean ? 0 : 1, ...result };
+      },
+      tail: (n, worker) => this.#output?.tail(n, worker) ?? [],
+      follow: (fn, worker) => this.#output?.follow(fn, worker) ?? (() => {}),
+    };
   }
 
   // ---- typed messages
