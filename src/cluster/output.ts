@@ -6,8 +6,11 @@
 //
 // Cost: the pass-through path moves Buffers — no decoding, no per-line work —
 // and writes only whole lines (a line is never interleaved with another
-// worker's); the ring keeps those same Buffers. Lines are split and decoded
-// only when someone follows, when a format needs it, or when `logs` asks.
+// worker's); the ring keeps those same Buffers. What arrives within one turn
+// of the event loop goes out in one write: under load the workers' many small
+// writes cost the supervisor one read each but far fewer writes. Lines are
+// split and decoded only when someone follows, when a format needs it, or
+// when `logs` asks.
 import type { Readable } from 'node:stream';
 import { type LogLine, type LogStream, toRecord } from '../control/log.js';
 import { Deque } from '../pool/deque.js';
@@ -71,28 +74,73 @@ function splitLines(block: Block, worker: number | null): LogLine[] {
   return parts.map((t) => ({ time: block.time, worker, pid: block.pid, stream: block.stream, text: t }));
 }
 
+/** Collects what is written to one stream within a turn of the event loop and writes it at once. */
+class Batch {
+  #parts: (Buffer | string)[] = [];
+  #scheduled = false;
+  #flush = () => this.flush();
+
+  constructor(private readonly to: NodeJS.WritableStream) {}
+
+  push(data: Buffer | string): void {
+    this.#parts.push(data);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#flush);
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const parts = this.#parts;
+    if (parts.length === 0) return;
+    this.#parts = [];
+    if (parts.length === 1) this.to.write(parts[0]!);
+    else if (parts.every((p) => typeof p !== 'string')) this.to.write(Buffer.concat(parts as Buffer[]));
+    else this.to.write(parts.join(''));
+  }
+}
+
 /** The output of every worker of one supervisor. */
 export class WorkerOutput {
   #rings = new Map<number, Ring>(); // slot id → ring; 0 = the supervisor's own lines
   #followers = new Set<Follower>();
   #seq = 0;
   #raw: boolean;
+  #stdout: Batch;
+  #stderr: Batch;
+  #onExit = () => this.flush();
 
   constructor(
     private readonly options: OutputFormat,
     /** Where lines go: the supervisor's own stdout and stderr. */
-    private readonly sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
+    sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
   ) {
     this.#raw = options.format === 'text' && !options.time && !options.prefix;
+    this.#stdout = new Batch(sinks.stdout);
+    this.#stderr = new Batch(sinks.stderr);
+    // Lines read in the last turn before the process exits still go out.
+    process.once('exit', this.#onExit);
+  }
+
+  /** Writes what is batched now (at exit, and before each of the supervisor's own lines, to keep the order). */
+  flush(): void {
+    this.#stdout.flush();
+    this.#stderr.flush();
+  }
+
+  /** The supervisor closed: write what is left and stop watching for the process's exit. */
+  dispose(): void {
+    this.flush();
+    process.off('exit', this.#onExit);
   }
 
   /** Passes a worker's piped streams through. */
   attach(id: number, pid: number, stdout: Readable | null, stderr: Readable | null): void {
-    if (stdout) this.#pipe(id, pid, 'stdout', stdout, this.sinks.stdout);
-    if (stderr) this.#pipe(id, pid, 'stderr', stderr, this.sinks.stderr);
+    if (stdout) this.#pipe(id, pid, 'stdout', stdout, this.#stdout);
+    if (stderr) this.#pipe(id, pid, 'stderr', stderr, this.#stderr);
   }
 
-  #pipe(id: number, pid: number, stream: 'stdout' | 'stderr', from: Readable, to: NodeJS.WritableStream): void {
+  #pipe(id: number, pid: number, stream: 'stdout' | 'stderr', from: Readable, to: Batch): void {
     let carry: Buffer | undefined;
     const lines = (bytes: Buffer) => this.#lines(id, pid, stream, bytes, to);
     from.on('data', (chunk: Buffer) => {
@@ -115,14 +163,14 @@ export class WorkerOutput {
     });
   }
 
-  #lines(id: number, pid: number, stream: LogStream, bytes: Buffer, to: NodeJS.WritableStream): void {
+  #lines(id: number, pid: number, stream: LogStream, bytes: Buffer, to: Batch): void {
     const block: Block = { seq: ++this.#seq, time: Date.now(), pid, stream, bytes };
     let ring = this.#rings.get(id);
     if (!ring) this.#rings.set(id, (ring = new Ring()));
     ring.add(block);
     let split: LogLine[] | undefined;
-    if (this.#raw) to.write(bytes);
-    else to.write(this.#format((split = splitLines(block, id))));
+    if (this.#raw) to.push(bytes);
+    else to.push(this.#format((split = splitLines(block, id))));
     if (this.#followers.size > 0) this.#notify(split ?? splitLines(block, id), id);
   }
 

@@ -119,6 +119,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const output = this.#output;
     this.#log = output
       ? (line) => {
+          output.flush(); // the workers' lines read before this one are printed before it
           settings.log(line);
           output.supervisorLine(line);
         }
@@ -470,6 +471,8 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
       this.#log(result.clean ? 'stopped cleanly' : `stopped; worker(s) ${result.forced.join(', ')} had to be killed`);
     // The socket goes now; a `spindle stop` waiting on this close gets its reply first.
     void this.#control?.close();
+    // Workers' last lines may still arrive after their exit: written at the next turn, or at process exit.
+    setImmediate(() => this.#output?.dispose());
     this.emit('closed', result);
     return result;
   }
