@@ -5,7 +5,8 @@
 // supervisor reclaimed, and malformed requests answered with errors while the
 // supervisor keeps serving.
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from './helpers/cli.js';
@@ -48,7 +49,8 @@ test('two supervisors under different names: ls and status show both, --json fie
     assert.ok(Number.isInteger(s.uptime) && s.uptime >= 0);
     assert.equal(s.socket, join(dir, `${name}.sock`));
   }
-  const human = await spindle(t, dir, ['ls']);
+  // Not a terminal: no colour even without NO_COLOR.
+  const human = await spindle(t, dir, ['ls'], { env: { NO_COLOR: undefined } });
   assert.equal(human.code, 0);
   assert.match(human.stdout, /^NAME +KIND +PID +WORKERS +UPTIME +RESTARTS +STATE$/m);
   assert.match(human.stdout, new RegExp(`^api +start +${api.pid} +2/2 +\\S+ +0 +running$`, 'm'));
@@ -157,7 +159,6 @@ test('the directory is 0700 and the socket 0600; a looser directory of ours is t
   timeout: 60_000,
 }, async (t) => {
   const dir = home(t);
-  const { chmodSync } = await import('node:fs');
   chmodSync(dir, 0o755);
   const api = await startNamed(t, dir, 'api', { workers: 1 });
   assert.equal(statSync(dir).mode & 0o777, 0o700);
@@ -168,6 +169,48 @@ test('the directory is 0700 and the socket 0600; a looser directory of ours is t
   api.child.kill('SIGTERM');
   assert.equal((await api.exit()).code, 0);
   assert.equal(existsSync(api.socket), false, 'the socket is removed on exit');
+});
+
+/** Tries to connect to `path` as another user (uid/gid 65534, nobody); resolves the error code or 'connected'. */
+function connectAs(path) {
+  return new Promise((resolve, reject) => {
+    const code = `require('node:net').connect(${JSON.stringify(path)}).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); });`;
+    const child = spawn(process.execPath, ['-e', code], {
+      uid: 65534,
+      gid: 65534,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('exit', () => resolve(out.trim()));
+  });
+}
+
+test('another user cannot connect: neither through the 0700 directory nor to the 0600 socket', {
+  timeout: 60_000,
+  skip: process.getuid() !== 0 && 'switching users needs root (the mode bits are checked above)',
+}, async (t) => {
+  const dir = home(t);
+  const api = await startNamed(t, dir, 'api', { workers: 1 });
+  // As started: both locks.
+  assert.equal(await connectAs(api.socket), 'EACCES');
+  // Each lock alone is enough: the 0700 directory (socket opened up by hand) …
+  chmodSync(api.socket, 0o666);
+  assert.equal(await connectAs(api.socket), 'EACCES');
+  // … and the 0600 socket (directory opened up by hand).
+  chmodSync(api.socket, 0o600);
+  chmodSync(dir, 0o711);
+  assert.equal(await connectAs(api.socket), 'EACCES');
+  // Without either, the other user would get in: the check above can fail.
+  chmodSync(api.socket, 0o666);
+  assert.equal(await connectAs(api.socket), 'connected');
+  chmodSync(api.socket, 0o600);
+  chmodSync(dir, 0o700);
+  // The same user can.
+  assert.equal((await spindle(t, dir, ['status', 'api', '--json'])).json.pid, api.pid);
+  api.child.kill('SIGTERM');
+  assert.equal((await api.exit()).code, 0);
 });
 
 test('a second start under a running name is refused with exit code 2 and starts nothing', {

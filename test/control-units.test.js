@@ -3,6 +3,7 @@
 // line framing with its size limit, the output ring and its formats, the
 // scale argument, and tables that fit 80 columns.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,6 +15,7 @@ import { checkName, controlDirectory, defaultName, searchDirectories } from '../
 import { jsonObject, toRecord } from '../dist/control/log.js';
 import { LineReader, MAX_REQUEST_BYTES } from '../dist/control/protocol.js';
 import { readRequest } from '../dist/control/requests.js';
+import { bin } from './helpers/cli.js';
 import { acceptedOrCoded, anyValue, check, fc } from './helpers/fuzz.js';
 
 test('names: letters, digits, . _ -, at most 64; a default from the script', () => {
@@ -273,4 +275,32 @@ test('tables fit the width by cutting the flexible column; colour only when aske
   assert.match(plain, /n… {2}start {2}123456 {2}running$/);
   assert.doesNotMatch(plain, /\x1b/);
   assert.match(table(columns, rows, { color: true, width: 80 }), /\x1b\[32mrunning\x1b\[39m/);
+});
+
+test('--help of every control command: usage, examples, 80 columns; spindle --help lists them', () => {
+  const run = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  for (const cmd of ['ls', 'status', 'reload', 'scale', 'logs', 'stop']) {
+    const r = run(cmd, '--help');
+    assert.equal(r.status, 0, cmd);
+    assert.match(r.stdout, new RegExp(`^Usage: spindle ${cmd}`), cmd);
+    assert.match(r.stdout, new RegExp(`\\nExamples:\\n {2}spindle ${cmd}\\b`), cmd);
+    for (const line of r.stdout.split('\n')) assert.ok([...line].length <= 80, `${cmd} --help: ${line}`);
+  }
+  const all = run('--help');
+  for (const line of all.stdout.split('\n')) assert.ok([...line].length <= 80, line);
+  assert.match(all.stdout, /^ {2}ls {9}\S/m);
+  assert.match(all.stdout, /^ {2}stop {7}\S/m);
+  // Usage errors: exit code 2, before any connection is tried.
+  for (const args of [
+    ['status'],
+    ['status', 'a b'],
+    ['status', 'api', 'extra'],
+    ['scale', 'api'],
+    ['scale', 'api', 'x'],
+    ['logs', 'api', '-n', 'many'],
+    ['stop', 'api', '--grace', '10'],
+  ]) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+  }
 });

@@ -8,7 +8,7 @@ import { age, type Cell, screenWidth, stateStyle, table } from './table.js';
 
 const spec = {
   name: 'ls',
-  summary: 'list the running supervisors (spindle start / spindle work) of this user',
+  summary: "list this user's running supervisors (spindle start and work)",
   usage: 'spindle ls [--json]',
   description: `Lists every running supervisor of this user: name, kind (start/work), pid,
 workers ready/wanted, uptime, restarts and state. It looks in every control

@@ -4,7 +4,7 @@ import { connect, JSON_FLAG, nameArg, printJson, reporting } from './control.js'
 
 const spec = {
   name: 'reload',
-  summary: 'rolling reload of a running supervisor; waits and prints the outcome',
+  summary: 'rolling reload of a running supervisor; waits for the outcome',
   usage: 'spindle reload NAME [--json]',
   description: `Replaces the workers of the supervisor named NAME one at a time: each new
 worker runs the code as it is on disk now and must be ready before the old one

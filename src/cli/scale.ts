@@ -8,7 +8,7 @@ import { connect, JSON_FLAG, nameArg, printJson, reporting } from './control.js'
 
 const spec = {
   name: 'scale',
-  summary: 'change the number of workers of a running supervisor, without a restart',
+  summary: "change a running supervisor's number of workers, no restart",
   usage: 'spindle scale NAME N|auto|+N|-N [--json]',
   description: `Sets the number of workers of the supervisor named NAME: N, 'auto' (the CPUs
 it may use), or more (+N) or fewer (-N) than now. New workers take traffic

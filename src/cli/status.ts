@@ -7,7 +7,7 @@ import { age, type Cell, millis, paint, percent, screenWidth, size, stateStyle, 
 
 const spec = {
   name: 'status',
-  summary: 'one running supervisor in detail: every worker with its memory, CPU and event loop',
+  summary: 'one running supervisor in detail: workers, memory, CPU, event loop',
   usage: 'spindle status NAME [--json]',
   description: `Shows the supervisor named NAME and each of its workers: slot id, pid, state,
 uptime, restarts, RSS, CPU (percent of one core over the last second),
