@@ -24,7 +24,8 @@ import { invalid, MAX_WORKERS, readOptions, workerCount } from '../util/validate
 import { normalize, type Settings } from './options.js';
 import { WorkerOutput } from './output.js';
 import { Listeners, serveRequest } from './rpc.js';
-import { Slot, type SlotHost } from './slot.js';
+import type { Slot, SlotHost } from './slot.js';
+import { SlotSet } from './slots.js';
 import { StickyBalancer } from './sticky/balancer.js';
 import type {
   CloseOptions,
@@ -81,15 +82,10 @@ export function supervise<P extends ClusterProtocol = ClusterProtocol>(
 
 export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends EventEmitter<SupervisorEvents> {
   #settings: Settings;
-  /** The slots in service, id order (index = id - 1). */
-  #slots: Slot[];
-  /** Slots removed by scale() that are still draining. */
-  #retiring = new Set<Slot>();
-  /** Which slot each worker process belongs to (a retiring slot's id may be in service again). */
-  #owner = new WeakMap<WorkerProcess, Slot>();
+  #slots: SlotSet;
   #state: SupervisorState = 'starting';
   #startedAt = Date.now();
-  #counts = { reloadsOk: 0, reloadsFailed: 0, crashes: 0, retiredRestarts: 0 };
+  #counts = { reloadsOk: 0, reloadsFailed: 0, crashes: 0 };
   #balancer: StickyBalancer | undefined;
   #health: NodeJS.Timeout | undefined;
   #listeners = new Listeners();
@@ -99,7 +95,6 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   #queuedReload: Promise<void> | undefined;
   #closing: Promise<CloseResult> | undefined;
   #workerHost: WorkerProcessHost;
-  #slotHost: SlotHost;
   #output: WorkerOutput | undefined;
   #control: ControlServer | undefined;
   /** The supervisor's own log: the logger, and the ring `spindle logs` reads. */
@@ -125,14 +120,14 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
         }
       : settings.log;
     const sup = this;
-    this.#slotHost = {
+    const slotHost: SlotHost = {
       settings,
       get closing() {
         return sup.#state === 'closing' || sup.#state === 'closed';
       },
       spawn: (slot) => {
         const w = new WorkerProcess(slot.id, this.#settings, this.#workerHost);
-        this.#owner.set(w, slot);
+        this.#slots.own(w, slot);
         return w;
       },
       log: this.#log,
@@ -153,15 +148,15 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
             w.post({ $spindle: 'sticky-listening', id: m.id, error: toRemote(err, 'json') }),
         );
       },
-      exit: (w, exit) => this.#owner.get(w)?.exited(w, exit),
+      exit: (w, exit) => this.#slots.ownerOf(w)?.exited(w, exit),
       output: (w) => output?.attach(w.id, w.pid, w.worker.process.stdout, w.worker.process.stderr),
     };
-    // Slot ids start at 1 (docs/conventions.md rule 2); the array index is id - 1.
-    this.#slots = Array.from({ length: settings.workers }, (_, i) => new Slot(i + 1, this.#slotHost));
+    this.#slots = new SlotSet(slotHost, settings.workers);
     if (settings.sticky) {
       this.#balancer = new StickyBalancer(settings.sticky, () => {
         const out = new Map();
-        for (const slot of this.#slots) if (slot.current?.state === 'ready') out.set(slot.id, slot.current.worker);
+        for (const slot of this.#slots.active)
+          if (slot.current?.state === 'ready') out.set(slot.id, slot.current.worker);
         return out;
       });
     }
@@ -179,7 +174,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
 
   async #start(): Promise<void> {
     const { workers } = this.#settings;
-    const results = await Promise.allSettled(this.#slots.map((s) => s.start()));
+    const results = await Promise.allSettled(this.#slots.active.map((s) => s.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await this.close();
@@ -189,12 +184,12 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     }
     this.#state = 'running';
     this.#startHealth();
-    this.#log(`${plural(workers, 'worker')} ready (pids ${this.#slots.map((s) => s.current?.pid).join(', ')})`);
+    this.#log(`${plural(workers, 'worker')} ready (pids ${this.#slots.active.map((s) => s.current?.pid).join(', ')})`);
   }
 
   /** A snapshot of every slot, in id order (1 … workers). */
   get workers(): ClusterWorkerInfo[] {
-    return this.#slots.map((s) => s.info);
+    return this.#slots.active.map((s) => s.info);
   }
 
   /** The control name, or undefined. */
@@ -214,7 +209,6 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
    */
   status(): SupervisorStatus {
     const now = Date.now();
-    const workers = [...this.#slots, ...this.#retiring].map((s) => s.status(now));
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
     return {
@@ -224,23 +218,15 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
       state: this.#state,
       startedAt: this.#startedAt,
       uptime: now - this.#startedAt,
-      ready: this.#slots.filter((s) => s.state === 'ready').length,
-      wanted: this.#slots.length,
-      restarts: this.#restarts(),
+      ready: this.#slots.active.filter((s) => s.state === 'ready').length,
+      wanted: this.#slots.active.length,
+      restarts: this.#slots.restarts,
       script: this.#settings.script,
       reloads: { ok: this.#counts.reloadsOk, failed: this.#counts.reloadsFailed },
       crashes: this.#counts.crashes,
       supervisor: { rss: memory.rss, heapUsed: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 },
-      workers,
+      workers: this.#slots.status(now),
     };
-  }
-
-  /** Worker restarts since start, counting slots scaled away (a counter: it never goes down). */
-  #restarts(): number {
-    let n = this.#counts.retiredRestarts;
-    for (const s of this.#slots) n += s.restarts;
-    for (const s of this.#retiring) n += s.restarts;
-    return n;
   }
 
   /** 'starting', 'running', 'closing' or 'closed'. */
@@ -253,7 +239,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const hb = this.#settings.heartbeat;
     if (!hb) return;
     this.#health = setInterval(() => {
-      for (const slot of this.#slots) {
+      for (const slot of this.#slots.active) {
         const h = slot.current;
         if (h?.state !== 'ready' || h.unhealthy || slot.incoming) continue;
         const silent = Date.now() - h.lastBeat;
@@ -268,8 +254,8 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     if (!max || h.rss === undefined || h.state !== 'ready' || h.unhealthy) return;
     // Two readings in a row, so a short spike before a GC does not count.
     h.overMemory = h.rss > max ? h.overMemory + 1 : 0;
-    const slot = this.#owner.get(h);
-    if (slot && this.#slots[slot.id - 1] === slot && h.overMemory >= 2 && slot.current === h && !slot.incoming) {
+    const slot = this.#slots.ownerOf(h);
+    if (slot && this.#slots.inService(slot) && h.overMemory >= 2 && slot.current === h && !slot.incoming) {
       this.#unhealthy(slot, h, 'memory', `rss ${formatBytes(h.rss)} is above the limit of ${formatBytes(max)}`);
     }
   }
@@ -312,7 +298,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   async #rollout(run: Promise<void>): Promise<void> {
     if (this.#queuedReload === run) this.#queuedReload = undefined;
     if (this.#state !== 'running') throw new ClusterClosedError('reload');
-    const slots = [...this.#slots];
+    const slots = [...this.#slots.active];
     this.#log(`reloading ${plural(slots.length, 'worker')}, one at a time`);
     this.emit('reloadStart');
     for (const slot of slots) {
@@ -352,11 +338,11 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
         if (typeof by !== 'number' || !Number.isInteger(by) || by === 0 || Math.abs(by) > MAX_WORKERS)
           throw invalid('workers.by', `a non-zero integer (at most ${MAX_WORKERS} either way)`, by);
         target = () => {
-          const n = this.#slots.length + by;
+          const n = this.#slots.active.length + by;
           if (n < 1 || n > MAX_WORKERS)
             throw invalid(
               'workers.by',
-              `a change that leaves 1 to ${MAX_WORKERS} workers (now ${this.#slots.length})`,
+              `a change that leaves 1 to ${MAX_WORKERS} workers (now ${this.#slots.active.length})`,
               by,
             );
           return n;
@@ -375,50 +361,33 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   }
 
   async #scaleTo(n: number): Promise<ScaleResult> {
-    const previous = this.#slots.length;
+    const previous = this.#slots.active.length;
     const result: ScaleResult = { workers: n, previous, started: [], stopped: [] };
     if (n === previous) return result;
+    const forget = (id: number) => this.#output?.forget(id);
     if (n > previous) {
-      const added = Array.from({ length: n - previous }, (_, i) => new Slot(previous + i + 1, this.#slotHost));
       this.#log(`scaling up from ${previous} to ${plural(n, 'worker')}`);
-      this.#slots.push(...added);
-      const results = await Promise.allSettled(added.map((s) => s.start()));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const { added, error } = await this.#slots.grow(n - previous);
       if (this.#state !== 'running') throw new ClusterClosedError('finish scaling');
-      if (failed) {
-        // All or nothing: the ones that did start drain again.
-        await this.#retire(added);
-        const e = new ClusterScaleFailedError(failed.reason as ClusterWorkerNotReadyError, n, previous);
+      if (error) {
+        // All or nothing: the new ones that did start drain again.
+        await this.#slots.retire(added, Date.now() + this.#settings.grace, forget);
+        const e = new ClusterScaleFailedError(error, n, previous);
         this.#log(e.message);
         throw e;
       }
       result.started = added.map((s) => s.id);
     } else {
-      const removed = this.#slots.slice(n);
+      const removed = this.#slots.active.slice(n);
       this.#log(
         `scaling down from ${previous} to ${plural(n, 'worker')} (draining ${removed.map((s) => s.id).join(', ')})`,
       );
-      await this.#retire(removed);
+      await this.#slots.retire(removed, Date.now() + this.#settings.grace, forget);
       result.stopped = removed.map((s) => s.id);
     }
-    this.#log(`${plural(this.#slots.length, 'worker')} now`);
+    this.#log(`${plural(this.#slots.active.length, 'worker')} now`);
     this.emit('scale', result);
     return result;
-  }
-
-  /** Takes slots out of service (the last ones of #slots) and drains them under `grace`. */
-  async #retire(slots: Slot[]): Promise<void> {
-    const gone = new Set(slots);
-    this.#slots = this.#slots.filter((s) => !gone.has(s));
-    for (const s of slots) this.#retiring.add(s);
-    const deadline = Date.now() + this.#settings.grace;
-    await Promise.all(slots.map((s) => s.retire(deadline)));
-    for (const s of slots) {
-      this.#retiring.delete(s);
-      this.#counts.retiredRestarts += s.restarts;
-      // A slot id in service again (scaled back up meanwhile) keeps its new output.
-      if (!this.#slots.some((x) => x.id === s.id)) this.#output?.forget(s.id);
-    }
   }
 
   // ---- close
@@ -448,14 +417,14 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
    */
   async destroy(): Promise<void> {
     const closing = this.close({ grace: 0 });
-    for (const slot of this.#slots) slot.terminate();
+    for (const slot of this.#slots.all) slot.terminate();
     await closing;
   }
 
   async #close(grace: number): Promise<CloseResult> {
     this.#state = 'closing';
     clearInterval(this.#health);
-    const all = [...this.#slots, ...this.#retiring];
+    const all = this.#slots.all;
     const live = all.reduce((n, s) => n + s.live.length, 0);
     if (live > 0) this.#log(`stopping ${plural(live, 'worker')} (grace ${formatDuration(grace)})`);
     this.emit('closing');
@@ -489,7 +458,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
       status: () => this.status(),
       reload: async () => {
         await this.reload();
-        return { workers: this.#slots.map((s) => ({ id: s.id, pid: s.current?.pid ?? null })) };
+        return { workers: this.#slots.active.map((s) => ({ id: s.id, pid: s.current?.pid ?? null })) };
       },
       scale: (request) => this.scale('by' in request ? { by: request.by } : request.workers),
       stop: async (grace) => {
@@ -504,13 +473,14 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   // ---- typed messages
   /** The worker serving slot `id`, for sending `topic` (both checked first: they are the caller's values). */
   #serving(id: number, topic: string, what: string): WorkerProcess {
-    if (!Number.isInteger(id) || id < 1 || id > this.#slots.length) {
-      throw invalid('id', `a worker id from 1 to ${this.#slots.length}`, id);
+    const slots = this.#slots.active;
+    if (!Number.isInteger(id) || id < 1 || id > slots.length) {
+      throw invalid('id', `a worker id from 1 to ${slots.length}`, id);
     }
     checkTopic(topic);
     if (this.#state === 'closing' || this.#state === 'closed')
       throw new ClusterClosedError(`send ${what} '${topic}' to worker ${id}`);
-    const h = this.#slots[id - 1]!.current;
+    const h = slots[id - 1]!.current;
     if (!h?.worker.isConnected()) throw new ClusterPeerGoneError(`Worker ${id} has no running process right now`);
     return h;
   }
@@ -519,7 +489,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   broadcast<T extends keyof ToWorker<P> & string>(topic: T, data: ToWorker<P>[T]): number {
     checkTopic(topic);
     let n = 0;
-    for (const slot of this.#slots) if (slot.current?.post({ $spindle: 'msg', topic, data })) n++;
+    for (const slot of this.#slots.active) if (slot.current?.post({ $spindle: 'msg', topic, data })) n++;
     return n;
   }
 
