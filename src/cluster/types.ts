@@ -103,7 +103,7 @@ export interface ClusterWorkerInfo {
   crashes: number;
   /** When the current worker became ready (ms since epoch). */
   readySince: number | undefined;
-  /** Resident memory last reported by the worker (bytes), when health checks are on. */
+  /** Resident memory last reported by the worker (bytes; it reports about once a second). */
   rss: number | undefined;
 }
 

@@ -136,6 +136,8 @@ export class ControlServer {
     this.#ino = statSync(path).ino;
     process.once('exit', this.#onExit);
     server.on('connection', (socket) => this.#accept(socket));
+    // accept() can fail (EMFILE when out of file descriptors): that client is lost, the server goes on.
+    server.on('error', () => {});
     server.unref(); // the supervisor's workers keep the process alive, not its socket
     this.#handlers = {
       hello: (): Hello => ({
