@@ -142,7 +142,10 @@ test('supervise() rejects bad options before starting anything', async () => {
   });
   await assert.rejects(supervise({ script, probe: 'health' }), { code: 'ERR_INVALID_OPTION', message: /`probe`/ });
   await assert.rejects(supervise({ script, restart: { maxCrashes: 0 } }), { code: 'ERR_INVALID_OPTION' });
-  await assert.rejects(supervise({ script, wokers: 2 }), { code: 'ERR_INVALID_OPTION', message: /Unknown option `wokers`/ });
+  await assert.rejects(supervise({ script, wokers: 2 }), {
+    code: 'ERR_INVALID_OPTION',
+    message: /Unknown option `wokers`/,
+  });
   await assert.rejects(supervise(), { code: 'ERR_INVALID_OPTION' });
 });
 
