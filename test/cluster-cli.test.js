@@ -66,7 +66,7 @@ test('--help and usage errors that list the valid values (exit code 2)', { timeo
     [['start'], /Missing <script>/],
     [
       ['start', 'app.js', '--bogus'],
-      /Unknown option '--bogus' for 'spindle start'\. Valid options: --workers \(-w\), --grace/,
+      /Unknown option '--bogus' for 'spindle start'\. Valid options: --name \(-n\), --workers \(-w\), --grace/,
     ],
     [
       ['start', 'app.js', '--workers', 'lots'],

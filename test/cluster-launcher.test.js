@@ -43,6 +43,7 @@ async function launch(t, [command, ...args], cwd, port, pids) {
       ...process.env,
       PORT: String(port),
       PID_DIR: pids,
+      SPINDLE_HOME: tempDir('home-'), // a control directory of its own (see helpers/cli.js)
       npm_config_offline: 'true',
       npm_config_update_notifier: 'false',
       npm_config_yes: 'true',

@@ -1,6 +1,7 @@
 // The pure parts of the cluster module, tested directly (built files): option
 // parsers, sticky keys, rendezvous hashing, crash backoff, log prefixing.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { tcpTarget } from '../dist/cluster/app/listen.js';
@@ -141,7 +142,10 @@ test('supervise() rejects bad options before starting anything', async () => {
   });
   await assert.rejects(supervise({ script, probe: 'health' }), { code: 'ERR_INVALID_OPTION', message: /`probe`/ });
   await assert.rejects(supervise({ script, restart: { maxCrashes: 0 } }), { code: 'ERR_INVALID_OPTION' });
-  await assert.rejects(supervise({ script, wokers: 2 }), { code: 'ERR_INVALID_OPTION', message: /Unknown option `wokers`/ });
+  await assert.rejects(supervise({ script, wokers: 2 }), {
+    code: 'ERR_INVALID_OPTION',
+    message: /Unknown option `wokers`/,
+  });
   await assert.rejects(supervise(), { code: 'ERR_INVALID_OPTION' });
 });
 
@@ -169,6 +173,7 @@ test('spindle start flags map to supervise() options; usage errors name the flag
   ]);
   assert.deepEqual(options, {
     script: 'app.js',
+    name: 'app',
     args: ['a', '--port', '1'],
     workers: 3,
     grace: 0,
@@ -197,6 +202,23 @@ test('spindle start flags map to supervise() options; usage errors name the flag
   assert.deepEqual(refused(['app.js', '--max-crashes', '1.5']), ['ERR_INVALID_OPTION', '--max-crashes']);
   assert.deepEqual(refused(['app.js', '--probe', 'healthz']), ['ERR_INVALID_OPTION', '--probe']);
   assert.deepEqual(refused([]), ['ERR_CLI_USAGE', null]);
+  // Issue 12: --name (default: the script's base name), --log-format, --log-time, --watch[=PATH].
+  const named = startOptions(['dist/my server.mjs', '--log-format', 'json', '--log-time', '--watch']);
+  assert.equal(named.options.name, 'my-server');
+  assert.equal(named.options.logFormat, 'json');
+  assert.equal(named.options.logTime, true);
+  assert.deepEqual(named.watch, [join(process.cwd(), 'dist')]);
+  const watched = startOptions(['app.js', '-n', 'api', '--watch=src,lib', '--watch=config.json', '--', '--watch']);
+  assert.equal(watched.options.name, 'api');
+  assert.deepEqual(
+    watched.watch,
+    ['src', 'lib', 'config.json'].map((p) => join(process.cwd(), p)),
+  );
+  assert.deepEqual(watched.options.args, ['--watch'], 'after --, --watch is the app’s');
+  assert.equal(startOptions(['app.js']).watch, undefined);
+  assert.deepEqual(refused(['app.js', '--name', 'a b']), ['ERR_INVALID_OPTION', '--name']);
+  assert.deepEqual(refused(['app.js', '--name', 'x'.repeat(65)]), ['ERR_INVALID_OPTION', '--name']);
+  assert.deepEqual(refused(['app.js', '--log-format', 'yaml']), ['ERR_INVALID_OPTION', '--log-format']);
 });
 
 test('the launcher watch: a shell between us and npm is looked through', async () => {

@@ -32,7 +32,10 @@ const SUPERVISE = [
   'heartbeat',
   'maxMemory',
   'restart',
+  'name',
   'logPrefix',
+  'logFormat',
+  'logTime',
   'logger',
   'serialization',
 ];
@@ -41,6 +44,7 @@ const SUPERVISE = [
 const plausible = fc.oneof(
   anyValue(),
   fc.constantFrom('10s', '0ms', '100ms', '24d', 'auto', 4, 1024, 1025, 'ip', 'header:x-id', 'cookie:sid', '/health'),
+  fc.constantFrom('api', 'my.app-2', '..', 'a/b', 'x'.repeat(65), 'json', 'text', 'yaml'),
   fc.record({ timeout: anyValue(), interval: anyValue(), path: anyValue() }, { requiredKeys: [] }),
   fc.record(
     { minDelay: anyValue(), maxDelay: anyValue(), stableAfter: anyValue(), maxCrashes: anyValue() },
@@ -66,6 +70,9 @@ function settingsAreSane(s) {
   if (s.heartbeat) assert.ok(s.heartbeat.interval > 0 && s.heartbeat.interval < s.heartbeat.timeout);
   assert.ok(Array.isArray(s.args) && s.args.every((a) => typeof a === 'string' && !a.includes('\0')));
   assert.equal(typeof s.log, 'function');
+  assert.ok(s.name === undefined || /^[A-Za-z0-9._-]{1,64}$/.test(s.name), `name ${s.name}`);
+  assert.ok(['text', 'json'].includes(s.logFormat) && typeof s.logTime === 'boolean');
+  assert.equal(s.pipe, s.name !== undefined || s.logPrefix || s.logTime || s.logFormat === 'json');
 }
 
 test('supervise() options: any value is accepted and sane, or refused naming the option', async () => {
@@ -152,6 +159,12 @@ const START_FLAGS = [
   '--max-crashes',
   '--log-prefix',
   '--allow-orphan',
+  '--name',
+  '-n',
+  '--log-format',
+  '--log-time',
+  '--watch',
+  '--watch=src,lib',
   '--kill-timeout',
   '--bogus',
   '-x',
@@ -177,6 +190,7 @@ const flagValue = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.constantFrom('10s', '0', '10', '1.5m', '600h', '25d', 'auto', '0', '1', '4', '1025', '-1', '5', '512M', 'lots'),
   fc.constantFrom('ip', 'header:x-id', 'cookie:', '/health', 'health', 'thread', 'process', 'fiber', 'q'),
+  fc.constantFrom('json', 'text', 'api', 'a b', '..'),
   fc.constantFrom('redis://127.0.0.1:6379', 'redis://:PW-SECRET-9@h:1', 'http://u:PW-SECRET-9@h', 'PW-SECRET-9'),
 );
 const argvOf = (flags, first) =>

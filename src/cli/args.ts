@@ -7,7 +7,7 @@ import { redactUrls } from '../util/redact.js';
 export type Flags = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   /** Everything after `--`, untouched. */
   rest: string[];

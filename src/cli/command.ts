@@ -3,6 +3,8 @@
 // parsing, flag values checked by the library's own validators (one path:
 // src/util/validate.ts, errors naming the flag), the log, exit codes, and the
 // foreground loop of long-running commands (signals, launcher watch).
+
+import { formatOwnLine } from '../control/log.js';
 import { CliUsageError, SpindleError } from '../errors/index.js';
 import { parseBytes } from '../util/bytes.js';
 import { type DurationRule, parseDurationFlag } from '../util/duration.js';
@@ -17,12 +19,16 @@ export interface FlagSpec {
   short?: string;
   /** Placeholder of the value in --help, e.g. 'DURATION' or 'N|auto'. */
   value?: string;
+  /** The flag may be given several times (its values are collected). */
+  multiple?: boolean;
+  /** --help shows the value as optional and attached: `--watch[=PATH]`. */
+  optionalValue?: boolean;
   /** One line for --help (say the default). */
   help: string;
 }
 
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   /** Everything after `--`, untouched. */
   rest: string[];
@@ -73,7 +79,8 @@ function wrap(text: string, columns: number, indent: number): string {
 /** The --help text of a command. */
 export function helpText(spec: CommandSpec): string {
   const rows = Object.entries(allFlags(spec)).map(([name, f]) => {
-    const left = `${f.short ? `-${f.short}, ` : '    '}--${name}${f.value ? ` ${f.value}` : ''}`;
+    const value = f.value ? (f.optionalValue ? `[=${f.value}]` : ` ${f.value}`) : '';
+    const left = `${f.short ? `-${f.short}, ` : '    '}--${name}${value}`;
     return [left, f.help] as const;
   });
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
@@ -93,7 +100,10 @@ ${spec.examples.map((e) => `  ${e}`).join('\n')}
 /** Parses `argv` against the command's flags; undefined means --help was asked for. */
 export function parseCommand(spec: CommandSpec, argv: string[]): Parsed | undefined {
   const flags: Flags = Object.fromEntries(
-    Object.entries(allFlags(spec)).map(([name, f]) => [name, { type: f.type, ...(f.short ? { short: f.short } : {}) }]),
+    Object.entries(allFlags(spec)).map(([name, f]) => [
+      name,
+      { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) },
+    ]),
   );
   const parsed = parse(spec.name, argv, flags);
   return parsed.values.help ? undefined : parsed;
@@ -172,9 +182,16 @@ export function positional(args: Parsed, index: number, missing: string): string
 /** Hides the credentials of every URL in a line before it is printed (docs/security.md). */
 export const redactText: (line: string) => string = redactUrls;
 
-/** spindle's own log lines: stderr, `[spindle] ` prefix, URLs redacted. */
+let logFormat: { format: 'text' | 'json'; time: boolean } = { format: 'text', time: false };
+
+/** How `log()` prints: text (optionally with a time) or JSON lines (`--log-format`, `--log-time`). */
+export function configureLog(format: 'text' | 'json', time: boolean): void {
+  logFormat = { format, time };
+}
+
+/** spindle's own log lines: stderr, `[spindle] ` prefix (or one JSON object), URLs redacted. */
 export function log(line: string): void {
-  process.stderr.write(`[spindle] ${redactText(line)}\n`);
+  process.stderr.write(formatOwnLine(redactText(line), logFormat.format, logFormat.time));
 }
 
 /** Colour only on a terminal, and never with NO_COLOR (conventions rule 10). */
@@ -187,6 +204,7 @@ const USAGE_CODES = new Set([
   'ERR_INVALID_OPTION',
   'ERR_CLUSTER_SCRIPT_NOT_FOUND',
   'ERR_WORKER_NOT_FOUND',
+  'ERR_CONTROL_NAME_IN_USE',
 ]);
 
 /** Exit code for an error: 2 for a usage error (bad flag, missing file), else 1. */

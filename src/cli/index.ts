@@ -8,6 +8,12 @@ import { type Command, exitCodeOf, printError } from './command.js';
 const commands: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./start.js')).command,
   work: async () => (await import('./work.js')).command,
+  ls: async () => (await import('./ls.js')).command,
+  status: async () => (await import('./status.js')).command,
+  reload: async () => (await import('./reload.js')).command,
+  scale: async () => (await import('./scale.js')).command,
+  logs: async () => (await import('./logs.js')).command,
+  stop: async () => (await import('./stop.js')).command,
 };
 
 function version(): string {
@@ -29,7 +35,9 @@ Options:
   -v, --version  print the version
 
 Examples:
-  spindle start server.js --workers auto
+  spindle start server.js --name api --workers auto
+  spindle status api
+  spindle reload api
   spindle work tasks.js --queue jobs --redis redis://127.0.0.1:6379
   spindle start --help
 `;

@@ -1,9 +1,12 @@
 // spindle/cluster: the supervisor (primary side) and the app side API.
 
 export * from '../errors/cluster.js';
+// The control socket a named supervisor opens (ERR_CONTROL_NAME_IN_USE from supervise({ name }), …).
+export * from '../errors/control.js';
 export {
   type AnySpindleError,
   type ClusterErrorCode,
+  type ControlErrorCode,
   type ErrorCode,
   errorCodes,
   InvalidOptionError,

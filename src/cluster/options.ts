@@ -2,6 +2,8 @@
 // supervisor reads. Every error names the option, what was expected and what
 // was received (env values only by type: they may be secrets).
 
+import { checkName } from '../control/dirs.js';
+import { formatOwnLine } from '../control/log.js';
 import { parseBytes } from '../util/bytes.js';
 import { availableCpus } from '../util/cpus.js';
 import { optionalDuration, parseDuration } from '../util/duration.js';
@@ -39,10 +41,20 @@ export interface Settings {
   heartbeat: { interval: number; timeout: number } | undefined;
   maxMemory: number | undefined;
   restart: BackoffSettings;
+  name: string | undefined;
   logPrefix: boolean;
+  logFormat: 'text' | 'json';
+  logTime: boolean;
+  /** Workers' output is piped through the supervisor (name, prefix, time or JSON), else inherited. */
+  pipe: boolean;
+  /** How often workers report their stats (ms). */
+  statsInterval: number;
   log: (line: string) => void;
   serialization: 'json' | 'advanced';
 }
+
+/** Workers report their stats this often (ms): often enough for a live view, rare enough to cost nothing. */
+export const STATS_INTERVAL = 1000;
 
 const KNOWN = new Set([
   'script',
@@ -61,7 +73,10 @@ const KNOWN = new Set([
   'heartbeat',
   'maxMemory',
   'restart',
+  'name',
   'logPrefix',
+  'logFormat',
+  'logTime',
   'logger',
   'serialization',
 ]);
@@ -120,8 +135,8 @@ function restart(value: unknown): BackoffSettings {
   };
 }
 
-function logger(value: unknown): (line: string) => void {
-  if (value === undefined) return (line) => process.stderr.write(`[spindle] ${line}\n`);
+function logger(value: unknown, format: 'text' | 'json', time: boolean): (line: string) => void {
+  if (value === undefined) return (line) => process.stderr.write(formatOwnLine(line, format, time));
   if (value === false) return () => {};
   if (typeof value !== 'function') throw invalid('logger', 'a function or false', value);
   const fn = value as (line: string) => void;
@@ -152,6 +167,10 @@ export function normalize(options: SuperviseOptions): Settings {
   const cwd = o.cwd === undefined ? process.cwd() : toDirectory('cwd', o.cwd);
   const script = resolveScript(o.script, cwd);
   const extra = stringArray('execArgv', o.execArgv);
+  const name = o.name === undefined ? undefined : checkName('name', o.name);
+  const logPrefix = optionalBoolean('logPrefix', o.logPrefix, false);
+  const logFormat = o.logFormat === undefined ? 'text' : checkOneOf('logFormat', o.logFormat, ['text', 'json']);
+  const logTime = optionalBoolean('logTime', o.logTime, false);
   return {
     script,
     args: stringArray('args', o.args),
@@ -168,8 +187,13 @@ export function normalize(options: SuperviseOptions): Settings {
     heartbeat: heartbeat(o.heartbeat),
     maxMemory: o.maxMemory === undefined ? undefined : parseBytes('maxMemory', o.maxMemory),
     restart: restart(o.restart),
-    logPrefix: optionalBoolean('logPrefix', o.logPrefix, false),
-    log: logger(o.logger),
+    name,
+    logPrefix,
+    logFormat,
+    logTime,
+    pipe: name !== undefined || logPrefix || logTime || logFormat === 'json',
+    statsInterval: STATS_INTERVAL,
+    log: logger(o.logger, logFormat, logTime),
     serialization:
       o.serialization === undefined ? 'json' : checkOneOf('serialization', o.serialization, ['json', 'advanced']),
   };

@@ -49,6 +49,23 @@ export interface BeatMessage {
   $spindle: 'beat';
   rss: number;
 }
+/**
+ * Per-worker figures, once per stats interval (app/stats.ts): memory in
+ * bytes, CPU in percent of one core over the interval and in seconds since
+ * the worker started, event-loop delay in ms over the interval, event-loop
+ * utilisation (0 … 1) over the interval.
+ */
+export interface StatsMessage {
+  $spindle: 'stats';
+  rss: number;
+  heapUsed: number;
+  cpu: number;
+  cpuSeconds: number;
+  delayP50: number;
+  delayP99: number;
+  delayMax: number;
+  elu: number;
+}
 /** Sticky mode: the app wants connections for this address (the primary binds it). */
 export interface StickyListenMessage {
   $spindle: 'sticky-listen';
@@ -87,6 +104,7 @@ export type ToPrimaryMessage =
   | ReadyMessage
   | AdmittedMessage
   | BeatMessage
+  | StatsMessage
   | StickyListenMessage
   | MsgMessage
   | ReqMessage

@@ -1,12 +1,20 @@
 // One worker slot: a stable id with at most one serving worker. Operations on
 // a slot (first start, crash restart, rolling replacement) run one at a time;
 // a replacement starts the new worker first and drains the old one only once
-// the new one is ready, so the slot never stops serving.
+// the new one is ready, so the slot never stops serving. A slot removed by
+// scaling down is retired: it drains and is never restarted.
 import { ClusterCrashLoopError, type ClusterWorkerNotReadyError } from '../errors/index.js';
 import { formatDuration } from '../util/duration.js';
 import { CrashCounter } from './backoff.js';
 import type { Settings } from './options.js';
-import type { ClusterWorkerExitEvent, ClusterWorkerInfo, ClusterWorkerState, ShutdownReason } from './types.js';
+import type {
+  ClusterWorkerExitEvent,
+  ClusterWorkerInfo,
+  ClusterWorkerLastExit,
+  ClusterWorkerState,
+  ClusterWorkerStatus,
+  ShutdownReason,
+} from './types.js';
 import { describeExit, type Exit, type WorkerProcess } from './worker-process.js';
 
 /** What a slot needs from its supervisor. */
@@ -14,7 +22,7 @@ export interface SlotHost {
   readonly settings: Settings;
   /** The supervisor is closing or closed: no restart, no replacement. */
   readonly closing: boolean;
-  spawn(id: number): WorkerProcess;
+  spawn(slot: Slot): WorkerProcess;
   log(line: string): void;
   emit(event: string, payload: unknown): boolean;
 }
@@ -24,7 +32,10 @@ export class Slot {
   incoming: WorkerProcess | undefined;
   restarts = 0;
   failed: ClusterCrashLoopError | undefined;
+  /** How the last worker of this slot ended (for `status`). */
+  lastExit: ClusterWorkerLastExit | undefined;
   readonly crashes: CrashCounter;
+  #retired = false;
   #timer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -35,13 +46,22 @@ export class Slot {
     this.crashes = new CrashCounter(host.settings.restart);
   }
 
+  get state(): ClusterWorkerState {
+    if (this.current) return this.current.state === 'draining' ? 'draining' : 'ready';
+    if (this.incoming) return this.incoming.state === 'draining' ? 'draining' : 'starting';
+    if (this.failed) return 'failed';
+    if (this.#timer) return 'waiting';
+    return 'stopped';
+  }
+
+  /** No restart or replacement any more: the supervisor is closing, or this slot was scaled away. */
+  get #stopping(): boolean {
+    return this.#retired || this.host.closing;
+  }
+
   get info(): ClusterWorkerInfo {
     const w = this.current ?? this.incoming;
-    let state: ClusterWorkerState = 'stopped';
-    if (this.current) state = this.current.state === 'draining' ? 'draining' : 'ready';
-    else if (this.incoming) state = 'starting';
-    else if (this.failed) state = 'failed';
-    else if (this.#timer) state = 'waiting';
+    const state = this.state;
     return {
       id: this.id,
       pid: w && w.state !== 'exited' ? w.pid : undefined,
@@ -50,6 +70,24 @@ export class Slot {
       crashes: this.crashes.crashes,
       readySince: this.current?.readyAt,
       rss: this.current?.rss,
+    };
+  }
+
+  /** The status of this slot (control plane, metrics): nulls where there is nothing to report. */
+  status(now: number): ClusterWorkerStatus {
+    const w = this.current ?? this.incoming;
+    const live = w && w.state !== 'exited' ? w : undefined;
+    return {
+      id: this.id,
+      pid: live?.pid ?? null,
+      state: this.state,
+      startedAt: live?.startedAt ?? null,
+      readySince: this.current?.readyAt ?? null,
+      uptime: live ? now - live.startedAt : null,
+      restarts: this.restarts,
+      crashes: this.crashes.crashes,
+      lastExit: this.lastExit ?? null,
+      stats: live?.stats ?? null,
     };
   }
 
@@ -66,7 +104,7 @@ export class Slot {
 
   /** Starts a worker and waits until it is ready; on failure it is stopped and the error thrown. */
   async #fill(): Promise<WorkerProcess> {
-    const h = this.host.spawn(this.id);
+    const h = this.host.spawn(this);
     this.incoming = h;
     try {
       await h.whenReady();
@@ -97,7 +135,7 @@ export class Slot {
    */
   replace(reason: Exclude<ShutdownReason, 'stop'>): Promise<void> {
     return this.#serial(async () => {
-      if (this.host.closing) return;
+      if (this.#stopping) return;
       clearTimeout(this.#timer);
       this.#timer = undefined;
       const old = this.current;
@@ -122,7 +160,7 @@ export class Slot {
 
   /** Called for every exit of one of this slot's workers. */
   exited(h: WorkerProcess, exit: Exit): void {
-    const reason = h.asked ?? (this.host.closing ? 'stop' : 'crash');
+    const reason = h.asked ?? (this.#stopping ? (this.#retired ? 'scale' : 'stop') : 'crash');
     const uptime = formatDuration(Date.now() - h.startedAt);
     const event: ClusterWorkerExitEvent = {
       id: this.id,
@@ -135,6 +173,15 @@ export class Slot {
         ? `${describeExit(exit)} after ${uptime} (it did not drain in time and was sent ${h.forced})`
         : `${describeExit(exit)} after ${uptime}`,
     };
+    this.lastExit = {
+      pid: event.pid,
+      exitCode: event.exitCode,
+      signal: event.signal,
+      reason: event.reason,
+      expected: event.expected,
+      detail: event.detail,
+      at: Date.now(),
+    };
     this.host.emit('workerExit', event);
     if (h !== this.current) return; // a failed start is reported by whoever awaited it
     this.current = undefined;
@@ -144,7 +191,7 @@ export class Slot {
   }
 
   #scheduleRestart(uptime: number, what: string): void {
-    if (this.host.closing) return;
+    if (this.#stopping) return;
     const verdict = this.crashes.crashed(uptime);
     if (!verdict.restart) {
       this.failed = new ClusterCrashLoopError(this.id, verdict.crashes, what);
@@ -165,12 +212,12 @@ export class Slot {
   }
 
   async #restart(): Promise<void> {
-    if (this.host.closing || this.current) return;
+    if (this.#stopping || this.current) return;
     try {
       await this.#fill();
       this.restarts++;
     } catch (err) {
-      if (this.host.closing) return;
+      if (this.#stopping) return;
       this.host.log(`restart failed: ${(err as ClusterWorkerNotReadyError).message}`);
       this.#scheduleRestart(0, (err as ClusterWorkerNotReadyError).message);
     }
@@ -181,8 +228,15 @@ export class Slot {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const handles = this.live;
-    await Promise.all(handles.map((h) => h.stop('stop', deadline, this.host.settings.killGrace)));
+    const reason = this.#retired ? 'scale' : 'stop';
+    await Promise.all(handles.map((h) => h.stop(reason, deadline, this.host.settings.killGrace)));
     return handles.some((h) => h.forced !== undefined);
+  }
+
+  /** Scaled away: drains its worker by `deadline` and never starts another; true when one was forced. */
+  retire(deadline: number): Promise<boolean> {
+    this.#retired = true;
+    return this.stop(deadline);
   }
 
   /** destroy(): the draining workers of this slot get SIGTERM now. */

@@ -1,6 +1,7 @@
 // Public types of spindle/cluster: options, worker snapshots, events and the
 // typed message protocol shared by the primary and the workers.
 
+import type { ControlStatusCommon } from '../control/types.js';
 import type { Duration } from '../util/duration.js';
 
 export type { Duration };
@@ -66,8 +67,20 @@ export interface SuperviseOptions {
   maxMemory?: number | string;
   /** Crash restart backoff and crash-loop breaker. */
   restart?: RestartOptions;
+  /**
+   * A name for the control plane: opens the control socket `<name>.sock`
+   * (docs/control.md) so that `spindle status/reload/scale/stop/logs NAME`
+   * reach this supervisor, and passes the workers' output through it (kept in
+   * a ring per worker for `spindle logs`). Letters, digits, '.', '_', '-', at
+   * most 64. Default: none (no socket; output inherited).
+   */
+  name?: string;
   /** Prefix each line of the workers' stdout/stderr with `[id] `. Default false (output is passed through untouched). */
   logPrefix?: boolean;
+  /** 'json': print every output line as one JSON object `{ time, worker, pid, stream, message | json }`. Default 'text'. */
+  logFormat?: 'text' | 'json';
+  /** Text output: put an ISO time in front of every line. Default false. */
+  logTime?: boolean;
   /** Where the supervisor's own log lines go: a function, or false for silence. Default: stderr. */
   logger?: ((line: string) => void) | false;
   /** IPC serialization for messages: 'json' (default) or 'advanced' (structured clone). */
@@ -90,7 +103,7 @@ export interface ClusterWorkerInfo {
   crashes: number;
   /** When the current worker became ready (ms since epoch). */
   readySince: number | undefined;
-  /** Resident memory last reported by the worker (bytes), when health checks are on. */
+  /** Resident memory last reported by the worker (bytes; it reports about once a second). */
   rss: number | undefined;
 }
 
@@ -102,10 +115,11 @@ export interface ClusterWorkerEvent {
 
 /**
  * Why a cluster worker exited: 'crash' (nobody asked it to), 'stop' (the
- * supervisor closed), 'reload' and 'unhealthy' (it was replaced), 'not-ready'
- * (a new worker that did not become ready was stopped).
+ * supervisor closed), 'reload' and 'unhealthy' (it was replaced), 'scale' (its
+ * slot was removed by `scale()`), 'not-ready' (a new worker that did not
+ * become ready was stopped).
  */
-export type ClusterWorkerExitReason = 'crash' | 'stop' | 'reload' | 'unhealthy' | 'not-ready';
+export type ClusterWorkerExitReason = 'crash' | 'stop' | 'reload' | 'unhealthy' | 'scale' | 'not-ready';
 
 /** A cluster worker exited (the same shape as the pool's `PoolWorkerExitEvent`). */
 export interface ClusterWorkerExitEvent extends ClusterWorkerEvent {
@@ -132,10 +146,90 @@ export interface ClusterWorkerUnhealthyEvent extends ClusterWorkerEvent {
 }
 
 /** Why a worker is asked to drain; handed to `onShutdown` hooks. */
-export type ShutdownReason = 'stop' | 'reload' | 'unhealthy';
+export type ShutdownReason = 'stop' | 'reload' | 'unhealthy' | 'scale';
 
 /** The supervisor's lifecycle: `supervise()` resolves once it is 'running'. */
 export type SupervisorState = 'starting' | 'running' | 'closing' | 'closed';
+
+/** Figures a worker reports about itself once a second (the stats of `spindle status`). */
+export interface ClusterWorkerStats {
+  /** Resident memory, bytes. */
+  rss: number;
+  /** V8 heap in use, bytes. */
+  heapUsed: number;
+  /** CPU used over the last interval, in percent of one core (200 = two cores busy). */
+  cpu: number;
+  /** CPU time (user + system) since the worker started, seconds. */
+  cpuSeconds: number;
+  /** Event-loop delay over the last interval, ms (sampled every 20 ms). */
+  eventLoopDelay: { p50: number; p99: number; max: number };
+  /** Share of the last interval the event loop was busy, 0 … 1. */
+  eventLoopUtilization: number;
+  /** When the supervisor received it (ms since the epoch). */
+  at: number;
+}
+
+/** How the last worker of a slot ended. */
+export interface ClusterWorkerLastExit {
+  pid: number;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  reason: ClusterWorkerExitReason;
+  expected: boolean;
+  detail: string;
+  /** When (ms since the epoch). */
+  at: number;
+}
+
+/** One worker slot in `sup.status()` (and `spindle status --json`). Absent values are null. */
+export interface ClusterWorkerStatus {
+  /** Slot id, 1 … workers. */
+  id: number;
+  pid: number | null;
+  state: ClusterWorkerState;
+  /** When the running worker's process started (ms since the epoch). */
+  startedAt: number | null;
+  /** When it became ready. */
+  readySince: number | null;
+  /** Milliseconds since `startedAt`. */
+  uptime: number | null;
+  restarts: number;
+  crashes: number;
+  lastExit: ClusterWorkerLastExit | null;
+  /** null until the worker's first report (about a second after it starts). */
+  stats: ClusterWorkerStats | null;
+}
+
+/**
+ * The one snapshot of a supervisor: `sup.status()`, the control socket's
+ * `status`, `spindle status --json` (docs/control.md has the stable shape).
+ */
+export interface SupervisorStatus extends ControlStatusCommon {
+  kind: 'start';
+  state: SupervisorState;
+  /** The script the workers run (absolute path). */
+  script: string;
+  /** Rolling reloads since start, by outcome. */
+  reloads: { ok: number; failed: number };
+  /** Worker crashes (exits nobody asked for) since start. */
+  crashes: number;
+  /** The supervisor process itself. */
+  supervisor: { rss: number; heapUsed: number; cpuSeconds: number };
+  /** Every slot in id order, then slots being scaled away (still draining). */
+  workers: ClusterWorkerStatus[];
+}
+
+/** What `sup.scale()` resolves. */
+export interface ScaleResult {
+  /** Workers now. */
+  workers: number;
+  /** Workers before. */
+  previous: number;
+  /** Slot ids started. */
+  started: number[];
+  /** Slot ids drained and removed. */
+  stopped: number[];
+}
 
 export interface CloseOptions {
   /** Time every worker gets to drain before SIGTERM. Default: the `grace` option (10s). */

@@ -5,7 +5,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { ClusterClosedError, ClusterPeerGoneError, ClusterWorkerNotReadyError } from '../errors/index.js';
 import { rebuildError } from '../errors/remote.js';
 import { formatDuration } from '../util/duration.js';
-import { prefixLines } from '../util/prefix.js';
 import { CONFIG_ENV, ID_ENV, type WorkerConfig } from './app/config.js';
 import type { Settings } from './options.js';
 import {
@@ -20,7 +19,7 @@ import {
 } from './protocol.js';
 import { PendingRequests } from './rpc.js';
 import { removeSockets, socketDirectory } from './sockets.js';
-import type { ClusterWorkerExitReason, ShutdownReason } from './types.js';
+import type { ClusterWorkerExitReason, ClusterWorkerStats, ShutdownReason } from './types.js';
 import { guard, release } from './watchdog.js';
 
 export interface Exit {
@@ -35,6 +34,8 @@ export interface WorkerProcessHost {
   request(worker: WorkerProcess, m: ReqMessage): void;
   stickyListen(worker: WorkerProcess, m: StickyListenMessage): void;
   exit(worker: WorkerProcess, exit: Exit): void;
+  /** Takes the piped stdout/stderr of a worker (when `settings.pipe`). */
+  output(worker: WorkerProcess): void;
 }
 
 /** Describes how a process ended: 'exited with code 1', 'killed by SIGKILL'. */
@@ -53,6 +54,18 @@ const fromWorker: Dispatch<ToPrimaryMessage, WorkerProcess> = {
     w.lastBeat = Date.now();
     w.rss = m.rss;
     w.host.beat(w);
+  },
+  stats: (m, w) => {
+    w.rss = m.rss;
+    w.stats = {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      cpu: m.cpu,
+      cpuSeconds: m.cpuSeconds,
+      eventLoopDelay: { p50: m.delayP50, p99: m.delayP99, max: m.delayMax },
+      eventLoopUtilization: m.elu,
+      at: Date.now(),
+    };
   },
   'sticky-listen': (m, w) => w.host.stickyListen(w, m),
   msg: (m, w) => w.host.message(w, m),
@@ -77,6 +90,8 @@ export class WorkerProcess {
   readyAt: number | undefined;
   lastBeat = Date.now();
   rss: number | undefined;
+  /** The worker's last stats report (app/stats.ts). */
+  stats: ClusterWorkerStats | undefined;
   /** Consecutive heartbeats above maxMemory. */
   overMemory = 0;
   /** Set once a health problem was reported, so it is acted on once. */
@@ -103,6 +118,7 @@ export class WorkerProcess {
       sticky: settings.sticky !== undefined,
       waitReady: settings.waitReady,
       beat: settings.heartbeat?.interval ?? (settings.maxMemory ? 1000 : 0),
+      stats: settings.statsInterval,
       hold,
       ...(hold ? { sockets: socketDirectory() } : {}),
     };
@@ -112,18 +128,14 @@ export class WorkerProcess {
       exec: settings.script,
       args: settings.args,
       execArgv: settings.execArgv,
-      silent: settings.logPrefix,
+      silent: settings.pipe,
       serialization: settings.serialization,
       cwd: settings.cwd,
     } as Parameters<typeof cluster.setupPrimary>[0]);
     this.worker = cluster.fork(forkEnv(settings, { [CONFIG_ENV]: JSON.stringify(config), [ID_ENV]: String(id) }));
     this.pid = this.worker.process.pid ?? -1;
     guard(this.pid, settings.killGrace);
-    if (settings.logPrefix) {
-      const { stdout, stderr } = this.worker.process;
-      if (stdout) prefixLines(stdout, process.stdout, `[${id}] `);
-      if (stderr) prefixLines(stderr, process.stderr, `[${id}] `);
-    }
+    if (settings.pipe) host.output(this);
     this.worker.on('message', (m: unknown) => {
       if (isSpindleMessage(m)) dispatch(fromWorker, m as ToPrimaryMessage, this);
     });

@@ -83,6 +83,29 @@ export class ClusterReloadFailedError extends SpindleError<'ERR_CLUSTER_RELOAD_F
   }
 }
 
+/** Scaling up stopped because a new worker did not become ready; the new workers were stopped again and the old ones keep serving. */
+export class ClusterScaleFailedError extends SpindleError<'ERR_CLUSTER_SCALE_FAILED'> {
+  declare readonly name: 'ClusterScaleFailedError';
+  readonly workerId: number;
+  /** The number of workers asked for. */
+  readonly wanted: number;
+  /** The number of workers still running (the number before the scale). */
+  readonly workers: number;
+  constructor(cause: ClusterWorkerNotReadyError, wanted: number, workers: number) {
+    super(
+      'ERR_CLUSTER_SCALE_FAILED',
+      `Scale to ${wanted} workers refused: ${cause.message}; the ${workers} running worker${workers === 1 ? '' : 's'} keep${workers === 1 ? 's' : ''} serving`,
+      { cause },
+    );
+    this.workerId = cause.workerId;
+    this.wanted = wanted;
+    this.workers = workers;
+  }
+  static {
+    named(ClusterScaleFailedError, 'ClusterScaleFailedError');
+  }
+}
+
 /** A worker slot kept crashing, so the supervisor stopped restarting it. */
 export class ClusterCrashLoopError extends SpindleError<'ERR_CLUSTER_CRASH_LOOP'> {
   declare readonly name: 'ClusterCrashLoopError';
@@ -167,6 +190,7 @@ export type ClusterError =
   | ClusterWorkerNotReadyError
   | ClusterStartFailedError
   | ClusterReloadFailedError
+  | ClusterScaleFailedError
   | ClusterCrashLoopError
   | ClusterClosedError
   | ClusterPeerGoneError

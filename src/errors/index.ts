@@ -4,6 +4,7 @@
 import type { InvalidOptionError } from './base.js';
 import type { CliError } from './cli.js';
 import type * as cluster from './cluster.js';
+import type * as control from './control.js';
 import type * as exec from './exec.js';
 import type * as pool from './pool.js';
 import type * as queue from './queue.js';
@@ -12,6 +13,7 @@ import type * as shared from './shared.js';
 export * from './base.js';
 export * from './cli.js';
 export * from './cluster.js';
+export * from './control.js';
 export * from './exec.js';
 export * from './pool.js';
 export * from './queue.js';
@@ -23,6 +25,7 @@ export type AnySpindleError =
   | pool.PoolError
   | exec.AnyExecError
   | cluster.ClusterError
+  | control.ControlError
   | shared.SharedError
   | queue.QueueError
   | CliError;
@@ -33,6 +36,8 @@ export type ErrorCode = AnySpindleError['code'];
 export type PoolErrorCode = pool.PoolError['code'];
 /** Codes of `spindle/cluster` and `spindle start`. */
 export type ClusterErrorCode = cluster.ClusterError['code'];
+/** Codes of the control plane (the control socket and `spindle ls/status/reload/stop/logs/scale`). */
+export type ControlErrorCode = control.ControlError['code'];
 /** Codes of `spindle/shared`. */
 export type SharedErrorCode = shared.SharedError['code'];
 /** Codes of `spindle/queue` and `spindle work`. */
@@ -69,12 +74,20 @@ export const errorCodes = [
   'ERR_CLUSTER_WORKER_NOT_READY',
   'ERR_CLUSTER_START_FAILED',
   'ERR_CLUSTER_RELOAD_FAILED',
+  'ERR_CLUSTER_SCALE_FAILED',
   'ERR_CLUSTER_CRASH_LOOP',
   'ERR_CLUSTER_CLOSED',
   'ERR_CLUSTER_PEER_GONE',
   'ERR_CLUSTER_REQUEST_TIMEOUT',
   'ERR_CLUSTER_HANDLER_FAILED',
   'ERR_CLUSTER_CONTEXT',
+  'ERR_CONTROL_NAME_IN_USE',
+  'ERR_CONTROL_NOT_RUNNING',
+  'ERR_CONTROL_BAD_REQUEST',
+  'ERR_CONTROL_DIRECTORY',
+  'ERR_CONTROL_CONNECTION',
+  'ERR_CONTROL_TIMEOUT',
+  'ERR_CONTROL_PROTOCOL',
   'ERR_SHARED_TIMEOUT',
   'ERR_SHARED_ABORTED',
   'ERR_SHARED_INVALID_HANDLE',

@@ -34,11 +34,16 @@ export function until(emitter, event, predicate, timeout, what) {
   });
 }
 
-/** Starts `spindle ...args`; `t` (a node:test context) kills it after the test if it still runs. */
+/**
+ * Starts `spindle ...args`; `t` (a node:test context) kills it after the test
+ * if it still runs. Unless `env` sets SPINDLE_HOME, each run gets a control
+ * directory of its own: tests never see each other's supervisors (or the
+ * user's), and two `spindle start app.mjs` never compete for the name 'app'.
+ */
 export function cli(t, args, { env = {}, cwd = root } = {}) {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, SPINDLE_HOME: env.SPINDLE_HOME ?? tempDir('home-'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };

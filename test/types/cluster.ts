@@ -5,11 +5,15 @@ import {
   type ClusterWorkerExitEvent,
   type ClusterWorkerExitReason,
   type ClusterWorkerInfo,
+  type ClusterWorkerStats,
+  type ClusterWorkerStatus,
   onShutdown,
   primary,
+  type ScaleResult,
   type SuperviseOptions,
   type Supervisor,
   type SupervisorState,
+  type SupervisorStatus,
   supervise,
   workerId,
 } from 'spindle/cluster';
@@ -49,7 +53,27 @@ async function primarySide() {
     expectTypeOf(e.detail).toEqualTypeOf<string>();
     expectTypeOf(e.expected).toEqualTypeOf<boolean>();
   });
-  expectTypeOf<ClusterWorkerExitReason>().toEqualTypeOf<'crash' | 'stop' | 'reload' | 'unhealthy' | 'not-ready'>();
+  expectTypeOf<ClusterWorkerExitReason>().toEqualTypeOf<
+    'crash' | 'stop' | 'reload' | 'unhealthy' | 'scale' | 'not-ready'
+  >();
+  // The control plane (issue 12): one snapshot, scale next to reload.
+  const status = sup.status();
+  expectTypeOf(status).toEqualTypeOf<SupervisorStatus>();
+  expectTypeOf(status.kind).toEqualTypeOf<'start'>();
+  expectTypeOf(status.name).toEqualTypeOf<string | null>();
+  expectTypeOf(status.workers[0]!).toEqualTypeOf<ClusterWorkerStatus>();
+  expectTypeOf(status.workers[0]!.pid).toEqualTypeOf<number | null>();
+  expectTypeOf(status.workers[0]!.stats).toEqualTypeOf<ClusterWorkerStats | null>();
+  expectTypeOf(await sup.scale(4)).toEqualTypeOf<ScaleResult>();
+  void sup.scale('auto');
+  void sup.scale({ by: -1 });
+  // @ts-expect-error a count, 'auto' or { by }
+  void sup.scale('4');
+  sup.on('scale', (r) => expectTypeOf(r).toEqualTypeOf<ScaleResult>());
+  expectTypeOf(sup.controlSocket).toEqualTypeOf<string | undefined>();
+  void supervise({ script: 'app.js', name: 'api', logFormat: 'json', logTime: true });
+  // @ts-expect-error 'text' or 'json'
+  void supervise({ script: 'app.js', logFormat: 'yaml' });
   sup.on('reloadFailed', (e) => expectTypeOf(e.code).toEqualTypeOf<'ERR_CLUSTER_RELOAD_FAILED'>());
   sup.on('closed', (r) => expectTypeOf(r).toEqualTypeOf<CloseResult>());
   sup.on('closing', () => {});
@@ -100,7 +124,7 @@ function unifiedOptions() {
 async function workerSide() {
   expectTypeOf(workerId).toEqualTypeOf<number | undefined>();
   onShutdown(async ({ reason, signal }) => {
-    expectTypeOf(reason).toEqualTypeOf<'stop' | 'reload' | 'unhealthy'>();
+    expectTypeOf(reason).toEqualTypeOf<'stop' | 'reload' | 'unhealthy' | 'scale'>();
     expectTypeOf(signal).toEqualTypeOf<AbortSignal>();
   });
   const p = primary<Proto>();

@@ -39,6 +39,9 @@ expectTypeOf<TaskTimeoutError>().toMatchTypeOf<SpindleError>();
 expectTypeOf<'ERR_POOL_CLOSED'>().toMatchTypeOf<PoolErrorCode>();
 expectTypeOf<'ERR_EXEC_EXIT'>().toMatchTypeOf<ExecErrorCode>();
 expectTypeOf<'ERR_CLUSTER_CLOSED'>().toMatchTypeOf<ClusterErrorCode>();
+expectTypeOf<'ERR_CLUSTER_SCALE_FAILED'>().toMatchTypeOf<ClusterErrorCode>();
+if (isSpindleError(err, 'ERR_CONTROL_NAME_IN_USE')) expectTypeOf(err.socket).toEqualTypeOf<string>();
+if (isSpindleError(err, 'ERR_CONTROL_BAD_REQUEST')) expectTypeOf(err.reason).toMatchTypeOf<string>();
 expectTypeOf<'ERR_SHARED_CHANNEL_CLOSED'>().toMatchTypeOf<SharedErrorCode>();
 expectTypeOf<'ERR_QUEUE_CLOSED'>().toMatchTypeOf<QueueErrorCode>();
 // @ts-expect-error a pool code is not a queue code

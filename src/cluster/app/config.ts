@@ -15,6 +15,8 @@ export interface WorkerConfig {
   waitReady: boolean;
   /** Heartbeat period in ms; 0 = no heartbeat. */
   beat: number;
+  /** Stats period in ms (app/stats.ts); 0 = no stats. */
+  stats: number;
   /** Hold fixed-port listens until admitted (waitReady or probe, or sticky). */
   hold: boolean;
   /** The primary's private socket directory, where held servers listen (when `hold`). */

@@ -18,6 +18,7 @@ import { RUNTIME_KEY, type WorkerConfig } from './config.js';
 import { Connections } from './connections.js';
 import { Holder } from './hold.js';
 import { patchListen } from './listen.js';
+import { startStats } from './stats.js';
 
 /** What an `onShutdown` hook is told. */
 export interface ShutdownInfo {
@@ -134,6 +135,7 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
     setInterval(beat, config.beat).unref();
     beat();
   }
+  if (config.stats > 0) startStats(post, config.stats);
   // Ctrl-C reaches the whole foreground process group; the supervisor turns it
   // into a graceful stop, so workers must not die of it on their own.
   process.on('SIGINT', () => {});
