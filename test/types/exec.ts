@@ -46,8 +46,8 @@ async function types() {
   p.stdout;
   // @ts-expect-error use p.writable()
   p.stdin;
-  // @ts-expect-error 'both' is for lines(); a stream is one output
-  p.readable({ from: 'both' });
+  // @ts-expect-error 'all' is for lines(); a stream is one output
+  p.readable({ from: 'all' });
   // @ts-expect-error not a signal name
   p.kill('SIGNOPE');
 
