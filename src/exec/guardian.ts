@@ -52,29 +52,29 @@ process.stdin.on('close', reap);
 process.stdin.on('error', reap);
 `;
 
-/** A TrackObserver that keeps the guardian's list current, starting the guardian with the first command. */
+/**
+ * Starts the guardian and returns a TrackObserver that keeps its list current. It
+ * is started before any command: a command that starts first could outlive a
+ * parent killed before the guardian exists.
+ */
 export function guardian(): TrackObserver {
   let child: ChildProcess | undefined;
-  let failed = false;
+  try {
+    child = spawn(process.execPath, ['-e', GUARDIAN], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+      env: { PATH: process.env.PATH ?? '' },
+      windowsHide: true,
+    });
+    child.on('error', () => {}); // best effort: runSync still works, as spawnSync would, without it
+    child.stdin?.on('error', () => {});
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  } catch {
+    child = undefined;
+  }
+  // A write to a pipe is attempted at once, so the line is in the guardian's pipe before spawn() returns to the caller.
   const write = (line: string) => {
-    if (!child && !failed) {
-      try {
-        child = spawn(process.execPath, ['-e', GUARDIAN], {
-          detached: true,
-          stdio: ['pipe', 'ignore', 'ignore'],
-          env: { PATH: process.env.PATH ?? '' },
-          windowsHide: true,
-        });
-        child.on('error', () => {
-          failed = true;
-        });
-        child.stdin!.on('error', () => {});
-        child.unref();
-        (child.stdin as unknown as { unref?: () => void }).unref?.();
-      } catch {
-        failed = true; // best effort: runSync still works, as spawnSync would, without this guarantee
-      }
-    }
     if (child?.stdin?.writable) child.stdin.write(line);
   };
   return {
