@@ -21,6 +21,10 @@ import { type ExecLogEntry, nextLogId } from './verbose.js';
 export type SyncOptions = Omit<ExecOptions, 'signal' | 'ipc' | 'serialization' | 'input'> & {
   /** Written to stdin: text, bytes, or a file the program reads (streams need the event loop: use run). */
   input?: Extract<ExecInput, string | Uint8Array | { file: string | URL }>;
+  /** Not with runSync: nothing can abort a call that blocks (use `timeout`). */
+  signal?: never;
+  /** Not with runSync: messages need a handle (use spawn). */
+  ipc?: false;
 };
 
 /** How long a helper thread may take to load before runSync gives up on it. */
