@@ -5,7 +5,7 @@
 // keeps, in collect.ts; how the outcome becomes a result or an error, in result.ts.
 import { type ChildProcess, spawn as cpSpawn, type SpawnOptions } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
-import { InvalidOptionError } from '../errors/index.js';
+import { type ExecErrorDetails, InvalidOptionError } from '../errors/index.js';
 import { sendSignal } from '../util/kill.js';
 import { knownOptions } from '../util/known.js';
 import { LineSplitter } from '../util/lines.js';
@@ -442,14 +442,12 @@ export class ExecProcess<O extends Output = string> implements PromiseLike<ExecR
       stderr = splitLines(stderr as string);
       if (all !== undefined) all = splitLines(all as string);
     }
-    const details = {
+    const details: ExecErrorDetails = {
       command: this.command,
       file: this.file,
       args: this.args,
-      stdout: stdout as O,
-      stderr: stderr as O,
-      ...(all === undefined ? {} : { all: all as O }),
-      ...(o.ipc ? { messages: this.#messages ?? [] } : {}),
+      stdout,
+      stderr,
       exitCode: this.#exit?.code ?? null,
       signal: this.#exit?.signal ?? null,
       durationMs: performance.now() - this.#start,
@@ -459,6 +457,8 @@ export class ExecProcess<O extends Output = string> implements PromiseLike<ExecR
       isMaxBuffer: end.reason === 'maxBuffer',
       forceKilled: end.forceKilled,
     };
+    if (all !== undefined) details.all = all;
+    if (o.ipc) details.messages = this.#messages ?? [];
     const error = classify({
       details,
       spawnError: this.#spawnError,
@@ -475,7 +475,7 @@ export class ExecProcess<O extends Output = string> implements PromiseLike<ExecR
       shell: o.shell,
       stderrTail: () => (err ? err.tail().toString('utf8') : ''),
     });
-    const result: ExecResult<O> = { ...details, failed: error !== undefined, ...(error ? { error } : {}) };
+    const result = { ...details, failed: error !== undefined, ...(error ? { error } : {}) } as ExecResult<O>;
     o.log?.write({ type: 'end', id: this.#logId, command: this.command, result, time: new Date() });
     this.#resolve(result);
   }
