@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run, runSync } from 'spindle/exec';
@@ -54,8 +54,9 @@ test('the nearest node_modules/.bin wins over PATH, from cwd or from the directo
   assert.equal((await run('mytool', { env, preferLocal: p.deep })).stdout, 'local');
   assert.equal((await run('mytool', { env, preferLocal: pathToFileURL(p.dir) })).stdout, 'local');
   assert.equal((await run('mytool', { env, preferLocal: p.global })).stdout, 'global', 'no node_modules up from there');
-  // a relative directory is relative to cwd
-  assert.equal((await run('mytool', { cwd: p.dir, env, preferLocal: 'a/b' })).stdout, 'local');
+  // a relative directory is relative to process.cwd(), as every path, not to the cwd option
+  const rel = relative(process.cwd(), p.deep);
+  assert.equal((await run('mytool', { cwd: p.global, env, preferLocal: rel })).stdout, 'local');
   // through a shell too: the shell searches the same PATH
   assert.equal((await run('mytool', { cwd: p.deep, env, preferLocal: true, shell: true })).stdout, 'local');
 });

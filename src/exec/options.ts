@@ -298,8 +298,8 @@ export function normalize(
   // Without `env` and with extendEnv, the child inherits process.env: nothing to build.
   let env = checked.env || !checked.extendEnv ? buildEnv(checked.env, checked.extendEnv) : undefined;
   if (o.preferLocal !== undefined && o.preferLocal !== false) {
-    const from =
-      o.preferLocal === true ? (cwd ?? process.cwd()) : toPath('preferLocal', o.preferLocal, cwd ?? process.cwd());
+    // A path given is relative to process.cwd(), like every path (docs/conventions.md, rule 6).
+    const from = o.preferLocal === true ? (cwd ?? process.cwd()) : toPath('preferLocal', o.preferLocal);
     env = prependPath(env ?? process.env, localBins(from));
   }
 
