@@ -1,6 +1,23 @@
 // `ipc: true`: the messages a Node script sends with `process.send()`, as an async
 // iterator (`p.messages()`). Messages cannot be paused like a pipe, so the queue
 // holds whatever has not been read yet.
+import type { ChildProcess } from 'node:child_process';
+
+/** How long the IPC channel may stay open after the program exited (only a grandchild could hold it). */
+const CHANNEL_CLOSE_MS = 1000;
+
+/**
+ * Calls `done` once the channel of an exited program has closed: messages sent just
+ * before the exit can arrive after it. Closes it from our side after a moment.
+ */
+export function waitForChannel(child: ChildProcess, done: () => void): void {
+  const cut = setTimeout(() => child.connected && child.disconnect(), CHANNEL_CLOSE_MS);
+  cut.unref();
+  child.once('disconnect', () => {
+    clearTimeout(cut);
+    done();
+  });
+}
 
 /** Async iterator over received messages; ends when the channel closes, by throwing the command's failure if it failed. */
 export class MessageIterator implements AsyncIterableIterator<unknown> {

@@ -8,7 +8,6 @@ import { Readable, Writable } from 'node:stream';
 import { type ExecErrorDetails, InvalidOptionError } from '../errors/index.js';
 import { sendSignal } from '../util/kill.js';
 import { knownOptions } from '../util/known.js';
-import { LineSplitter } from '../util/lines.js';
 import { checkOneOf, invalid } from '../util/validate.js';
 import { type Collector, wireOutput } from './collect.js';
 import { formatCommand } from './command.js';
@@ -16,12 +15,12 @@ import { waitForDrain } from './drain.js';
 import { closeFiles, type FileFailure, openFiles } from './files.js';
 import { wireInput } from './input.js';
 import { Interleaver, splitLines } from './interleave.js';
-import { MessageIterator } from './ipc.js';
+import { MessageIterator, waitForChannel } from './ipc.js';
 import { LineIterator } from './lines.js';
 import { checkKillSignal, type NodeStdio, type Normalized } from './options.js';
 import { classify, type ExecResult, type Output } from './result.js';
 import { Termination } from './termination.js';
-import { nextLogId } from './verbose.js';
+import { logOutput, nextLogId } from './verbose.js';
 
 /** Which output `lines()` reads: one stream, or `'all'`: both, interleaved in arrival order. */
 export interface LinesOptions {
@@ -37,8 +36,6 @@ type OutputName = 'stdout' | 'stderr';
 
 const noop = () => {};
 const FROM = new Set(['from']);
-/** How long the IPC channel may stay open after the program exited (only a grandchild could hold it). */
-const CHANNEL_CLOSE_MS = 1000;
 
 /** node:child_process options with only the keys that are set (its normalisation walks them all). */
 function spawnOptions(o: Normalized, stdio: NodeStdio[]): SpawnOptions {
@@ -189,7 +186,7 @@ export class ExecProcess<O extends Output = string> implements PromiseLike<ExecR
     if (child.stderr) {
       this.#err = wireOutput(child.stderr, o.sinks[2], o, true, () => this.#overflow('stderr'), onError, all);
     }
-    if (o.log?.lines) this.#logOutput(child);
+    if (o.log?.lines) logOutput(child, o.encoding, o.log, this.#logId, this.command);
     if (o.ipc) this.#wireMessages(child);
     if (child.stdin) {
       child.stdin.on('error', noop); // EPIPE/ECONNRESET: the program stopped reading; its exit tells the rest
@@ -199,21 +196,6 @@ export class ExecProcess<O extends Output = string> implements PromiseLike<ExecR
       }
     }
     return pid;
-  }
-
-  /** `verbose: 'full'` (or a function): every output line is an entry. */
-  #logOutput(child: ChildProcess): void {
-    const log = this.#o.log!;
-    const enc = this.#o.encoding === 'buffer' ? 'utf8' : this.#o.encoding;
-    for (const from of ['stdout', 'stderr'] as const) {
-      const stream = child[from];
-      if (!stream) continue;
-      const splitter = new LineSplitter(enc);
-      const emit = (line: string) =>
-        log.write({ type: 'output', id: this.#logId, command: this.command, from, line, time: new Date() });
-      stream.on('data', (chunk: Buffer) => splitter.write(chunk, emit));
-      stream.once('end', () => splitter.end(emit));
-    }
   }
 
   /** `ipc: true`: keep the messages for the result (unless taken by `messages()`) and hand them to the iterator. */
@@ -415,12 +397,7 @@ export class ExecProcess<O extends Output = string> implements PromiseLike<ExecR
     const step = () => {
       if (--pending === 0) this.#finish();
     };
-    const cut = setTimeout(() => child.connected && child.disconnect(), CHANNEL_CLOSE_MS);
-    cut.unref();
-    child.once('disconnect', () => {
-      clearTimeout(cut);
-      step();
-    });
+    waitForChannel(child, step);
     waitForDrain(streams, sinks, step);
   }
 

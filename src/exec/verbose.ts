@@ -2,7 +2,9 @@
 // and how it ended), and with 'full' each line of its output, to stderr or to a
 // function. Only the command line, output and outcome are logged: never the
 // environment (a secret belongs in `env`, docs/security.md), never `input`.
+import type { ChildProcess } from 'node:child_process';
 import { writeSync } from 'node:fs';
+import { LineSplitter } from '../util/lines.js';
 import type { ExecResult, Output } from './result.js';
 
 /** What a logger function receives: the start, each output line ('full' and functions), the end. */
@@ -90,4 +92,23 @@ export function logTarget(verbose: Verbose): LogTarget | undefined {
     };
   }
   return { lines: verbose === 'full', write: toStderr };
+}
+
+/** `verbose: 'full'` (or a function): each line of the program's output becomes an entry. */
+export function logOutput(
+  child: ChildProcess,
+  encoding: BufferEncoding | 'buffer',
+  log: LogTarget,
+  id: number,
+  command: string,
+): void {
+  const enc = encoding === 'buffer' ? 'utf8' : encoding;
+  for (const from of ['stdout', 'stderr'] as const) {
+    const stream = child[from];
+    if (!stream) continue;
+    const splitter = new LineSplitter(enc);
+    const emit = (line: string) => log.write({ type: 'output', id, command, from, line, time: new Date() });
+    stream.on('data', (chunk: Buffer) => splitter.write(chunk, emit));
+    stream.once('end', () => splitter.end(emit));
+  }
 }
