@@ -36,9 +36,9 @@ test("verbose: 'short' logs the command and its end with the duration; true is '
   const lines = text.trimEnd().split('\n');
   assert.equal(lines.length, 4, text);
   assert.match(lines[0], new RegExp(`^${STAMP} \\$ echo 'hello world'$`));
-  assert.match(lines[1], new RegExp(`^${STAMP} ✔ done in [\\d.]+ms$`));
+  assert.match(lines[1], new RegExp(`^${STAMP} ✔ exit 0 in [\\d.]+ms$`));
   assert.match(lines[2], new RegExp(`^${STAMP} \\$ sh -c 'echo oops >&2; exit 3'$`));
-  assert.match(lines[3], new RegExp(`^${STAMP} ✘ failed in [\\d.]+ms: ERR_EXEC_EXIT Command failed with exit code 3`));
+  assert.match(lines[3], new RegExp(`^${STAMP} ✘ exit 3 in [\\d.]+ms: ERR_EXEC_EXIT Command failed with exit code 3`));
   const [a, b, c] = [0, 1, 2].map((i) => Number(new RegExp(STAMP).exec(lines[i])[1]));
   assert.equal(a, b, 'start and end share an id');
   assert.ok(c > a, 'ids grow');
@@ -87,6 +87,10 @@ test('verbose: a command that never started is logged with why; piped commands e
     ['command', 'end'],
   );
   assert.equal(entries[1].result.error.code, 'ERR_EXEC_NOT_FOUND');
+  assert.match(formatLogEntry(entries[1]), /✘ not started in [\d.]+ms: ERR_EXEC_NOT_FOUND Command not found/);
+  const killed = await run('sleep', ['10'], { timeout: 50, reject: false, verbose: log });
+  assert.match(formatLogEntry(entries.at(-1)), /✘ killed by SIGTERM in [\d.]+ms: ERR_EXEC_TIMEOUT/);
+  assert.equal(killed.timedOut, true);
   entries.length = 0;
   await spawn('echo', ['x'], { verbose: log }).pipe($({ verbose: log })`cat`);
   assert.equal(entries.filter((e) => e.type === 'command').length, 2);
@@ -119,7 +123,7 @@ runSync('echo', ['sync out'], { verbose: 'full', env: { TOKEN: '${SECRET}' } });
     });
     const [exitCode] = await once(child, 'exit');
     assert.equal(exitCode, 0, err);
-    assert.match(err, new RegExp(`${STAMP} \\$ echo 'sync out'\\n${STAMP}     sync out\\n${STAMP} ✔ done in`));
+    assert.match(err, new RegExp(`${STAMP} \\$ echo 'sync out'\\n${STAMP}     sync out\\n${STAMP} ✔ exit 0 in`));
     assert.ok(!err.includes(SECRET));
 
     const entries = [];

@@ -48,12 +48,11 @@ function ms(n: number): string {
   return n < 10 ? `${n.toFixed(1)}ms` : `${Math.round(n)}ms`;
 }
 
-/** How a finished command is summed up in one line. */
+/** How a finished command is summed up in one line: its exit status, duration and, if it failed, why. */
 function outcome(r: ExecResult<Output>): string {
-  if (!r.failed) return `done in ${ms(r.durationMs)}`;
+  const status = r.exitCode !== null ? `exit ${r.exitCode}` : r.signal ? `killed by ${r.signal}` : 'not started';
   const e = r.error;
-  const first = e ? e.message.split('\n', 1)[0] : 'failed';
-  return `failed in ${ms(r.durationMs)}: ${e ? `${e.code} ` : ''}${first}`;
+  return `${status} in ${ms(r.durationMs)}${e ? `: ${e.code} ${e.message.split('\n', 1)[0]}` : ''}`;
 }
 
 /** The line stderr gets for an entry: `[12:00:00.123] [3] $ git status`. */
