@@ -2,17 +2,35 @@
 // object is accepted and the program runs, or it is refused with ERR_INVALID_OPTION
 // naming the option (or a documented code: a cwd that does not exist is
 // ERR_EXEC_SPAWN, a shell that does not exist ERR_EXEC_NOT_FOUND, a tiny timeout
-// ERR_EXEC_TIMEOUT). Never a crash, a hang, a raw error or a Node warning.
+// ERR_EXEC_TIMEOUT). Never a crash, a hang, a raw error or a Node warning. With
+// `node: true` the program is an empty Node script instead. runSync takes the same
+// options (minus what needs the event loop, refused by name).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { $, run, spawn } from 'spindle/exec';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { $, run, runSync, spawn } from 'spindle/exec';
 import { acceptedOrCoded, anyValue, check, fc, noWarnings, optionsOf } from './helpers/fuzz.js';
 
 const T = { timeout: 60_000 };
 const TRUE = ['/bin/true', '/usr/bin/true'].find((p) => existsSync(p));
+const NOOP = fileURLToPath(new URL('./fixtures/exec/noop.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'spindle-fuzz-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const inFile = join(dir, 'in');
+writeFileSync(inFile, 'input');
+const outFile = join(dir, 'out');
+
+/** The program for these options: `true`, or with `node: true` an empty Node script. */
+function program(o) {
+  try {
+    return o?.node === true ? NOOP : TRUE;
+  } catch {
+    return TRUE; // a Proxy that throws: refused before anything runs
+  }
+}
 /** What a run of `true` may end with besides success, and why. */
 const RUN_CODES = [
   'ERR_INVALID_OPTION',
@@ -26,7 +44,7 @@ const SENSIBLE = {
   cwd: [tmpdir(), pathToFileURL(tmpdir()), pathToFileURL(tmpdir()).href, '.'],
   env: [{ SPINDLE_FUZZ: '1' }, { PATH: undefined }, {}],
   extendEnv: [true, false],
-  input: ['text', Buffer.from('bytes'), ''],
+  input: ['text', Buffer.from('bytes'), '', { file: inFile }, { file: pathToFileURL(inFile) }],
   timeout: [0, Number.POSITIVE_INFINITY, '2s', 5000, 2 ** 31 - 1],
   signal: [new AbortController().signal],
   killSignal: ['SIGTERM', 'SIGKILL', 'SIGINT', 9],
@@ -36,8 +54,8 @@ const SENSIBLE = {
   stripFinalNewline: [true, false],
   stdio: ['pipe', 'ignore', 'inherit', ['pipe', 'ignore', 'pipe']],
   stdin: ['pipe', 'ignore'],
-  stdout: ['pipe', 'ignore', 'inherit'],
-  stderr: ['pipe', 'ignore', 'inherit'],
+  stdout: ['pipe', 'ignore', 'inherit', { file: outFile }, { file: outFile, append: true }],
+  stderr: ['pipe', 'ignore', 'inherit', { file: outFile }],
   shell: [true, false, '/bin/sh'],
   detached: [true, false],
   killTree: [true, false],
@@ -47,6 +65,16 @@ const SENSIBLE = {
   gid: [process.getgid()],
   argv0: ['renamed'],
   windowsHide: [true, false],
+  preferLocal: [true, false, tmpdir(), pathToFileURL(tmpdir())],
+  all: [true, false],
+  lines: [true, false],
+  // 'short' and 'full' write to stderr: exec-verbose.test.js covers them; here, quiet loggers
+  verbose: [false, () => {}, (e) => e.type],
+  node: [true, false],
+  nodePath: [process.execPath],
+  nodeOptions: [[], ['--no-warnings']],
+  ipc: [true, false],
+  serialization: ['advanced', 'json'],
 };
 const NAMES = Object.keys(SENSIBLE);
 const valueFor = (name) =>
@@ -66,6 +94,10 @@ const seen = { ran: 0, refused: 0 };
 
 async function runs(fn) {
   const r = await acceptedOrCoded(fn, { codes: RUN_CODES, ms: 10_000 });
+  outcome(r);
+}
+
+function outcome(r) {
   seen[r.ok ? 'ran' : 'refused']++;
   if (r.ok && r.value.failed) assert.ok(RUN_CODES.includes(r.value.error.code), String(r.value.error));
   else if (r.ok) assert.equal(r.value.exitCode, 0);
@@ -74,7 +106,7 @@ async function runs(fn) {
 test('fuzz: run() options around `true`', T, async () => {
   await noWarnings(() =>
     check(
-      fc.asyncProperty(options, (o) => runs(() => run(TRUE, [], o))),
+      fc.asyncProperty(options, (o) => runs(() => run(program(o), [], o))),
       { numRuns: 100 },
     ),
   );
@@ -85,12 +117,35 @@ test('fuzz: spawn() and $ options; whole options values of any kind', T, async (
   await noWarnings(() =>
     check(
       fc.asyncProperty(options, anyValue(), async (o, whole) => {
-        await runs(() => spawn(TRUE, o));
-        await runs(() => $(o)`${TRUE}`);
+        await runs(() => spawn(program(o), o));
+        await runs(() => $(o)`${program(o)}`);
         await runs(() => run(TRUE, [], whole));
         await runs(() => run(TRUE, whole));
       }),
       { numRuns: 40 },
+    ),
+  );
+});
+
+test('fuzz: runSync() options around `true`', T, async () => {
+  const codes = [...RUN_CODES];
+  await noWarnings(() =>
+    check(
+      fc.asyncProperty(options, async (o) => {
+        let r;
+        try {
+          r = { ok: true, value: runSync(program(o), [], o) };
+        } catch (error) {
+          r = await acceptedOrCoded(
+            () => {
+              throw error;
+            },
+            { codes },
+          );
+        }
+        outcome(r);
+      }),
+      { numRuns: 60 },
     ),
   );
 });
@@ -120,6 +175,9 @@ test('fuzz: the handle methods (kill, lines, readable, writable, write, end, pip
           () => p.readable(value),
           () => p.write(value),
           () => p.pipe(value),
+          () => p.send(value),
+          () => p.messages(),
+          () => p.disconnect(),
           () => {
             p.end(value); // returns the (awaitable) handle: its result is not what is tested here
           },

@@ -50,12 +50,12 @@ test('a 4-byte emoji split over three chunks is decoded once, not as replacement
   assert.deepEqual(await collect(p.lines()), ['a😀b']);
 });
 
-test("lines({ from: 'both' }) interleaves stdout and stderr in arrival order", T, async () => {
+test("lines({ from: 'all' }) interleaves stdout and stderr in arrival order", T, async () => {
   // Each line waits for the previous one to be read (the ack on stdin), so arrival order is known.
   const script = 'echo o1; read a; echo e1 >&2; read a; echo o2; read a; echo e2 >&2; read a';
   const p = spawn('sh', ['-c', script]);
   const got = [];
-  for await (const l of p.lines({ from: 'both' })) {
+  for await (const l of p.lines({ from: 'all' })) {
     got.push(l);
     await p.write('\n');
   }

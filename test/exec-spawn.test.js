@@ -114,7 +114,7 @@ test(
       (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'from',
     );
     assert.throws(
-      () => ignored.readable({ from: 'both' }),
+      () => ignored.readable({ from: 'all' }),
       (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'from',
     );
     assert.throws(

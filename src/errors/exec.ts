@@ -7,9 +7,13 @@ export interface ExecErrorDetails {
   command: string;
   file: string;
   args: readonly string[];
-  /** Buffered stdout (a prefix when `isMaxBuffer`); `''` when it was streamed elsewhere. */
-  stdout: string | Buffer;
-  stderr: string | Buffer;
+  /** Buffered stdout (a prefix when `isMaxBuffer`); `''` when it was streamed elsewhere; lines with `lines: true`. */
+  stdout: string | Buffer | string[];
+  stderr: string | Buffer | string[];
+  /** stdout and stderr interleaved in the order received, with `all: true`. */
+  all?: string | Buffer | string[];
+  /** IPC messages the program sent, with `ipc: true`. */
+  messages?: unknown[];
   /** null when the program never started or was ended by a signal. */
   exitCode: number | null;
   /** the signal that ended the program, or null */
@@ -49,8 +53,10 @@ export abstract class ExecError<
   declare command: string;
   declare file: string;
   declare args: readonly string[];
-  declare stdout: string | Buffer;
-  declare stderr: string | Buffer;
+  declare stdout: string | Buffer | string[];
+  declare stderr: string | Buffer | string[];
+  declare all?: string | Buffer | string[];
+  declare messages?: unknown[];
   declare exitCode: number | null;
   declare signal: NodeJS.Signals | null;
   declare durationMs: number;

@@ -4,6 +4,7 @@
 // whole) and joined as a string, which skips copying every byte into one big Buffer.
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import type { Interleaver } from './interleave.js';
 
 const TAIL_BYTES = 8192;
 
@@ -21,6 +22,8 @@ export class Collector {
   readonly #encoding: BufferEncoding | 'buffer';
   readonly #wantTail: boolean;
   readonly #onExceed: () => void;
+  /** `all`: what is kept also goes there, in arrival order with the other stream's. */
+  readonly #all: Interleaver | undefined;
 
   constructor(
     keeping: boolean,
@@ -28,8 +31,10 @@ export class Collector {
     encoding: BufferEncoding | 'buffer',
     wantTail: boolean,
     onExceed: () => void,
+    all?: Interleaver,
   ) {
     this.keeping = keeping;
+    this.#all = all;
     this.#limit = limit;
     this.#encoding = encoding;
     this.#wantTail = wantTail;
@@ -60,6 +65,7 @@ export class Collector {
 
   #keep(chunk: Buffer): void {
     this.#bytes += chunk.length;
+    if (this.#all) this.#all.push(this.#wantTail ? 1 : 0, chunk);
     if (this.#decoder) this.#text += this.#decoder.write(chunk);
     else this.#chunks.push(chunk);
   }
@@ -109,8 +115,9 @@ export function wireOutput(
   isStderr: boolean,
   onOverflow: () => void,
   onError: (e: unknown) => void,
+  all?: Interleaver,
 ): Collector {
-  const c = new Collector(!sink && o.buffer !== false, o.maxBuffer, o.encoding, isStderr, onOverflow);
+  const c = new Collector(!sink && o.buffer !== false, o.maxBuffer, o.encoding, isStderr, onOverflow, all);
   stream.on('data', (chunk: Buffer) => c.push(chunk));
   stream.on('error', onError); // a failed read must not crash the process
   if (sink) {

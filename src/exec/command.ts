@@ -1,6 +1,7 @@
 // How a command is shown in messages, and the not-found / spawn-failure texts.
 import { existsSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { localBins } from './local.js';
 import { shellName } from './shell.js';
 
 const SAFE = /^[\w@%+=:,./-]+$/;
@@ -54,12 +55,20 @@ export function describeSpawnFailure(
     return {
       notFound: true,
       missing: program,
-      reason: `${which}${dirs.length ? `searched PATH=${path}` : 'PATH is empty or unset'}`,
+      reason: `${which}${dirs.length ? `searched PATH=${path}` : 'PATH is empty or unset'}${localHint(program, cwd, dirs)}`,
     };
   }
   if (code === 'EACCES')
     return { notFound: false, missing: program, reason: 'permission denied (is the file executable?)' };
   return { notFound: false, missing: program, reason: code ?? 'unknown error' };
+}
+
+/** A program the project installed but PATH does not reach (`tsc`, `eslint`): say how to run it. */
+function localHint(program: string, cwd: string | undefined, searched: string[]): string {
+  const found = localBins(cwd ?? process.cwd())
+    .slice(0, -1) // Node's own directory is not a project's
+    .find((bin) => !searched.includes(bin) && existsSync(join(bin, program)));
+  return found ? `; ${join(found, program)} exists: pass \`preferLocal: true\` to run it` : '';
 }
 
 function isDirectory(path: string): boolean {

@@ -1,24 +1,37 @@
 // Public option types of spindle/exec and their validation into one normalized shape.
 
 import { constants } from 'node:os';
-import { Readable, type Stream, Writable } from 'node:stream';
+import { Readable, Stream, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { type Duration, optionalDuration, parseDuration } from '../util/duration.js';
 import { buildEnv, checkEnv } from '../util/env.js';
 import { knownOptions } from '../util/known.js';
 import { toPath } from '../util/paths.js';
-import { checkNumber, checkOneOf, checkSignal, invalid, optionalBoolean } from '../util/validate.js';
+import { checkNumber, checkOneOf, checkSignal, invalid, optionalBoolean, stringArray } from '../util/validate.js';
+import type { FileSlot } from './files.js';
+import { localBins, prependPath } from './local.js';
+import { inheritedNodeOptions } from './node.js';
+import { type LogTarget, logTarget, type Verbose } from './verbose.js';
+
+/** A file the program writes its stdout or stderr to: truncated first, or appended to with `append`. */
+export interface FileTarget {
+  file: string | URL;
+  append?: boolean;
+}
 
 /** What one of the child's stdio slots is connected to (as in node:child_process, plus any Writable/Readable). */
-export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | Stream;
+export type StdinOption = 'pipe' | 'inherit' | 'ignore' | number | Stream;
+/** An output slot may also be a file. */
+export type StdioOption = StdinOption | FileTarget;
 
-/** What `input` accepts: text, bytes, or a stream/iterable that is piped to stdin. */
+/** What `input` accepts: text, bytes, a stream/iterable that is piped to stdin, or a file the program reads. */
 export type ExecInput =
   | string
   | Uint8Array
   | Readable
   | ReadableStream<Uint8Array>
-  | AsyncIterable<string | Uint8Array>;
+  | AsyncIterable<string | Uint8Array>
+  | { file: string | URL };
 
 export interface ExecOptions {
   /** Working directory (default: the parent's). */
@@ -44,8 +57,9 @@ export interface ExecOptions {
   /** Drop one trailing newline from buffered text output (default true). */
   stripFinalNewline?: boolean;
   /** All three slots at once: 'pipe' (default), 'inherit', 'ignore', or an array. */
-  stdio?: StdioOption | readonly StdioOption[];
-  stdin?: StdioOption;
+  stdio?: StdinOption | readonly StdioOption[];
+  stdin?: StdinOption;
+  /** Also `{ file, append? }`: the program writes to that file itself. */
   stdout?: StdioOption;
   stderr?: StdioOption;
   /**
@@ -74,9 +88,34 @@ export interface ExecOptions {
   argv0?: string;
   /** Hide the console window on Windows (default true). */
   windowsHide?: boolean;
+  /**
+   * Find programs in `node_modules/.bin` first, from `cwd` (or the directory given) up to the
+   * root, then Node's own directory, then PATH. Default false.
+   */
+  preferLocal?: boolean | string | URL;
+  /** Also keep stdout and stderr interleaved in arrival order, as `result.all`. Default false. */
+  all?: boolean;
+  /** `stdout`, `stderr` (and `all`) as arrays of lines instead of text. Default false. */
+  lines?: boolean;
+  /**
+   * Log each command, its duration and how it ended: 'short' (or true) to stderr; 'full' adds
+   * every output line; a function receives every entry. Never logs `env` or `input`. Default false.
+   */
+  verbose?: Verbose;
+  /** Run `file` as a Node script with this process's Node and flags (`nodePath`, `nodeOptions`). */
+  node?: boolean;
+  /** The Node binary for `node: true` (default `process.execPath`). */
+  nodePath?: string | URL;
+  /** Node's flags for `node: true` (default: this process's `execArgv`, minus -e/--test/--inspect/--watch). */
+  nodeOptions?: readonly string[];
+  /** Open an IPC channel: `p.send()`, `p.messages()`, `result.messages`. The program must be a Node script. */
+  ipc?: boolean;
+  /** How IPC messages are encoded: 'advanced' (structured clone, default) or 'json'. */
+  serialization?: 'advanced' | 'json';
 }
 
-export type NodeStdio = 'pipe' | 'inherit' | 'ignore' | number | Stream;
+/** A file slot stays a FileSlot until the program starts, when it becomes the opened descriptor. */
+export type NodeStdio = 'pipe' | 'inherit' | 'ignore' | 'ipc' | number | Stream | FileSlot;
 
 export interface Normalized {
   cwd: string | undefined;
@@ -102,6 +141,16 @@ export interface Normalized {
   gid: number | undefined;
   argv0: string | undefined;
   windowsHide: boolean;
+  /** Whether a stdio slot is a file (opened at the start). */
+  files: boolean;
+  all: boolean;
+  lines: boolean;
+  /** Where `verbose` entries go; undefined when nothing is logged. */
+  log: LogTarget | undefined;
+  /** `node: true`: the Node binary and the flags placed before the script. */
+  node: { path: string; options: string[] } | undefined;
+  ipc: boolean;
+  serialization: 'advanced' | 'json';
 }
 
 export const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
@@ -149,11 +198,48 @@ const KNOWN = new Set([
   'gid',
   'argv0',
   'windowsHide',
+  'preferLocal',
+  'all',
+  'lines',
+  'verbose',
+  'node',
+  'nodePath',
+  'nodeOptions',
+  'ipc',
+  'serialization',
 ]);
+const FILE = new Set(['file']);
+const FILE_TARGET = new Set(['file', 'append']);
 
-function stdioValue(option: string, value: unknown): StdioOption {
+/** A `{ file }` object (not a stream): the program reads or writes that file itself. */
+function isFileObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  try {
+    return !(value instanceof Stream) && Object.hasOwn(value, 'file');
+  } catch {
+    return false; // a Proxy whose traps throw: refused as an unknown value
+  }
+}
+
+/** `{ file, append? }` for an output slot, as a FileSlot with an absolute path. */
+function fileTarget(option: string, value: Record<string, unknown>): FileSlot {
+  const o = knownOptions(option, value, FILE_TARGET)!;
+  const append = optionalBoolean(`${option}.append`, o.append, false);
+  return { option, path: toPath(`${option}.file`, o.file), flags: append ? 'a' : 'w' };
+}
+
+function stdioValue(option: string, value: unknown, slot: number): StdinOption | FileSlot {
   if (value === 'pipe' || value === 'inherit' || value === 'ignore') return value;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  if (slot === 1 || slot === 2) {
+    if (isFileObject(value)) return fileTarget(option, value);
+  } else if (slot === 0 && isFileObject(value)) {
+    throw invalid(
+      option,
+      "'pipe', 'inherit', 'ignore', a file descriptor or a stream (a file goes in `input: { file }`)",
+      value,
+    );
+  }
   let stream = false;
   try {
     stream = value instanceof Readable || value instanceof Writable; // Writable's instanceof reads a property
@@ -161,16 +247,21 @@ function stdioValue(option: string, value: unknown): StdioOption {
     // a Proxy whose traps throw is not a stream
   }
   if (stream) return value as Stream;
-  throw invalid(option, "'pipe', 'inherit', 'ignore', a file descriptor or a stream", value);
+  const file = slot === 1 || slot === 2 ? ', { file }' : '';
+  throw invalid(option, `'pipe', 'inherit', 'ignore', a file descriptor${file} or a stream`, value);
 }
 
 function hasFd(stream: Stream): boolean {
   return typeof (stream as { fd?: unknown }).fd === 'number';
 }
 
-function checkInput(value: unknown): ExecInput | undefined {
+function checkInput(value: unknown): ExecInput | FileSlot | undefined {
   if (value === undefined || typeof value === 'string' || value instanceof Uint8Array || value instanceof Readable) {
     return value as ExecInput | undefined;
+  }
+  if (isFileObject(value)) {
+    const o = knownOptions('input', value, FILE)!;
+    return { option: 'input', path: toPath('input.file', o.file), flags: 'r' };
   }
   const v = value as { getReader?: unknown; [Symbol.asyncIterator]?: unknown } | null;
   let stream = false;
@@ -180,7 +271,7 @@ function checkInput(value: unknown): ExecInput | undefined {
     // a Proxy whose traps throw is not a stream
   }
   if (stream) return v as ExecInput;
-  throw invalid('input', 'a string, a Buffer, a readable stream or an async iterable', value);
+  throw invalid('input', 'a string, a Buffer, a readable stream, an async iterable or { file }', value);
 }
 
 /** A signal name ('SIGTERM') or number (15) this platform knows, else throws naming `option`. */
@@ -205,9 +296,16 @@ export function normalize(
   const cwd = o.cwd === undefined ? undefined : toPath('cwd', o.cwd);
   const checked = checkEnv(o.env, o.extendEnv);
   // Without `env` and with extendEnv, the child inherits process.env: nothing to build.
-  const env = checked.env || !checked.extendEnv ? buildEnv(checked.env, checked.extendEnv) : undefined;
+  let env = checked.env || !checked.extendEnv ? buildEnv(checked.env, checked.extendEnv) : undefined;
+  if (o.preferLocal !== undefined && o.preferLocal !== false) {
+    // A path given is relative to process.cwd(), like every path (docs/conventions.md, rule 6).
+    const from = o.preferLocal === true ? (cwd ?? process.cwd()) : toPath('preferLocal', o.preferLocal);
+    env = prependPath(env ?? process.env, localBins(from));
+  }
 
-  const input = checkInput(o.input);
+  const given = checkInput(o.input);
+  const inputFile = given !== undefined && isFileSlot(given) ? given : undefined;
+  const input = inputFile ? undefined : (given as ExecInput | undefined);
   // 0 and Infinity both mean no timeout
   const timeout = o.timeout === undefined ? 0 : parseDuration('timeout', o.timeout, { infinity: true });
   const signal = checkSignal('signal', o.signal);
@@ -224,8 +322,8 @@ export function normalize(
   if (o.shell !== undefined && typeof o.shell !== 'boolean') checkText('shell', o.shell, 'a boolean or a shell path');
 
   // stdio: the array form first, then the per-slot options override it.
-  let slots: StdioOption[];
-  if (o.stdio === undefined) slots = [input !== undefined ? 'pipe' : defaults.stdin, 'pipe', 'pipe'];
+  let slots: (StdinOption | FileSlot)[];
+  if (o.stdio === undefined) slots = [given !== undefined ? 'pipe' : defaults.stdin, 'pipe', 'pipe'];
   else if (Array.isArray(o.stdio)) {
     let list: unknown[];
     try {
@@ -233,21 +331,27 @@ export function normalize(
     } catch {
       throw invalid('stdio', 'an array whose items can be read', o.stdio);
     }
-    slots = list.map((v, i) => stdioValue(`stdio[${i}]`, v));
+    slots = list.map((v, i) => stdioValue(`stdio[${i}]`, v, i));
     while (slots.length < 3) slots.push('pipe');
   } else {
-    const v = stdioValue('stdio', o.stdio);
+    const v = stdioValue('stdio', o.stdio, -1);
     slots = [v, v, v];
   }
-  if (o.stdin !== undefined) slots[0] = stdioValue('stdin', o.stdin);
-  if (o.stdout !== undefined) slots[1] = stdioValue('stdout', o.stdout);
-  if (o.stderr !== undefined) slots[2] = stdioValue('stderr', o.stderr);
-  if (input !== undefined && slots[0] !== 'pipe') {
+  if (o.stdin !== undefined) slots[0] = stdioValue('stdin', o.stdin, 0);
+  if (o.stdout !== undefined) slots[1] = stdioValue('stdout', o.stdout, 1);
+  if (o.stderr !== undefined) slots[2] = stdioValue('stderr', o.stderr, 2);
+  if (given !== undefined && slots[0] !== 'pipe') {
     throw invalid('stdin', "'pipe' when `input` is given", slots[0]);
   }
+  if (inputFile) slots[0] = inputFile;
 
+  let files = false;
   const sinks: Normalized['sinks'] = [undefined, undefined, undefined];
   const stdio: NodeStdio[] = slots.map((s, i) => {
+    if (isFileSlot(s)) {
+      files = true;
+      return s;
+    }
     if (s === process.stdin && i === 0) return 'inherit';
     if ((s === process.stdout && i === 1) || (s === process.stderr && i === 2)) return 'inherit';
     if (i < 3 && typeof s === 'object' && !hasFd(s)) {
@@ -271,6 +375,21 @@ export function normalize(
   }
   if (o.argv0 !== undefined) checkText('argv0', o.argv0, 'a non-empty string without NUL bytes');
 
+  const lines = optionalBoolean('lines', o.lines, false);
+  if (lines && encoding === 'buffer') throw invalid('lines', "false with `encoding: 'buffer'` (lines are text)", lines);
+  const node = nodeOptions(o);
+  const ipc = optionalBoolean('ipc', o.ipc, false);
+  if (o.serialization !== undefined && !ipc)
+    throw invalid('serialization', 'to be given only with `ipc: true`', o.serialization);
+  const serialization =
+    o.serialization === undefined
+      ? 'advanced'
+      : checkOneOf('serialization', o.serialization, ['advanced', 'json'] as const);
+  if (ipc) stdio.push('ipc');
+  const shell = o.shell ?? false;
+  if (node && shell !== false)
+    throw invalid('shell', 'false with `node: true` (the script runs in Node, not a shell)', shell);
+
   return {
     cwd,
     env,
@@ -284,7 +403,7 @@ export function normalize(
     stripFinalNewline: optionalBoolean('stripFinalNewline', o.stripFinalNewline, true),
     stdio,
     sinks,
-    shell: o.shell ?? false,
+    shell,
     detached,
     killTree,
     reject: optionalBoolean('reject', o.reject, true),
@@ -293,5 +412,37 @@ export function normalize(
     gid: o.gid,
     argv0: o.argv0,
     windowsHide: optionalBoolean('windowsHide', o.windowsHide, true),
+    files,
+    all: optionalBoolean('all', o.all, false),
+    lines,
+    log: o.verbose === undefined ? undefined : checkVerbose(o.verbose),
+    node,
+    ipc,
+    serialization,
   };
+}
+
+function isFileSlot(value: unknown): value is FileSlot {
+  return (
+    typeof value === 'object' && value !== null && (value as FileSlot).flags !== undefined && !(value instanceof Stream)
+  );
+}
+
+function checkVerbose(value: unknown): LogTarget | undefined {
+  if (typeof value === 'boolean' || value === 'short' || value === 'full' || typeof value === 'function') {
+    return logTarget(value === true ? 'short' : (value as Verbose));
+  }
+  throw invalid('verbose', "true, false, 'short', 'full' or a function", value);
+}
+
+/** `node`, `nodePath`, `nodeOptions`: the Node binary and flags, or undefined without `node: true`. */
+function nodeOptions(o: ExecOptions): Normalized['node'] {
+  if (!optionalBoolean('node', o.node, false)) {
+    if (o.nodePath !== undefined) throw invalid('nodePath', 'to be given only with `node: true`', o.nodePath);
+    if (o.nodeOptions !== undefined) throw invalid('nodeOptions', 'to be given only with `node: true`', o.nodeOptions);
+    return undefined;
+  }
+  const path = o.nodePath === undefined ? process.execPath : toPath('nodePath', o.nodePath);
+  const options = o.nodeOptions === undefined ? inheritedNodeOptions() : stringArray('nodeOptions', o.nodeOptions);
+  return { path, options };
 }

@@ -5,22 +5,26 @@
 // keeps, in collect.ts; how the outcome becomes a result or an error, in result.ts.
 import { type ChildProcess, spawn as cpSpawn, type SpawnOptions } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
-import { InvalidOptionError } from '../errors/index.js';
+import { type ExecErrorDetails, InvalidOptionError } from '../errors/index.js';
 import { sendSignal } from '../util/kill.js';
 import { knownOptions } from '../util/known.js';
 import { checkOneOf, invalid } from '../util/validate.js';
 import { type Collector, wireOutput } from './collect.js';
 import { formatCommand } from './command.js';
 import { waitForDrain } from './drain.js';
+import { closeFiles, type FileFailure, openFiles } from './files.js';
 import { wireInput } from './input.js';
+import { Interleaver, splitLines } from './interleave.js';
+import { MessageIterator, waitForChannel } from './ipc.js';
 import { LineIterator } from './lines.js';
-import { checkKillSignal, type Normalized } from './options.js';
-import { classify, type ExecResult } from './result.js';
+import { checkKillSignal, type NodeStdio, type Normalized } from './options.js';
+import { classify, type ExecResult, type Output } from './result.js';
 import { Termination } from './termination.js';
+import { logOutput, nextLogId } from './verbose.js';
 
-/** Which output `lines()` reads. */
+/** Which output `lines()` reads: one stream, or `'all'`: both, interleaved in arrival order. */
 export interface LinesOptions {
-  from?: 'stdout' | 'stderr' | 'both';
+  from?: 'stdout' | 'stderr' | 'all';
 }
 
 /** Which output `readable()` hands over. */
@@ -34,8 +38,13 @@ const noop = () => {};
 const FROM = new Set(['from']);
 
 /** node:child_process options with only the keys that are set (its normalisation walks them all). */
-function spawnOptions(o: Normalized): SpawnOptions {
-  const s: SpawnOptions = { stdio: o.stdio, detached: o.killTree || o.detached, windowsHide: o.windowsHide };
+function spawnOptions(o: Normalized, stdio: NodeStdio[]): SpawnOptions {
+  const s: SpawnOptions = {
+    stdio: stdio as SpawnOptions['stdio'],
+    detached: o.killTree || o.detached,
+    windowsHide: o.windowsHide,
+  };
+  if (o.ipc) s.serialization = o.serialization;
   if (o.cwd !== undefined) s.cwd = o.cwd;
   if (o.env !== undefined) s.env = o.env;
   if (o.shell !== false) s.shell = o.shell;
@@ -64,7 +73,7 @@ function ended(): Readable {
 }
 
 /** A running (or finished) command. Await it for the result; read it line by line or as streams meanwhile. */
-export class ExecProcess<O extends string | Buffer = string> implements PromiseLike<ExecResult<O>> {
+export class ExecProcess<O extends Output = string> implements PromiseLike<ExecResult<O>> {
   readonly file: string;
   readonly args: readonly string[];
   /** What ran: `file` and `args` shell-quoted for reading, or with `shell`, the exact command line the shell got. */
@@ -79,11 +88,18 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   #err: Collector | undefined;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #spawnError: NodeJS.ErrnoException | undefined;
+  #fileFailure: FileFailure | undefined;
+  #all: Interleaver | undefined;
+  /** IPC messages kept for the result; undefined when not kept. */
+  #messages: unknown[] | undefined;
+  #messageIterator: MessageIterator | undefined;
+  /** `verbose`: this command's id in the log. */
+  #logId = 0;
   #overflowed: OutputName | undefined;
   /** stdin belongs to someone (write(), writable(), input, a pipe): awaiting must not close it. */
   #stdinUsed = false;
   #stdinEnded = false;
-  #upstream: ExecProcess<string | Buffer> | undefined;
+  #upstream: ExecProcess<Output> | undefined;
   #downstreamClosed = false;
   #finished = false;
   #resolve!: (r: ExecResult<O>) => void;
@@ -99,7 +115,13 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     this.#o = o;
     this.#end = new Termination(o);
     this.#outcome = new Promise((r) => (this.#resolve = r));
-    if (o.shell === false) {
+    if (o.node) {
+      // The script runs in Node: what ran is Node with its flags, then the script and its arguments.
+      this.file = o.node.path;
+      this.args = [...o.node.options, file, ...args];
+      this.command = formatCommand(this.file, this.args);
+      this.pid = this.#spawn(this.file, this.args);
+    } else if (o.shell === false) {
       this.command = formatCommand(file, args);
       this.pid = this.#spawn(file, args);
     } else {
@@ -112,18 +134,36 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   /** Starts the program and connects it; undefined when it did not start (the result says why). */
   #spawn(file: string, args: readonly string[]): number | undefined {
     const o = this.#o;
+    if (o.log) {
+      this.#logId ||= o.log.id ?? nextLogId();
+      o.log.write({ type: 'command', id: this.#logId, command: this.command, time: new Date() });
+    }
     if (o.signal?.aborted) {
       this.#end.preempt('abort', o.signal.reason);
       this.#finish();
       return undefined;
     }
+    let stdio = o.stdio;
+    let fds: (number | undefined)[] | undefined;
+    if (o.files) {
+      const opened = openFiles(stdio.map((s) => (typeof s === 'object' && 'flags' in s ? s : undefined)));
+      if (opened.failure) {
+        this.#fileFailure = opened.failure;
+        this.#finish();
+        return undefined;
+      }
+      fds = opened.fds;
+      stdio = stdio.map((s, i) => fds![i] ?? s);
+    }
     let child: ChildProcess;
     try {
-      child = cpSpawn(file, args, spawnOptions(o));
+      child = cpSpawn(file, args, spawnOptions(o, stdio));
     } catch (e) {
       this.#spawnError = e as NodeJS.ErrnoException;
       this.#finish();
       return undefined;
+    } finally {
+      if (fds) closeFiles(fds); // the child has its own copies
     }
     this.#child = child;
     child.on('error', (e: NodeJS.ErrnoException) => {
@@ -139,12 +179,15 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     const end = this.#end;
     end.start(pid);
     const onError = (e: unknown) => end.terminate('stream', e);
+    const all = o.all ? (this.#all = new Interleaver()) : undefined;
     if (child.stdout) {
-      this.#out = wireOutput(child.stdout, o.sinks[1], o, false, () => this.#overflow('stdout'), onError);
+      this.#out = wireOutput(child.stdout, o.sinks[1], o, false, () => this.#overflow('stdout'), onError, all);
     }
     if (child.stderr) {
-      this.#err = wireOutput(child.stderr, o.sinks[2], o, true, () => this.#overflow('stderr'), onError);
+      this.#err = wireOutput(child.stderr, o.sinks[2], o, true, () => this.#overflow('stderr'), onError, all);
     }
+    if (o.log?.lines) logOutput(child, o.encoding, o.log, this.#logId, this.command);
+    if (o.ipc) this.#wireMessages(child);
     if (child.stdin) {
       child.stdin.on('error', noop); // EPIPE/ECONNRESET: the program stopped reading; its exit tells the rest
       if (o.input !== undefined) {
@@ -153,6 +196,16 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       }
     }
     return pid;
+  }
+
+  /** `ipc: true`: keep the messages for the result (unless taken by `messages()`) and hand them to the iterator. */
+  #wireMessages(child: ChildProcess): void {
+    if (this.#o.buffer !== false) this.#messages = [];
+    child.on('message', (m: unknown) => {
+      this.#messages?.push(m);
+      this.#messageIterator?.push(m);
+    });
+    child.once('disconnect', () => this.#messageIterator?.close());
   }
 
   #overflow(name: OutputName): void {
@@ -197,11 +250,11 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     return this.#child?.[name] ?? null;
   }
 
-  /** Lines of stdout (default), stderr, or both interleaved in arrival order; throws the command's failure at the end. */
+  /** Lines of stdout (default), stderr, or 'all': both, interleaved in arrival order; throws the command's failure at the end. */
   lines(options?: LinesOptions): AsyncIterableIterator<string> {
     const given = knownOptions('options', options, FROM)?.from;
-    const from = given === undefined ? 'stdout' : checkOneOf('from', given, ['stdout', 'stderr', 'both'] as const);
-    const names = from === 'both' ? (['stdout', 'stderr'] as const) : [from];
+    const from = given === undefined ? 'stdout' : checkOneOf('from', given, ['stdout', 'stderr', 'all'] as const);
+    const names = from === 'all' ? (['stdout', 'stderr'] as const) : [from];
     const sources: Readable[] = [];
     for (const n of names) {
       const s = this.#takeOutput(n);
@@ -214,6 +267,58 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     return new LineIterator(sources, enc, async () => {
       await this.#settle();
     });
+  }
+
+  /**
+   * The IPC messages the program sends (`process.send()` in the script), as they
+   * arrive; the loop ends when the channel closes, by throwing the command's
+   * failure if it failed. With spawn's `buffer: 'auto'`, `result.messages` then
+   * stays empty. Throws without `ipc: true`.
+   */
+  messages(): AsyncIterableIterator<unknown> {
+    this.#needIpc('read messages from');
+    if (this.#messageIterator) throw new InvalidOptionError('ipc', `Cannot read messages of ${this.command} twice`);
+    const it = new MessageIterator(async () => {
+      await this.#settle();
+    });
+    this.#messageIterator = it;
+    if (this.#o.buffer === 'auto' && this.#messages) this.#messages = undefined;
+    if (!this.#child?.connected) it.close();
+    return it;
+  }
+
+  /**
+   * Sends an IPC message (the script receives it with `process.on('message')`);
+   * resolves once it is handed to the channel. Resolves quietly once the program
+   * has gone (its result says what happened). Rejects (`ERR_INVALID_OPTION`)
+   * without `ipc: true`, or for a message the channel cannot carry.
+   */
+  send(message: unknown): Promise<void> {
+    try {
+      this.#needIpc('send() to');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const c = this.#child;
+    if (!c?.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      try {
+        c.send(message as never, () => resolve()); // an error here is a closed channel: the result tells
+      } catch {
+        reject(invalid('message', `a value the IPC channel (${this.#o.serialization}) can carry`, message));
+      }
+    });
+  }
+
+  /** Closes the IPC channel: the script gets 'disconnect' and, if only the channel kept it alive, ends. */
+  disconnect(): void {
+    this.#needIpc('disconnect');
+    if (this.#child?.connected) this.#child.disconnect();
+  }
+
+  #needIpc(what: string): void {
+    if (!this.#o.ipc)
+      throw new InvalidOptionError('ipc', `Cannot ${what} ${this.command}: it was started without \`ipc: true\``);
   }
 
   /**
@@ -280,8 +385,20 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.#exit = { code, signal };
     this.#end.exited();
-    const streams = [this.#child?.stdout, this.#child?.stderr].filter((s): s is Readable => !!s);
-    waitForDrain(streams, this.#o.sinks.slice(1) as (Writable | undefined)[], () => this.#finish());
+    const child = this.#child!;
+    const streams = [child.stdout, child.stderr].filter((s): s is Readable => !!s);
+    const sinks = this.#o.sinks.slice(1) as (Writable | undefined)[];
+    if (!child.connected) {
+      waitForDrain(streams, sinks, () => this.#finish());
+      return;
+    }
+    // Messages sent just before the exit can arrive after it: wait for the channel to close too.
+    let pending = 2;
+    const step = () => {
+      if (--pending === 0) this.#finish();
+    };
+    waitForChannel(child, step);
+    waitForDrain(streams, sinks, step);
   }
 
   #finish(): void {
@@ -292,13 +409,22 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
     const o = this.#o;
     const out = this.#out;
     const err = this.#err;
-    const empty = (o.encoding === 'buffer' ? Buffer.alloc(0) : '') as O;
-    const details = {
+    const empty = o.encoding === 'buffer' ? Buffer.alloc(0) : '';
+    let stdout: Output = out ? out.value(o.stripFinalNewline) : empty;
+    let stderr: Output = err ? err.value(o.stripFinalNewline) : empty;
+    let all: Output | undefined;
+    if (o.all) all = this.#all ? this.#all.value(o.encoding, o.stripFinalNewline) : empty;
+    if (o.lines) {
+      stdout = splitLines(stdout as string);
+      stderr = splitLines(stderr as string);
+      if (all !== undefined) all = splitLines(all as string);
+    }
+    const details: ExecErrorDetails = {
       command: this.command,
       file: this.file,
       args: this.args,
-      stdout: out ? (out.value(o.stripFinalNewline) as O) : empty,
-      stderr: err ? (err.value(o.stripFinalNewline) as O) : empty,
+      stdout,
+      stderr,
       exitCode: this.#exit?.code ?? null,
       signal: this.#exit?.signal ?? null,
       durationMs: performance.now() - this.#start,
@@ -308,9 +434,12 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       isMaxBuffer: end.reason === 'maxBuffer',
       forceKilled: end.forceKilled,
     };
+    if (all !== undefined) details.all = all;
+    if (o.ipc) details.messages = this.#messages ?? [];
     const error = classify({
       details,
       spawnError: this.#spawnError,
+      fileFailure: this.#fileFailure,
       reason: end.reason,
       cause: end.cause,
       timeout: o.timeout,
@@ -323,7 +452,9 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       shell: o.shell,
       stderrTail: () => (err ? err.tail().toString('utf8') : ''),
     });
-    this.#resolve({ ...details, failed: error !== undefined, ...(error ? { error } : {}) });
+    const result = { ...details, failed: error !== undefined, ...(error ? { error } : {}) } as ExecResult<O>;
+    o.log?.write({ type: 'end', id: this.#logId, command: this.command, result, time: new Date() });
+    this.#resolve(result);
   }
 
   /** Own outcome combined with the upstream of a pipe: the first failing stage is the error. */
@@ -381,7 +512,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
    * exits first, this side's stdout is cut and the resulting SIGPIPE/EPIPE exit is not
    * an error (as in a shell).
    */
-  pipe<T extends string | Buffer>(target: ExecProcess<T>): ExecProcess<T> {
+  pipe<T extends Output>(target: ExecProcess<T>): ExecProcess<T> {
     if (!(target instanceof ExecProcess)) throw invalid('target', 'an ExecProcess (from spawn() or $)', target);
     if (target === (this as unknown) || target.#upstream)
       throw invalid('target', 'a process not piped into yet', target);
@@ -400,7 +531,7 @@ export class ExecProcess<O extends string | Buffer = string> implements PromiseL
       throw new InvalidOptionError('target', `Cannot pipe into ${target.command}: its stdin is not 'pipe'`);
     }
     target.#stdinUsed = true;
-    target.#upstream = this as unknown as ExecProcess<string | Buffer>;
+    target.#upstream = this as unknown as ExecProcess<Output>;
     if (!src || !dest) {
       dest?.end();
       if (src && !dest) this.#cutStdout(src);

@@ -13,14 +13,22 @@ import {
 } from '../errors/index.js';
 import { lastLines } from './collect.js';
 import { describeSpawnFailure } from './command.js';
+import type { FileFailure } from './files.js';
 
-/** What a finished command produced. `stdout`/`stderr` are strings, or Buffers with `encoding: 'buffer'`. */
-export interface ExecResult<O extends string | Buffer = string> {
+/** What a command's output is kept as: text, bytes (`encoding: 'buffer'`), or lines (`lines: true`). */
+export type Output = string | Buffer | string[];
+
+/** What a finished command produced. `stdout`/`stderr` are strings, Buffers with `encoding: 'buffer'`, arrays with `lines: true`. */
+export interface ExecResult<O extends Output = string> {
   command: string;
   file: string;
   args: readonly string[];
   stdout: O;
   stderr: O;
+  /** stdout and stderr interleaved in the order received, with `all: true`. */
+  all?: O;
+  /** The IPC messages the program sent, with `ipc: true` (unless you took them with `p.messages()`). */
+  messages?: unknown[];
   /** null when the program never started or was ended by a signal. */
   exitCode: number | null;
   /** the signal that ended the program, or null */
@@ -36,7 +44,7 @@ export interface ExecResult<O extends string | Buffer = string> {
   /** The failure, with `reject: false`. */
   error?: ExecError;
   /** The result of the command that fed this one through `a.pipe(b)`. */
-  pipedFrom?: ExecResult<string | Buffer>;
+  pipedFrom?: ExecResult<Output>;
 }
 
 export type KillReason = 'timeout' | 'abort' | 'maxBuffer' | 'stream' | 'user';
@@ -45,6 +53,8 @@ export type KillReason = 'timeout' | 'abort' | 'maxBuffer' | 'stream' | 'user';
 export interface Observed {
   details: ExecErrorDetails;
   spawnError: NodeJS.ErrnoException | undefined;
+  /** A file given as `input`, `stdout` or `stderr` could not be opened: nothing ran. */
+  fileFailure: FileFailure | undefined;
   reason: KillReason | undefined;
   cause: unknown;
   timeout: number;
@@ -73,6 +83,15 @@ function suffix(o: Observed): string {
 export function classify(o: Observed): ExecError | undefined {
   const d = o.details;
   const cmd = d.command;
+  if (o.fileFailure) {
+    const { slot, error } = o.fileFailure;
+    const what = slot.flags === 'r' ? 'read' : 'write to';
+    return new ExecSpawnError(
+      `Command could not be started: ${cmd} (cannot ${what} the \`${slot.option}\` file ${JSON.stringify(slot.path)}: ${error.code ?? error.message})`,
+      d,
+      { cause: error },
+    );
+  }
   if (o.spawnError) {
     const f = describeSpawnFailure(d.file, o.spawnError.code, o.cwd, o.env, o.shell);
     const opts = { cause: o.spawnError };

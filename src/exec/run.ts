@@ -1,17 +1,27 @@
 // run() and spawn(): argument handling shared by both entry points.
+import { toPath } from '../util/paths.js';
 import { invalid } from '../util/validate.js';
 import { type ExecOptions, normalize } from './options.js';
 import { ExecProcess } from './process.js';
-import type { ExecResult } from './result.js';
+import type { ExecResult, Output } from './result.js';
 
-/** `Buffer` output with `encoding: 'buffer'`, otherwise strings. */
-export type OutputOf<T> = T extends { encoding: 'buffer' } ? Buffer : string;
+/** Arrays of lines with `lines: true`, `Buffer` output with `encoding: 'buffer'`, otherwise strings. */
+export type OutputOf<T> = T extends { lines: true } ? string[] : T extends { encoding: 'buffer' } ? Buffer : string;
 
-/** Accepts `(file, args, options)` or `(file, options)`; validates file and args. */
+function isUrl(value: object): boolean {
+  try {
+    return value instanceof URL;
+  } catch {
+    return false; // a Proxy whose traps throw
+  }
+}
+
+/** Accepts `(file, args, options)` or `(file, options)`; validates file and args. A `file:` URL is its path. */
 export function parseArgs(file: unknown, args: unknown, options: unknown): [string, string[], ExecOptions | undefined] {
+  if (typeof file === 'object' && file !== null && isUrl(file)) file = toPath('file', file);
   // A NUL byte cannot reach a program (C strings end there); Node's own error would be a raw TypeError.
   if (typeof file !== 'string' || file === '' || file.includes('\0'))
-    throw invalid('file', 'a non-empty string without NUL bytes', file);
+    throw invalid('file', 'a non-empty string without NUL bytes, or a file: URL', file);
   if (args !== undefined && !Array.isArray(args)) {
     if (options !== undefined) throw invalid('args', 'an array of strings', args);
     return [file, [], args as ExecOptions];
@@ -29,12 +39,12 @@ export function parseArgs(file: unknown, args: unknown, options: unknown): [stri
  * `.stdout`), talk to it (`write()`, `end()`), pipe it, kill it, or await its result.
  */
 export function spawn<T extends ExecOptions = ExecOptions>(
-  file: string,
+  file: string | URL,
   args?: readonly string[],
   options?: T,
 ): ExecProcess<OutputOf<T>>;
-export function spawn<T extends ExecOptions = ExecOptions>(file: string, options?: T): ExecProcess<OutputOf<T>>;
-export function spawn(file: string, args?: unknown, options?: unknown): ExecProcess<string | Buffer> {
+export function spawn<T extends ExecOptions = ExecOptions>(file: string | URL, options?: T): ExecProcess<OutputOf<T>>;
+export function spawn(file: string | URL, args?: unknown, options?: unknown): ExecProcess<Output> {
   const [f, a, o] = parseArgs(file, args, options);
   return new ExecProcess(f, a, normalize(o, { stdin: 'pipe', buffer: 'auto' }));
 }
@@ -44,12 +54,15 @@ export function spawn(file: string, args?: unknown, options?: unknown): ExecProc
  * `input` is given, so a program waiting for input cannot hang the call.
  */
 export function run<T extends ExecOptions = ExecOptions>(
-  file: string,
+  file: string | URL,
   args?: readonly string[],
   options?: T,
 ): Promise<ExecResult<OutputOf<T>>>;
-export function run<T extends ExecOptions = ExecOptions>(file: string, options?: T): Promise<ExecResult<OutputOf<T>>>;
-export async function run(file: string, args?: unknown, options?: unknown): Promise<ExecResult<string | Buffer>> {
+export function run<T extends ExecOptions = ExecOptions>(
+  file: string | URL,
+  options?: T,
+): Promise<ExecResult<OutputOf<T>>>;
+export async function run(file: string | URL, args?: unknown, options?: unknown): Promise<ExecResult<Output>> {
   const [f, a, o] = parseArgs(file, args, options);
   const n = normalize(o, { stdin: 'ignore', buffer: true });
   n.buffer = n.buffer !== false; // nobody else can read the output of run()

@@ -6,13 +6,17 @@ import { ExecShellQuotingError } from '../errors/index.js';
 import { invalid } from '../util/validate.js';
 import { type ExecOptions, normalize } from './options.js';
 import { ExecProcess } from './process.js';
+import type { ExecResult, Output } from './result.js';
 import type { OutputOf } from './run.js';
 import { isShCompatible, quoteSh, ShellScanner, shellName } from './shell.js';
+import { runSync } from './sync.js';
 
 /** `$\`cmd ${arg}\``, or `$(options)` for a template bound to those options. */
-export interface Template<O extends string | Buffer = string> {
+export interface Template<O extends Output = string> {
   (strings: TemplateStringsArray, ...values: unknown[]): ExecProcess<O>;
   <T extends ExecOptions>(options: T): Template<OutputOf<T>>;
+  /** The same template run with `runSync`: blocks and returns the result. */
+  sync(strings: TemplateStringsArray, ...values: unknown[]): ExecResult<O>;
 }
 
 function isTemplate(v: unknown): v is TemplateStringsArray {
@@ -25,7 +29,14 @@ function textOf(v: unknown): string | undefined {
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString();
   if (v !== null && typeof v === 'object' && 'stdout' in v) {
     const out = (v as { stdout: unknown }).stdout; // a result: use its output, like $(...) in a shell
-    const text = typeof out === 'string' ? out : Buffer.isBuffer(out) ? out.toString() : undefined;
+    const text =
+      typeof out === 'string'
+        ? out
+        : Buffer.isBuffer(out)
+          ? out.toString()
+          : Array.isArray(out) && out.every((l) => typeof l === 'string')
+            ? out.join('\n') // a `lines: true` result
+            : undefined;
     if (text !== undefined) return text.replace(/\r?\n$/, '');
   }
   return undefined;
@@ -146,19 +157,31 @@ function bind(options: ExecOptions | undefined): Template<any> {
       return bind(merged);
     }
     const o = normalize(options, { stdin: 'pipe', buffer: 'auto' });
-    // Cooked text, as JS reads it (`\n` is a newline, so whitespace); raw where an escape is invalid.
-    const strings = first.map((c, i) => c ?? first.raw[i]!);
-    if (o.shell !== false) {
-      const line = shellCommand(strings, values, o.shell);
-      if (line.trim() === '') throw invalid('command', 'a template with a command', line);
-      return new ExecProcess(line, [], o);
-    }
-    const tokens = parseTemplate(strings, values);
-    if (tokens.length === 0) throw invalid('command', 'a template with a program name', '');
-    const [file, ...args] = tokens as [string, ...string[]];
+    const [file, args] = commandOf(first, values, o.shell);
     return new ExecProcess(file, args, o);
   };
+  fn.sync = (first: TemplateStringsArray, ...values: unknown[]) => {
+    if (!isTemplate(first)) throw invalid('strings', 'a template (`$.sync`...``)', first);
+    const o = normalize(options, { stdin: 'ignore', buffer: true }); // checked here, before the helper sees them
+    const [file, args] = commandOf(first, values, o.shell);
+    return runSync(file, args, options as never);
+  };
   return fn as Template<any>;
+}
+
+/** The file and arguments a template means: with a shell, the quoted command line; without, its words. */
+function commandOf(first: TemplateStringsArray, values: unknown[], shell: boolean | string): [string, string[]] {
+  // Cooked text, as JS reads it (`\n` is a newline, so whitespace); raw where an escape is invalid.
+  const strings = first.map((c, i) => c ?? first.raw[i]!);
+  if (shell !== false) {
+    const line = shellCommand(strings, values, shell);
+    if (line.trim() === '') throw invalid('command', 'a template with a command', line);
+    return [line, []];
+  }
+  const tokens = parseTemplate(strings, values);
+  if (tokens.length === 0) throw invalid('command', 'a template with a program name', '');
+  const [file, ...args] = tokens as [string, ...string[]];
+  return [file, args];
 }
 
 /**

@@ -120,8 +120,21 @@ function uninstall(): void {
   handlers.clear();
 }
 
+/** Told of every child tracked and untracked (runSync's helper thread: its guardian process, src/exec/guardian.ts). */
+export interface TrackObserver {
+  track(r: Reapable): void;
+  untrack(r: Reapable): void;
+}
+let observer: TrackObserver | undefined;
+
+/** Sets (or clears) the one observer of tracking in this thread. */
+export function observeTracking(o: TrackObserver | undefined): void {
+  observer = o;
+}
+
 /** Starts watching for our own death on behalf of `r`. */
 export function track(r: Reapable): void {
+  observer?.track(r);
   if (idle) {
     clearImmediate(idle);
     idle = undefined;
@@ -138,7 +151,9 @@ let idle: NodeJS.Immediate | undefined;
  * not add and remove four listeners each; a signal in between still re-raises as usual.
  */
 export function untrack(r: Reapable): void {
-  if (!live.delete(r) || live.size > 0 || idle) return;
+  if (!live.delete(r)) return;
+  observer?.untrack(r);
+  if (live.size > 0 || idle) return;
   idle = setImmediate(() => {
     idle = undefined;
     if (live.size === 0 && installed) uninstall();

@@ -1,17 +1,20 @@
 // Type tests for spindle/exec: output types follow `encoding`, handles are awaitable.
 
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { expectTypeOf } from 'expect-type';
 import {
   $,
   type ExecError,
   type ExecErrorCode,
+  type ExecLogEntry,
   type ExecProcess,
   type ExecResult,
   type ExecShellQuotingError,
   isSpindleError,
   type ReadableOptions,
   run,
+  runSync,
   spawn,
 } from 'spindle/exec';
 
@@ -46,8 +49,8 @@ async function types() {
   p.stdout;
   // @ts-expect-error use p.writable()
   p.stdin;
-  // @ts-expect-error 'both' is for lines(); a stream is one output
-  p.readable({ from: 'both' });
+  // @ts-expect-error 'all' is for lines(); a stream is one output
+  p.readable({ from: 'all' });
   // @ts-expect-error not a signal name
   p.kill('SIGNOPE');
 
@@ -68,6 +71,55 @@ async function types() {
     env: { A: undefined },
     extendEnv: false,
   });
+
+  // lines: arrays; all: the interleaved output, optional
+  const l = await run('ls', { lines: true });
+  expectTypeOf(l.stdout).toEqualTypeOf<string[]>();
+  expectTypeOf(l.all).toEqualTypeOf<string[] | undefined>();
+  expectTypeOf((await run('ls', { all: true })).all).toEqualTypeOf<string | undefined>();
+  expectTypeOf(spawn('ls', { lines: true })).toEqualTypeOf<ExecProcess<string[]>>();
+  expectTypeOf($({ lines: true })`ls`).toEqualTypeOf<ExecProcess<string[]>>();
+  expectTypeOf(p.lines({ from: 'all' })).toEqualTypeOf<AsyncIterableIterator<string>>();
+  // @ts-expect-error 'both' is now 'all', one name with the `all` option
+  p.lines({ from: 'both' });
+
+  // preferLocal, verbose, files, node and ipc
+  run('tsc', { preferLocal: true });
+  run('tsc', { preferLocal: new URL('file:///repo/') });
+  run('ls', { verbose: 'full' });
+  run('ls', { verbose: true });
+  run('ls', {
+    verbose: (e: ExecLogEntry) => {
+      if (e.type === 'output') expectTypeOf(e.line).toEqualTypeOf<string>();
+      if (e.type === 'end') expectTypeOf(e.result.failed).toEqualTypeOf<boolean>();
+    },
+  });
+  // @ts-expect-error not a verbose level
+  run('ls', { verbose: 'none' });
+  run('cat', { input: { file: 'in.txt' }, stdout: { file: new URL('file:///tmp/out'), append: true } });
+  // @ts-expect-error a file goes in `input: { file }`
+  run('cat', { stdin: { file: 'in.txt' } });
+  run('script.js', { node: true, nodeOptions: ['--no-warnings'], nodePath: process.execPath });
+  run(new URL('file:///script.js'), { node: true });
+  const n = spawn('script.js', { node: true, ipc: true, serialization: 'json' });
+  expectTypeOf(n.send({ any: 'value' })).toEqualTypeOf<Promise<void>>();
+  expectTypeOf(n.messages()).toEqualTypeOf<AsyncIterableIterator<unknown>>();
+  expectTypeOf(n.disconnect()).toEqualTypeOf<void>();
+  expectTypeOf((await n).messages).toEqualTypeOf<unknown[] | undefined>();
+
+  // runSync: the same result, blocking; no options that need the event loop
+  expectTypeOf(runSync('ls')).toEqualTypeOf<ExecResult<string>>();
+  expectTypeOf(runSync('ls', ['-l'], { encoding: 'buffer' })).toEqualTypeOf<ExecResult<Buffer>>();
+  expectTypeOf(runSync('ls', { lines: true }).stdout).toEqualTypeOf<string[]>();
+  expectTypeOf(runSync('cat', { input: 'text', timeout: '5s' })).toEqualTypeOf<ExecResult<string>>();
+  expectTypeOf($.sync`ls`).toEqualTypeOf<ExecResult<string>>();
+  expectTypeOf($({ encoding: 'buffer' }).sync`ls`).toEqualTypeOf<ExecResult<Buffer>>();
+  // @ts-expect-error nothing can abort a call that blocks: use timeout
+  runSync('ls', { signal: new AbortController().signal });
+  // @ts-expect-error streams need the event loop
+  runSync('cat', { input: Readable.from(['x']) });
+  // @ts-expect-error messages need a handle
+  runSync('script.js', { node: true, ipc: true });
 
   // The shell-quoting error is a coded spindle error, not a failed run: no run details.
   const e: unknown = null;
