@@ -76,6 +76,9 @@ export class PoolCore implements WorkerSink<Task> {
   private scheduled = false;
   private readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** broadcast tasks waiting for their worker, and the timer that holds the process open meanwhile */
+  private pinnedWaiting = 0;
+  private pinnedHold: NodeJS.Timeout | undefined = undefined;
   private readonly pumpNow = (): void => this.pump();
 
   constructor(
@@ -589,7 +592,20 @@ export class PoolCore implements WorkerSink<Task> {
       t.signal.addEventListener('abort', t.onAbort, { once: true });
     }
     (t.target.pinnedWaiting ??= []).push(t);
+    this.holdForPinned(1);
     if (t.target.ready) this.sendPinned(t.target);
+  }
+
+  /**
+   * Broadcast tasks waiting for a worker that is still starting are in no
+   * worker's hands, and an idle worker does not hold the process open: the
+   * pool does, while any waits (as it does for a pending ready()).
+   */
+  private holdForPinned(change: number): void {
+    const before = this.pinnedWaiting;
+    this.pinnedWaiting += change;
+    if (before === 0 && this.pinnedWaiting > 0) this.pinnedHold = setInterval(() => {}, 1 << 30);
+    else if (before > 0 && this.pinnedWaiting === 0) clearInterval(this.pinnedHold);
   }
 
   /** A broadcast task settled: its place on the worker is free for the next one waiting. */
@@ -607,6 +623,7 @@ export class PoolCore implements WorkerSink<Task> {
     if (w.dead || !w.ready || this.phase >= Phase.Stopping) return;
     while (waiting.length > 0 && w.pinned < MAX_PINNED) {
       const t = waiting.shift() as PinnedTask;
+      this.holdForPinned(-1);
       if (t.state !== State.Queued) continue; // aborted while it waited
       t.state = State.Sent;
       t.worker = w;
@@ -629,6 +646,7 @@ export class PoolCore implements WorkerSink<Task> {
     const waiting = w.pinnedWaiting;
     if (waiting === undefined) return;
     w.pinnedWaiting = undefined;
+    this.holdForPinned(-waiting.length);
     for (const t of waiting) if (t.state === State.Queued) this.settle(t, false, error(t.name));
   }
 

@@ -106,7 +106,7 @@ export interface ModulePoolOptions extends CommonPoolOptions {
    * worker); a function is called in the parent for each worker as it starts, with `{ workerId }`,
    * and gives that worker's data
    */
-  workerData?: unknown | WorkerDataFn;
+  workerData?: WorkerDataFn | NonNullable<unknown> | null;
   /** replace a worker after this many tasks or past this heap size */
   recycle?: { afterTasks?: number; maxHeapMb?: number };
 }
