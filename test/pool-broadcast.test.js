@@ -89,7 +89,12 @@ eachRuntime(
     await pool.ready();
     const exits = [];
     pool.on('workerExit', (e) => exits.push(e));
-    const dying = pool.run('exitAfter', [400]);
+    let started;
+    const running = new Promise((resolve) => {
+      started = resolve;
+    });
+    const dying = pool.run('exitAfter', [400], { onProgress: started });
+    await within(running, 10_000, 'exitAfter started'); // started: no idle worker can take it back now
     const outcomes = await within(pool.broadcast('whoami'), 20_000, 'broadcast');
     await rejectsCode(dying, 'ERR_WORKER_CRASHED');
     const dead = exits.find((e) => !e.expected);
