@@ -199,7 +199,8 @@ export class PoolCore implements WorkerSink<Task> {
     let most = 0;
     for (const v of this.workers) {
       if (v === thief || !v.handle.canRevoke) continue;
-      const waiting = v.handle.inflight - c;
+      // a worker still starting has started nothing: all it holds is waiting
+      const waiting = v.ready ? v.handle.inflight - c : v.handle.inflight;
       if (waiting > most) {
         most = waiting;
         victim = v;
