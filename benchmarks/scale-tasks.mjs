@@ -1,1 +1,0 @@
-export function spin(ms) { const end = performance.now() + ms; while (performance.now() < end); return ms; }
