@@ -97,6 +97,20 @@ test(
       'ERR_INVALID_OPTION',
     );
     assert.equal(pool.stats.workers, 0, 'nothing was started for refused input');
+    const command = track(t, new Pool({ command: [process.execPath, '-e', ''] }));
+    assert.equal(
+      (
+        await rejectsCode(
+          command.run(() => 1),
+          'ERR_INVALID_OPTION',
+        )
+      ).option,
+      'fn',
+    );
+    await rejectsCode(
+      command.broadcast(() => 1),
+      'ERR_INVALID_OPTION',
+    );
   },
 );
 

@@ -163,7 +163,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   #runInline(fn: AnyFn, args: unknown, options: RunOptions): Promise<unknown> {
     let code: { source: string; name: string };
     try {
-      code = inline('fn', fn);
+      code = this.#inline(fn);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -197,7 +197,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     if (!core.accepting) throw new PoolClosedError();
     if (core.broken) throw core.broken;
     if (typeof name === 'function') {
-      const code = inline('fn', name);
+      const code = this.#inline(name);
       if (!Array.isArray(args)) throw invalid('args', 'an array of arguments', args);
       name = code.name;
       args = [code.source, ...args];
@@ -245,6 +245,13 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
         }),
     );
     return Promise.all(all);
+  }
+
+  /** An inline function's source and name; a `command` pool (another language) cannot run one. */
+  #inline(fn: AnyFn): { source: string; name: string } {
+    if (this.#o.command)
+      throw invalid('fn', 'a task name: a `command` pool runs a program, not JavaScript functions', fn);
+    return inline('fn', fn);
   }
 
   /** A typed function per task: `await pool.proxy().add(1, 2)`; `options` apply to every call. */
