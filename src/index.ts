@@ -12,9 +12,13 @@ export * from './errors/pool.js';
 export { Pool, type PoolEvents } from './pool/pool.js';
 export type {
   AnyModule,
+  BroadcastOptions,
+  BroadcastOutcome,
   CloseResult,
   CommandPoolOptions,
   CommonPoolOptions,
+  InlineArgs,
+  InlineResult,
   ModulePoolOptions,
   Percentiles,
   PoolCloseOptions,
@@ -23,11 +27,13 @@ export type {
   PoolProxy,
   PoolState,
   PoolStats,
+  PoolWorkerEvent,
   PoolWorkerExitEvent,
   RunOptions,
   TaskArgs,
   TaskName,
   TaskResult,
   Transferred,
+  WorkerDataFn,
 } from './pool/types.js';
 export { availableCpus } from './util/cpus.js';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { Pool } from 'spindle';
 import { fixture, shared, track, waitAtLeast, within } from './helpers.js';
@@ -38,4 +39,30 @@ test('a task submitted while every worker is busy starts a new worker when allow
   Atomics.store(gate, 0, 1);
   Atomics.notify(gate, 0);
   await long;
+});
+
+test('tasks sent to a worker still starting are taken back by an idle ready worker [thread]', T, async (t) => {
+  // worker 2 is held in its setup; worker 1 must not leave the burst's tail waiting for it
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const pool = track(
+    t,
+    new Pool({
+      worker: tasks,
+      setup: fixture('pool/setup/gate.js'),
+      minWorkers: 1,
+      maxWorkers: 2,
+      workerData: { gate },
+    }),
+  );
+  t.after(() => {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+  });
+  await pool.ready();
+  const created = once(pool, 'workerCreate');
+  const burst = Promise.all(Array.from({ length: 50 }, () => pool.run('whoami')));
+  await within(created, 10_000, 'a second worker');
+  const ids = await within(burst, 10_000, 'the burst, with worker 2 still starting');
+  assert.deepEqual(new Set(ids), new Set([1]));
+  assert.equal(pool.stats.workers, 2);
 });

@@ -123,8 +123,8 @@ eachRuntime('run() after close() or destroy() rejects with ERR_POOL_CLOSED', T, 
 });
 
 test('bad options name the option, the expectation and the value', () => {
+  // (`{}` is a pool for inline functions only: pool-inline.test.js)
   const cases = [
-    [{}, 'worker'],
     [{ worker: 42 }, 'worker'],
     [{ worker: new URL('https://example.com/x.js') }, 'worker'],
     [{ worker: tasks, maxWorkers: -1 }, 'maxWorkers', /-1 \(number\)/],

@@ -13,6 +13,7 @@ import { fixture } from './helpers.js';
 
 const tasks = fixture('pool/tasks.js');
 const processTasks = fixture('process/tasks.js');
+const setupModule = fixture('pool/setup/setup.js');
 const lineWorker = fixture('process/line-worker.js');
 
 /**
@@ -59,7 +60,17 @@ const values = {
     anyValue(),
     fc.constantFrom([], ['--no-warnings'], ['--max-old-space-size=256'], ['--not-a-flag']),
   ),
-  workerData: anyValue(),
+  workerData: fc.oneof(
+    anyValue(),
+    fc.constant(({ workerId }) => ({ workerId })),
+    fc.constant(() => {
+      throw new Error('no data');
+    }),
+  ),
+  setup: fc.oneof(
+    anyValue(),
+    fc.constantFrom(setupModule, setupModule.href, fileURLToPath(setupModule), fixture('pool/setup/throws.js')),
+  ),
   recycle: fc.oneof(
     anyValue(),
     fc.record(
@@ -99,6 +110,9 @@ function options(names) {
  */
 const RUN_CODES = ['ERR_WORKER_LOAD', 'ERR_TASK_TIMEOUT'];
 
+/** Without a task module (`worker: undefined`) a pool runs inline functions: the same sum, as one. */
+const sum = (a, b) => a + b;
+
 /** The property: construct; if accepted, a task runs (or fails as documented) and the pool closes. */
 async function constructAndRun(base, o, task = ['add', [1, 2]]) {
   const made = await acceptedOrCoded(() => new Pool({ ...base, ...o }), {
@@ -107,8 +121,9 @@ async function constructAndRun(base, o, task = ['add', [1, 2]]) {
   if (!made.ok) return;
   const pool = made.value;
   pool.on('error', () => {}); // documented: failures tied to no task; not what is checked here
+  const call = String(pool).includes('inline functions') ? [sum, [1, 2]] : task;
   try {
-    const ran = await acceptedOrCoded(() => pool.run(...task), { codes: RUN_CODES, ms: 20_000 });
+    const ran = await acceptedOrCoded(() => pool.run(...call), { codes: RUN_CODES, ms: 20_000 });
     if (ran.ok) assert.equal(ran.value, 3);
     const closed = await acceptedOrCoded(() => pool.close({ grace: '5s' }), { codes: [], ms: 20_000 });
     assert.equal(typeof closed.value.clean, 'boolean');
@@ -148,7 +163,7 @@ test('fuzz: process pool options', { timeout: 120_000 }, async () => {
 });
 
 test('fuzz: command pool options', { timeout: 120_000 }, async () => {
-  const names = moduleNames.filter((k) => !['execArgv', 'workerData', 'resourceLimits'].includes(k));
+  const names = moduleNames.filter((k) => !['execArgv', 'workerData', 'resourceLimits', 'setup'].includes(k));
   await noWarnings(() =>
     check(
       fc.asyncProperty(options([...names, 'command', 'runtime']), (o) =>
@@ -191,6 +206,38 @@ test('fuzz: run() and close() options', { timeout: 120_000 }, async () => {
         });
         if (r.ok) assert.equal(typeof name, 'string');
       }),
+    );
+    // broadcast(): any name, arguments and options; accepted (one outcome per worker) or coded
+    const broadcastOptions = fc.oneof(
+      anyValue(),
+      fc.record(
+        {
+          signal: fc.oneof(anyValue(), fc.constant(new AbortController().signal)),
+          timeout: duration,
+          priority: fc.oneof(anyValue(), fc.integer()),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await check(
+      fc.asyncProperty(
+        fc.oneof(anyValue(), fc.constantFrom('add', sum)),
+        fc.oneof(anyValue(), fc.constant([1, 2])),
+        broadcastOptions,
+        async (name, args, o) => {
+          const r = await acceptedOrCoded(() => pool.broadcast(name, args, o), {
+            codes: ['ERR_INVALID_OPTION', 'ERR_TASK_NOT_FOUND', 'ERR_TASK_ABORTED'],
+          });
+          if (!r.ok) return;
+          assert.ok(Array.isArray(r.value) && r.value.length >= 1);
+          for (const outcome of r.value) {
+            assert.equal(typeof outcome.workerId, 'number');
+            // a task's own failure (adding a symbol) or a coded one (timeout, abort, arguments that cannot be cloned)
+            if (outcome.status === 'rejected') assert.ok(outcome.reason instanceof Error, String(outcome.reason));
+          }
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 2) },
     );
     // close(): refused with ERR_INVALID_OPTION (nothing changes) or it closes
     await check(

@@ -150,14 +150,24 @@ export class WorkerCrashedError extends SpindleError<'ERR_WORKER_CRASHED'> {
   }
 }
 
-/** The worker module could not be loaded (syntax error, throws at import, bad path). */
+/**
+ * The worker module could not be loaded (syntax error, throws at import, bad
+ * path), or the pool's `setup` module failed (it threw at import, or its
+ * function threw); `url` names the module that failed.
+ */
 export class WorkerLoadError extends SpindleError<'ERR_WORKER_LOAD'> {
   declare readonly name: 'WorkerLoadError';
   readonly url: string;
-  constructor(url: string, cause: unknown) {
-    super('ERR_WORKER_LOAD', `The worker module ${url} failed to load: ${(cause as Error)?.message ?? cause}`, {
-      cause,
-    });
+  constructor(url: string, cause: unknown, what: 'worker module' | 'setup module' = 'worker module') {
+    const why = (cause as Error)?.message ?? cause;
+    // a pool without a task module (inline functions only) has no module to name
+    super(
+      'ERR_WORKER_LOAD',
+      url === '' ? `A pool worker failed to start: ${why}` : `The ${what} ${url} failed to load: ${why}`,
+      {
+        cause,
+      },
+    );
     this.url = url;
   }
   static {
@@ -165,12 +175,12 @@ export class WorkerLoadError extends SpindleError<'ERR_WORKER_LOAD'> {
   }
 }
 
-/** The worker module file does not exist. */
+/** The worker module file (or the pool's `setup` module) does not exist. */
 export class WorkerNotFoundError extends SpindleError<'ERR_WORKER_NOT_FOUND'> {
   declare readonly name: 'WorkerNotFoundError';
   readonly path: string;
-  constructor(path: string) {
-    super('ERR_WORKER_NOT_FOUND', `The worker module ${path} does not exist`);
+  constructor(path: string, what: 'worker module' | 'setup module' = 'worker module') {
+    super('ERR_WORKER_NOT_FOUND', `The ${what} ${path} does not exist`);
     this.path = path;
   }
   static {
@@ -203,6 +213,29 @@ export class WorkerProtocolError extends SpindleError<'ERR_WORKER_PROTOCOL'> {
   }
 }
 
+/**
+ * The function a `setup` module returned (its teardown) threw or rejected
+ * while the pool stopped the worker; the worker stopped anyway. Reported on
+ * the pool's 'error' event (a process warning when nobody listens).
+ */
+export class WorkerTeardownError extends SpindleError<'ERR_WORKER_TEARDOWN'> {
+  declare readonly name: 'WorkerTeardownError';
+  readonly workerId: number;
+  readonly url: string;
+  constructor(workerId: number, url: string, cause: unknown) {
+    super(
+      'ERR_WORKER_TEARDOWN',
+      `The teardown of worker ${workerId} (returned by the setup module ${url}) failed: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    );
+    this.workerId = workerId;
+    this.url = url;
+  }
+  static {
+    named(WorkerTeardownError, 'WorkerTeardownError');
+  }
+}
+
 /** Every error class of the pool, as a union that `code` discriminates. */
 export type PoolError =
   | PoolClosedError
@@ -217,4 +250,5 @@ export type PoolError =
   | WorkerCrashedError
   | WorkerLoadError
   | WorkerNotFoundError
-  | WorkerProtocolError;
+  | WorkerProtocolError
+  | WorkerTeardownError;

@@ -11,6 +11,7 @@ import {
   TaskNotCloneableError,
   TaskTimeoutError,
   WorkerLoadError,
+  WorkerTeardownError,
 } from '../errors/index.js';
 import type { ExitInfo, RuntimeFactory, WorkerHandle, WorkerSink } from '../runtime/types.js';
 import { formatDuration } from '../util/duration.js';
@@ -19,9 +20,9 @@ import { DeadlockWatch, deadlockMessage } from './deadlock.js';
 import type { ResolvedOptions } from './options.js';
 import { TaskQueue } from './queue.js';
 import { StatsRecorder } from './stats.js';
-import { State, type Task } from './task.js';
+import { PinnedTask, State, type Task } from './task.js';
 import type { CloseResult, PoolDeadlockEvent, PoolState, PoolWorkerExitEvent } from './types.js';
-import { PoolWorker } from './worker.js';
+import { MAX_PINNED, PoolWorker } from './worker.js';
 
 /** What the core reports to the public Pool (which owns the EventEmitter). */
 export interface CoreEvents {
@@ -75,6 +76,9 @@ export class PoolCore implements WorkerSink<Task> {
   private scheduled = false;
   private readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** broadcast tasks waiting for their worker, and the timer that holds the process open meanwhile */
+  private pinnedWaiting = 0;
+  private pinnedHold: NodeJS.Timeout | undefined = undefined;
   private readonly pumpNow = (): void => this.pump();
 
   constructor(
@@ -195,7 +199,8 @@ export class PoolCore implements WorkerSink<Task> {
     let most = 0;
     for (const v of this.workers) {
       if (v === thief || !v.handle.canRevoke) continue;
-      const waiting = v.handle.inflight - c;
+      // a worker still starting has started nothing: all it holds is waiting
+      const waiting = v.ready ? v.handle.inflight - c : v.handle.inflight;
       if (waiting > most) {
         most = waiting;
         victim = v;
@@ -206,7 +211,7 @@ export class PoolCore implements WorkerSink<Task> {
     let n = Math.ceil(most / 2);
     for (let i = list.length - 1; i >= 0 && n > 0; i--) {
       const t = list[i]!;
-      if (t.state !== State.Sent) continue;
+      if (t.state !== State.Sent || t instanceof PinnedTask) continue; // a broadcast task stays on its worker
       if (!victim.handle.revoke(t)) break; // it started, and so did every older one
       this.requeue(t);
       n--;
@@ -239,7 +244,7 @@ export class PoolCore implements WorkerSink<Task> {
       w.loadTimer.unref();
     }
     if (handle.blocking !== undefined) this.deadlocks.start();
-    this.events.emit('workerCreate', { id });
+    this.events.emit('workerCreate', { id, pid: handle.pid });
   }
 
   private liveWorkers(): number {
@@ -351,6 +356,11 @@ export class PoolCore implements WorkerSink<Task> {
   /** Abort and timeout share this path; `reason` is what the worker's taskSignal() sees. */
   private abort(t: Task, error: Error, reason: unknown): void {
     if (t.state === State.Queued) {
+      if (t instanceof PinnedTask) {
+        // waiting for its worker, not in the queue: dropped when reached
+        this.settle(t, false, error);
+        return;
+      }
       this.queue.remove(t);
       this.settle(t, false, error);
       if (this.queue.size === 0) this.emitDrain();
@@ -406,21 +416,29 @@ export class PoolCore implements WorkerSink<Task> {
     if (w.loadTimer) clearTimeout(w.loadTimer);
     w.loadTimer = undefined;
     this.names ??= new Set(taskNames);
+    this.events.emit('workerReady', { id: handle.id, pid: handle.pid });
+    if (w.pinnedWaiting !== undefined) this.sendPinned(w);
     if (this.readyWorkers() >= Math.max(1, this.o.minWorkers)) {
       for (const r of this.readyWaiters.splice(0)) r.resolve();
     }
     this.pump();
   }
 
-  loadFailed(handle: WorkerHandle<Task>, error: Error): void {
+  loadFailed(handle: WorkerHandle<Task>, error: Error, setup?: string): void {
     const w = this.byHandle.get(handle);
     if (w) {
       w.dead = true;
       w.clearTimers();
     }
-    const err = new WorkerLoadError(this.o.url, error);
+    const err =
+      setup === undefined ? new WorkerLoadError(this.o.url, error) : new WorkerLoadError(setup, error, 'setup module');
     for (const t of handle.tasks()) if (t.state === State.Sent) this.settle(t, false, err);
+    if (w) this.dropPinned(w, () => err);
     this.fail(err);
+  }
+
+  teardownFailed(handle: WorkerHandle<Task>, error: Error): void {
+    this.reportError(new WorkerTeardownError(handle.id, this.o.setup, error));
   }
 
   result(_handle: WorkerHandle<Task>, t: Task, ok: boolean, value: unknown, runMs: number): void {
@@ -458,7 +476,7 @@ export class PoolCore implements WorkerSink<Task> {
     const list = handle.tasks();
     for (let i = list.length - 1; i >= 0; i--) {
       const t = list[i]!;
-      if (t.state === State.Sent && handle.revoke(t)) this.requeue(t);
+      if (t.state === State.Sent && !(t instanceof PinnedTask) && handle.revoke(t)) this.requeue(t);
     }
     if (handle.inflight === 0) this.stop(w);
     this.pump();
@@ -473,6 +491,9 @@ export class PoolCore implements WorkerSink<Task> {
     w.clearTimers();
     if (this.workers.length === 0) this.deadlocks.stop();
     const blamed = this.reclaim(w, info);
+    this.dropPinned(w, (name) =>
+      crashError(w, info, name, `${w.stopDetail ?? info.detail} before it ran task '${name}'`),
+    );
     const event: PoolWorkerExitEvent = {
       id: handle.id,
       pid: handle.pid,
@@ -516,6 +537,13 @@ export class PoolCore implements WorkerSink<Task> {
         if (handle.startedAt(t) > 0) {
           blamed++;
           this.settle(t, false, crashError(w, info, t.name));
+        } else if (t instanceof PinnedTask) {
+          // meant for this worker only: it cannot run elsewhere
+          this.settle(
+            t,
+            false,
+            crashError(w, info, t.name, `${w.stopDetail ?? info.detail} before it ran task '${t.name}'`),
+          );
         } else {
           back.push(t);
         }
@@ -541,6 +569,86 @@ export class PoolCore implements WorkerSink<Task> {
   private deadlocked(e: PoolDeadlockEvent): void {
     if (this.events.listens('deadlock')) this.events.emit('deadlock', e);
     else process.emitWarning(deadlockMessage(e), { type: 'SpindleWarning', code: 'SPINDLE_POOL_DEADLOCK' });
+  }
+
+  // ------------------------------------------------------------ broadcast
+
+  /**
+   * The workers a broadcast reaches: every worker that takes tasks (started
+   * or starting, not retiring). With none, one is started, as run() would.
+   */
+  broadcastTargets(): PoolWorker<Task>[] {
+    if (this.phase === Phase.Running && !this.failure && this.liveWorkers() === 0) this.spawn();
+    return this.workers.filter((w) => w.usable);
+  }
+
+  /**
+   * Hands a broadcast task to its worker: sent at once when the worker is
+   * ready and has a pinned place free, else kept until it has. It goes ahead
+   * of the pool's queue, behind what was already sent to that worker.
+   */
+  pin(t: PinnedTask): void {
+    if (t.signal) {
+      t.onAbort = () => this.abort(t, new TaskAbortedError(t.name, t.signal!.reason), t.signal!.reason);
+      t.signal.addEventListener('abort', t.onAbort, { once: true });
+    }
+    (t.target.pinnedWaiting ??= []).push(t);
+    this.holdForPinned(1);
+    if (t.target.ready) this.sendPinned(t.target);
+  }
+
+  /**
+   * Broadcast tasks waiting for a worker that is still starting are in no
+   * worker's hands, and an idle worker does not hold the process open: the
+   * pool does, while any waits (as it does for a pending ready()).
+   */
+  private holdForPinned(change: number): void {
+    const before = this.pinnedWaiting;
+    this.pinnedWaiting += change;
+    if (before === 0 && this.pinnedWaiting > 0) this.pinnedHold = setInterval(() => {}, 1 << 30);
+    else if (before > 0 && this.pinnedWaiting === 0) clearInterval(this.pinnedHold);
+  }
+
+  /** A broadcast task settled: its place on the worker is free for the next one waiting. */
+  unpinned(t: PinnedTask): void {
+    if (!t.delivered) return;
+    t.delivered = false;
+    const w = t.target;
+    w.pinned--;
+    if (w.pinnedWaiting !== undefined) this.sendPinned(w);
+  }
+
+  /** Sends what waits for `w` while it has room (called once it is ready, and as its pinned tasks settle). */
+  private sendPinned(w: PoolWorker<Task>): void {
+    const waiting = w.pinnedWaiting!;
+    if (w.dead || !w.ready || this.phase >= Phase.Stopping) return;
+    while (waiting.length > 0 && w.pinned < MAX_PINNED) {
+      const t = waiting.shift() as PinnedTask;
+      this.holdForPinned(-1);
+      if (t.state !== State.Queued) continue; // aborted while it waited
+      t.state = State.Sent;
+      t.worker = w;
+      t.delivered = true;
+      w.pinned++;
+      if (t.timeout > 0) t.timer = setTimeout(this.checkTimeout, t.timeout, t);
+      w.sent++;
+      w.idleSince = 0;
+      if (w.sent >= this.o.afterTasks && !w.retiring) {
+        w.retiring = true;
+        w.stopDetail = `was recycled after ${this.o.afterTasks} tasks`;
+      }
+      w.handle.send([t]);
+    }
+    if (waiting.length === 0) w.pinnedWaiting = undefined;
+  }
+
+  /** Rejects the broadcast tasks still waiting for `w` (it is gone, or the pool stops). */
+  private dropPinned(w: PoolWorker<Task>, error: (task: string) => Error): void {
+    const waiting = w.pinnedWaiting;
+    if (waiting === undefined) return;
+    w.pinnedWaiting = undefined;
+    this.holdForPinned(-waiting.length);
+    for (const t of waiting) if (t.state === State.Queued) this.settle(t, false, error(t.name));
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -602,7 +710,7 @@ export class PoolCore implements WorkerSink<Task> {
 
   private checkIdle(): void {
     if (this.idleWaiters.length === 0 || this.queue.size > 0) return;
-    for (const w of this.workers) if (w.handle.inflight > 0) return;
+    for (const w of this.workers) if (w.handle.inflight > 0 || w.pinnedWaiting?.length) return;
     for (const r of this.idleWaiters.splice(0)) r();
   }
 
@@ -626,6 +734,10 @@ export class PoolCore implements WorkerSink<Task> {
         }
         this.retire(t);
       }
+      this.dropPinned(w, () => {
+        this.forced++;
+        return err;
+      });
       w.dead = true;
       w.clearTimers();
       exits.push(w.handle.terminate());

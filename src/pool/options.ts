@@ -24,10 +24,12 @@ import {
 import type { PoolOptions } from './types.js';
 
 export interface ResolvedOptions {
-  /** file URL of the task module (a command pool: the command line, for messages) */
+  /** file URL of the task module (a command pool: the command line, for messages; '' for none: inline functions only) */
   url: string;
-  /** filesystem path of the task module (a command pool: the program) */
+  /** filesystem path of the task module (a command pool: the program; '' for none) */
   path: string;
+  /** file URL of the setup module run in each worker before the task module; '' for none */
+  setup: string;
   /** the program and its arguments, for a pool of line-protocol workers */
   command: string[] | undefined;
   runtime: 'thread' | 'process';
@@ -50,6 +52,7 @@ export interface ResolvedOptions {
   env: EnvOption | undefined;
   extendEnv: boolean;
   execArgv: string[] | undefined;
+  /** cloned once per worker; a function is called in the parent for each worker (`{ workerId }`) */
   workerData: unknown;
   cwd: string | undefined;
   stdio: StdioMode;
@@ -61,6 +64,7 @@ export interface ResolvedOptions {
 const known: ReadonlySet<string> = new Set([
   'worker',
   'command',
+  'setup',
   'runtime',
   'minWorkers',
   'maxWorkers',
@@ -87,8 +91,8 @@ const RECYCLE: ReadonlySet<string> = new Set(['afterTasks', 'maxHeapMb']);
 
 /** Options that only one kind of pool understands: given to another, they are an error, not ignored. */
 const threadOnly = ['resourceLimits'];
-const processOnly = ['cwd', 'stdio', 'killGrace'];
-const moduleOnly = ['execArgv', 'workerData'];
+const processOnly = ['cwd', 'stdio']; // and killGrace, unless a thread pool has `setup` (below)
+const moduleOnly = ['execArgv', 'workerData', 'setup'];
 
 const DEFAULT_KILL_GRACE = 3000;
 const DEFAULT_LOAD_TIMEOUT = 60_000;
@@ -117,17 +121,17 @@ const LIMIT_NAMES: ReadonlySet<string> = new Set(Object.keys(LIMITS));
  * Accepts a URL, a `file:` URL string, or a path relative to the working
  * directory; `tasks.js` names `tasks.ts` when only that one exists.
  */
-export function resolveWorker(worker: unknown): { url: string; path: string } {
-  if (worker === undefined) throw invalid('worker', 'a file URL or a path to the task module', worker);
-  const path = typescriptSource(toPath('worker', worker));
+export function resolveWorker(worker: unknown, option: 'worker' | 'setup' = 'worker'): { url: string; path: string } {
+  const what = option === 'worker' ? 'task module' : 'setup module';
+  const path = typescriptSource(toPath(option, worker));
   let stat: Stats | undefined;
   try {
     stat = statSync(path, { throwIfNoEntry: false });
   } catch {
     stat = undefined; // ENAMETOOLONG, ENOTDIR, EACCES: not a file we can load
   }
-  if (stat?.isDirectory()) throw invalid('worker', 'a file (the task module), not a directory', worker);
-  if (!stat) throw new WorkerNotFoundError(path);
+  if (stat?.isDirectory()) throw invalid(option, `a file (the ${what}), not a directory`, worker);
+  if (!stat) throw new WorkerNotFoundError(path, option === 'worker' ? 'worker module' : 'setup module');
   return { url: pathToFileURL(path).href, path };
 }
 
@@ -219,13 +223,13 @@ function environment(env: unknown, extendEnv: unknown): { env: EnvOption | undef
 }
 
 /** Checks every option and fills in the defaults. */
-export function resolveOptions(options: PoolOptions): ResolvedOptions {
+export function resolveOptions(options: PoolOptions | undefined): ResolvedOptions {
   return readable('options', options, () => resolveAll(options));
 }
 
-function resolveAll(options: PoolOptions): ResolvedOptions {
-  const raw = knownOptions('options', options, known);
-  if (raw === undefined) throw invalid('options', 'an object with at least `worker`', options);
+function resolveAll(options: PoolOptions | undefined): ResolvedOptions {
+  // no options, or no `worker` nor `command`: a pool for inline functions only
+  const raw = knownOptions('options', options, known) ?? {};
   const command = raw.command === undefined ? undefined : resolveCommand(raw.command);
   if (command && raw.worker !== undefined) throw invalid('worker', 'left out when `command` is given', raw.worker);
   const runtime =
@@ -237,6 +241,12 @@ function resolveAll(options: PoolOptions): ResolvedOptions {
   if (command && runtime !== 'process')
     throw invalid('runtime', "'process' when `command` is given (other programs run as processes)", raw.runtime);
   checkApplicable(raw, runtime, command !== undefined);
+  if (raw.killGrace !== undefined && runtime === 'thread' && raw.setup === undefined)
+    throw invalid(
+      'killGrace',
+      "given only with runtime 'process', or with `setup` (the time a thread's teardown may take)",
+      raw.killGrace,
+    );
   const maxWorkers = workerCount('maxWorkers', raw.maxWorkers, () => Math.min(availableCpus(), MAX_WORKERS));
   const minWorkers = optionalNumber('minWorkers', raw.minWorkers, 0, { integer: true });
   if (minWorkers > maxWorkers) throw invalid('minWorkers', `at most maxWorkers (${maxWorkers})`, minWorkers);
@@ -254,10 +264,16 @@ function resolveAll(options: PoolOptions): ResolvedOptions {
   const recycle = knownOptions('recycle', raw.recycle, RECYCLE) ?? {};
   const env = environment(raw.env, raw.extendEnv);
   // the worker's own task module: paths are checked after the cheap options, a failed stat is no worse
-  const { url, path } = command ? { url: command.join(' '), path: command[0]! } : resolveWorker(raw.worker);
+  const { url, path } = command
+    ? { url: command.join(' '), path: command[0]! }
+    : raw.worker === undefined
+      ? { url: '', path: '' }
+      : resolveWorker(raw.worker);
+  const setup = raw.setup === undefined ? '' : resolveWorker(raw.setup, 'setup').url;
   return {
     url,
     path,
+    setup,
     command,
     runtime,
     minWorkers,

@@ -4,35 +4,52 @@
 import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
 import { PoolClosedError, PoolQueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors/index.js';
+import { INLINE_PREFIX } from '../runtime/protocol.js';
 import { optionalDuration } from '../util/duration.js';
 import { emitError } from '../util/events.js';
 import { knownOptions } from '../util/known.js';
 import { checkObject, checkSignal, describe, invalid, readError } from '../util/validate.js';
 import { type CoreEvents, PoolCore } from './core.js';
+import { inline } from './inline.js';
 import { type ResolvedOptions, resolveOptions, taskTimeout } from './options.js';
 import { runtimeFactory } from './runtimes.js';
-import { Task } from './task.js';
+import { PinnedTask, Task } from './task.js';
 import type {
+  AnyFn,
   AnyModule,
+  BroadcastOptions,
+  BroadcastOutcome,
   CloseResult,
+  InlineArgs,
+  InlineResult,
   PoolCloseOptions,
   PoolDeadlockEvent,
   PoolOptions,
   PoolProxy,
   PoolState,
   PoolStats,
+  PoolWorkerEvent,
   PoolWorkerExitEvent,
   RunArgs,
   RunOptions,
+  TaskArgs,
   TaskName,
   TaskResult,
 } from './types.js';
+
+/** The arguments after the task (or function) in `broadcast()`: args may be left out when every parameter is optional. */
+type BroadcastArgs<A extends unknown[]> = [] extends A
+  ? [args?: A, options?: BroadcastOptions]
+  : [args: A, options?: BroadcastOptions];
 
 /** Events of a Pool. */
 export interface PoolEvents {
   /** the queue became empty: a producer held back by `maxQueue` may submit again */
   drain: [];
-  workerCreate: [{ id: number }];
+  /** a worker was started (it loads the setup and task modules next) */
+  workerCreate: [PoolWorkerEvent];
+  /** a worker has loaded the setup and task modules: it takes tasks from now on */
+  workerReady: [PoolWorkerEvent];
   workerExit: [PoolWorkerExitEvent];
   /**
    * every worker has been blocked on a spindle/shared primitive while tasks wait
@@ -45,6 +62,7 @@ export interface PoolEvents {
 
 const noOptions: RunOptions = {};
 const CLOSE_OPTIONS: ReadonlySet<string> = new Set(['grace']);
+const BROADCAST_OPTIONS: ReadonlySet<string> = new Set(['signal', 'timeout']);
 
 /**
  * A pool of workers running the exported functions of one module. Typed from
@@ -55,7 +73,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   readonly #core: PoolCore;
   #nextId = 1;
 
-  constructor(options: PoolOptions) {
+  constructor(options?: PoolOptions) {
     super();
     this.#o = resolveOptions(options);
     const events: CoreEvents = {
@@ -67,14 +85,24 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     this.#core.ensureMinWorkers();
   }
 
-  /** Runs task `name` with `args` on a worker; settles with its result or a coded error. */
-  run<K extends TaskName<M>>(name: K, ...rest: RunArgs<M, K>): Promise<TaskResult<M, K>> {
+  /**
+   * Runs task `name` with `args` on a worker; settles with its result or a coded error.
+   * Given a function instead of a name, runs that function (an inline function: it must
+   * be self-contained, see docs/pool.md).
+   */
+  run<K extends TaskName<M>>(name: K, ...rest: RunArgs<M, K>): Promise<TaskResult<M, K>>;
+  run<F extends AnyFn>(fn: F, ...rest: InlineArgs<F>): Promise<InlineResult<F>>;
+  run(name: string | AnyFn, ...rest: [unknown[]?, RunOptions?]): Promise<unknown> {
     const [args = [], options = noOptions] = rest as [unknown[] | undefined, RunOptions | undefined];
     const core = this.#core;
     if (!core.accepting) return Promise.reject(new PoolClosedError());
     if (core.broken) return Promise.reject(core.broken);
-    if (typeof name !== 'string') return Promise.reject(invalid('name', 'a task name (string)', name));
-    if (core.taskNames !== undefined && !core.taskNames.has(name))
+    if (typeof name !== 'string') {
+      if (typeof name !== 'function')
+        return Promise.reject(invalid('name', 'a task name (string) or a function', name));
+      return this.#runInline(name, args, options);
+    }
+    if (core.taskNames !== undefined && !core.taskNames.has(name) && !name.startsWith(INLINE_PREFIX))
       return Promise.reject(new TaskNotFoundError(name, [...core.taskNames]));
     if (!Array.isArray(args)) return Promise.reject(invalid('args', 'an array of arguments', args));
     let signal: AbortSignal | undefined;
@@ -128,7 +156,102 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     );
     if (onProgress !== undefined) task.onProgress = onProgress;
     core.submit(task);
-    return promise as Promise<TaskResult<M, K>>;
+    return promise;
+  }
+
+  /** run(fn, args): the function's source goes first in the arguments, under the name `<inline NAME>`. */
+  #runInline(fn: AnyFn, args: unknown, options: RunOptions): Promise<unknown> {
+    let code: { source: string; name: string };
+    try {
+      code = this.#inline(fn);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!Array.isArray(args)) return Promise.reject(invalid('args', 'an array of arguments', args));
+    return (this.run as (n: string, a: unknown[], o: RunOptions) => Promise<unknown>)(
+      code.name,
+      [code.source, ...args],
+      options,
+    );
+  }
+
+  /**
+   * Runs task `name` (or an inline function) once on every worker that takes
+   * tasks now, and resolves with one outcome per worker, by worker id:
+   * `{ workerId, status: 'fulfilled', value }` or `{ workerId, status:
+   * 'rejected', reason }`. With no worker running, it starts one, as run()
+   * would. It rejects only when it cannot start (closed pool, module that does
+   * not load, unknown task, bad options): the tasks' own failures are outcomes.
+   */
+  broadcast<K extends TaskName<M>>(
+    name: K,
+    ...rest: BroadcastArgs<TaskArgs<M, K>>
+  ): Promise<BroadcastOutcome<TaskResult<M, K>>[]>;
+  broadcast<F extends AnyFn>(
+    fn: F,
+    ...rest: BroadcastArgs<Parameters<F>>
+  ): Promise<BroadcastOutcome<InlineResult<F>>[]>;
+  async broadcast(name: string | AnyFn, ...rest: [unknown[]?, BroadcastOptions?]): Promise<BroadcastOutcome[]> {
+    let [args = [], options] = rest as [unknown[] | undefined, BroadcastOptions | undefined];
+    const core = this.#core;
+    if (!core.accepting) throw new PoolClosedError();
+    if (core.broken) throw core.broken;
+    if (typeof name === 'function') {
+      const code = this.#inline(name);
+      if (!Array.isArray(args)) throw invalid('args', 'an array of arguments', args);
+      name = code.name;
+      args = [code.source, ...args];
+    } else if (typeof name !== 'string') {
+      throw invalid('name', 'a task name (string) or a function', name);
+    }
+    if (!Array.isArray(args)) throw invalid('args', 'an array of arguments', args);
+    const o = knownOptions('options', options, BROADCAST_OPTIONS);
+    const signal = checkSignal('options.signal', o?.signal);
+    const timeout = o?.timeout === undefined ? this.#o.taskTimeout : taskTimeout('options.timeout', o.timeout, 0);
+    if (signal?.aborted) throw new TaskAbortedError(name, signal.reason);
+    if (!name.startsWith(INLINE_PREFIX)) {
+      // the module's task names are known once a worker loaded it (this starts one if none runs)
+      if (core.taskNames === undefined) await core.whenReady();
+      if (!core.taskNames!.has(name)) throw new TaskNotFoundError(name, [...core.taskNames!]);
+    }
+    if (!core.accepting) throw new PoolClosedError();
+    const targets = core.broadcastTargets();
+    if (targets.length === 0) throw core.broken ?? new PoolClosedError();
+    const task = name;
+    const all = targets.map(
+      (w) =>
+        new Promise<BroadcastOutcome>((resolve) => {
+          const workerId = w.handle.id;
+          const t: PinnedTask = new PinnedTask(
+            w,
+            this.#nextId++,
+            task,
+            args,
+            undefined,
+            0,
+            signal,
+            timeout,
+            (value) => {
+              core.unpinned(t);
+              resolve({ workerId, status: 'fulfilled', value });
+            },
+            (reason) => {
+              core.unpinned(t);
+              resolve({ workerId, status: 'rejected', reason: reason as Error });
+            },
+            performance.now(),
+          );
+          core.pin(t);
+        }),
+    );
+    return Promise.all(all);
+  }
+
+  /** An inline function's source and name; a `command` pool (another language) cannot run one. */
+  #inline(fn: AnyFn): { source: string; name: string } {
+    if (this.#o.command)
+      throw invalid('fn', 'a task name: a `command` pool runs a program, not JavaScript functions', fn);
+    return inline('fn', fn);
   }
 
   /** A typed function per task: `await pool.proxy().add(1, 2)`; `options` apply to every call. */
@@ -234,6 +357,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   }
 
   override toString(): string {
-    return `Pool(${describe(this.#o.path)}, ${this.#o.runtime}, maxWorkers ${this.#o.maxWorkers})`;
+    const what = this.#o.path === '' ? 'inline functions' : describe(this.#o.path);
+    return `Pool(${what}, ${this.#o.runtime}, maxWorkers ${this.#o.maxWorkers})`;
   }
 }

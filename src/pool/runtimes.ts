@@ -7,6 +7,7 @@ import type { RuntimeFactory } from '../runtime/types.js';
 import { buildEnv } from '../util/env.js';
 import type { ResolvedOptions } from './options.js';
 import type { Task } from './task.js';
+import type { WorkerDataFn } from './types.js';
 import { maxInflight } from './worker.js';
 
 /**
@@ -32,14 +33,19 @@ export function runtimeFactory(o: ResolvedOptions): RuntimeFactory<Task> {
   const shared = {
     ...limits,
     url: o.url,
+    setup: o.setup,
     maxHeapMb: o.maxHeapMb,
-    workerData: o.workerData,
     execArgv: o.execArgv,
+    killGrace: o.killGrace,
   };
+  // per-worker data: a function is called for each worker as it starts (a throw fails the start)
+  const data = o.workerData;
+  const dataOf =
+    typeof data === 'function' ? (id: number): unknown => (data as WorkerDataFn)({ workerId: id }) : () => data;
   if (o.runtime === 'process') {
-    const options = { ...shared, cwd: o.cwd, stdio: o.stdio, killGrace: o.killGrace };
-    return (id, sink) => new NodeProcessHandle<Task>(id, sink, { ...options, env: envOf(o) });
+    const options = { ...shared, cwd: o.cwd, stdio: o.stdio };
+    return (id, sink) => new NodeProcessHandle<Task>(id, sink, { ...options, workerData: dataOf(id), env: envOf(o) });
   }
   const options = { ...shared, resourceLimits: o.resourceLimits };
-  return (id, sink) => new ThreadHandle<Task>(id, sink, { ...options, env: envOf(o) });
+  return (id, sink) => new ThreadHandle<Task>(id, sink, { ...options, workerData: dataOf(id), env: envOf(o) });
 }

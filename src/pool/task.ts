@@ -40,3 +40,19 @@ export class Task implements WireTask {
     readonly enqueuedAt: number,
   ) {}
 }
+
+/**
+ * A task for one given worker (`pool.broadcast`): sent to that worker only,
+ * never taken back to run elsewhere. A subclass, so that the tasks of `run()`
+ * carry nothing for it.
+ */
+export class PinnedTask extends Task {
+  /** it was sent to its worker (counts against the worker's MAX_PINNED) */
+  delivered = false;
+  constructor(
+    readonly target: PoolWorker<Task>,
+    ...task: ConstructorParameters<typeof Task>
+  ) {
+    super(...task);
+  }
+}

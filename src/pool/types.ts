@@ -61,17 +61,36 @@ export type PoolProxy<M> = {
  * Options of `new Pool()`: either a Node task module (`worker`), run in
  * threads or processes, or a long-lived program of any language speaking
  * the line protocol (`command`, always processes; see docs/protocol.md).
+ * Without either, the pool runs inline functions only (`pool.run(fn, args)`).
  */
 export type PoolOptions = ModulePoolOptions | CommandPoolOptions;
 
-/** Options of a pool running a Node task module. */
+/** The arguments after the function in `run(fn, ...)`: args may be left out when every parameter is optional. */
+export type InlineArgs<F extends AnyFn> =
+  [] extends Parameters<F> ? [args?: Parameters<F>, options?: RunOptions] : [args: Parameters<F>, options?: RunOptions];
+
+/** What an inline function's call resolves to (a `transfer()` wrapper is unwrapped). */
+export type InlineResult<F extends AnyFn> = Unwrapped<Awaited<ReturnType<F>>>;
+
+/** `workerData` given as a function: called in the parent as each worker starts; what it returns is that worker's data. */
+export type WorkerDataFn = (worker: { workerId: number }) => unknown;
+
+/** Options of a pool running a Node task module (or, without `worker`, inline functions only). */
 export interface ModulePoolOptions extends CommonPoolOptions {
   /**
    * the task module: a `file:` URL, a `file:` URL string or a path (.js, .mjs, .cjs, .ts);
-   * `tasks.js` names `tasks.ts` when only that one exists, as in TypeScript
+   * `tasks.js` names `tasks.ts` when only that one exists, as in TypeScript. Left out:
+   * the pool runs inline functions only (`pool.run(fn, args)`)
    */
-  worker: string | URL;
+  worker?: string | URL;
   command?: undefined;
+  /**
+   * a module each worker imports before the task module; its default export, when
+   * a function, runs once per worker (`{ workerId, workerData }`) and is awaited before
+   * the worker takes tasks; what it returns, when a function, is the worker's teardown
+   * (run when the pool stops the worker; see docs/pool.md). A failure is ERR_WORKER_LOAD
+   */
+  setup?: string | URL;
   /** 'thread' (default) or 'process' */
   runtime?: 'thread' | 'process';
   /**
@@ -82,8 +101,12 @@ export interface ModulePoolOptions extends CommonPoolOptions {
   resourceLimits?: ResourceLimits;
   /** Node flags for the workers (default: the parent's, minus -e/-p/--input-type, and --inspect for processes) */
   execArgv?: string[];
-  /** value available as `workerData` from node:worker_threads in the workers (cloned once per worker) */
-  workerData?: unknown;
+  /**
+   * value available as `workerData` from node:worker_threads in the workers (cloned once per
+   * worker); a function is called in the parent for each worker as it starts, with `{ workerId }`,
+   * and gives that worker's data
+   */
+  workerData?: WorkerDataFn | NonNullable<unknown> | null;
   /** replace a worker after this many tasks or past this heap size */
   recycle?: { afterTasks?: number; maxHeapMb?: number };
 }
@@ -138,7 +161,9 @@ export interface CommonPoolOptions {
   stdio?: 'inherit' | 'prefix' | 'ignore';
   /**
    * time between the steps of stopping a worker process: a stop request (idle) or SIGTERM
-   * (busy), then SIGTERM, then SIGKILL (process runtime only; default 3s; 0 = SIGKILL at once)
+   * (busy), then SIGTERM, then SIGKILL (process runtime; default 3s; 0 = SIGKILL at once).
+   * Thread runtime, with `setup` only: how long an idle thread asked to stop may run its
+   * teardown before it is terminated
    */
   killGrace?: Duration;
   /**
@@ -148,6 +173,27 @@ export interface CommonPoolOptions {
   errorClasses?: readonly (abstract new (
     ...args: any[]
   ) => Error)[];
+}
+
+/** Options of `pool.broadcast()`. */
+export interface BroadcastOptions {
+  /** abort every task of the broadcast: those not started never run, running ones see `taskSignal()` abort */
+  signal?: AbortSignal;
+  /** how long each task may run once started (overrides the pool's `taskTimeout`); `0` or `Infinity`: no limit */
+  timeout?: Duration;
+}
+
+/** One worker's outcome of `pool.broadcast()`: the task's result, or why it failed (a coded error, or the task's own). */
+export type BroadcastOutcome<T = unknown> =
+  | { workerId: number; status: 'fulfilled'; value: T }
+  | { workerId: number; status: 'rejected'; reason: Error };
+
+/** Payload of the pool's 'workerCreate' and 'workerReady' events. */
+export interface PoolWorkerEvent {
+  /** the worker's id (1, 2, …) */
+  id: number;
+  /** the process id of a process worker; undefined for a thread */
+  pid: number | undefined;
 }
 
 /** Where a pool is in its life: `pool.state`. */

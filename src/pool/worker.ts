@@ -10,6 +10,11 @@ import type { WireTask, WorkerHandle } from '../runtime/types.js';
 const AHEAD_MS = 2;
 const MAX_AHEAD = 8192;
 const FIRST_AHEAD = 4;
+/**
+ * Broadcast tasks one worker may hold in flight on top of its window; more
+ * wait at the pool for one of them to settle (a slot table has a bound).
+ */
+export const MAX_PINNED = 64;
 
 /** The pool's bookkeeping for one worker handle. */
 export class PoolWorker<T extends WireTask> {
@@ -29,6 +34,10 @@ export class PoolWorker<T extends WireTask> {
   idleSince = 0;
   /** why the pool stopped it, for the tasks that die with it */
   stopDetail: string | undefined = undefined;
+  /** broadcast tasks sent to it and not settled */
+  pinned = 0;
+  /** broadcast tasks waiting for it to be ready, or for one of its pinned places */
+  pinnedWaiting: T[] | undefined = undefined;
 
   constructor(readonly handle: WorkerHandle<T>) {}
 
@@ -77,7 +86,7 @@ export class PoolWorker<T extends WireTask> {
   }
 }
 
-/** Maximum tasks in flight per worker: sizes the runtime's slot table. */
+/** Maximum tasks in flight per worker: sizes the runtime's slot table (made as needed, up to this). */
 export function maxInflight(concurrency: number): number {
-  return concurrency + MAX_AHEAD;
+  return concurrency + MAX_AHEAD + MAX_PINNED;
 }

@@ -11,9 +11,12 @@ export const enum Kind {
   Abort = 1,
   /** parent→child: finish what is running, then exit: [Close] */
   Close = 2,
-  /** child→parent: module loaded: [Ready, taskNames] */
+  /**
+   * child→parent: module loaded (and the setup module run): [Ready, taskNames, hasTeardown];
+   * hasTeardown: the setup function returned a teardown, so the worker is asked to stop, not terminated
+   */
   Ready = 3,
-  /** child→parent: module failed to load: [LoadError, wireError] */
+  /** child→parent: module failed to load: [LoadError, wireError, setupUrl] (setupUrl: it was the setup module) */
   LoadError = 4,
   /** child→parent: results: [Result, slot, id, ok, value, runMs, ...] */
   Result = 5,
@@ -27,6 +30,8 @@ export const enum Kind {
   Bell = 9,
   /** child→parent: a running task reports progress (spindle/worker `progress()`): [Progress, slot, id, value] */
   Progress = 10,
+  /** child→parent: the setup module's teardown threw while the worker stopped: [TeardownError, wireError] */
+  TeardownError = 11,
 }
 
 /** Fields per task in a Tasks message, and per result in a Result message. */
@@ -39,13 +44,14 @@ export type CloseMessage = [Kind.Close];
 export type InitMessage = [Kind.Init, unknown];
 export type ParentMessage = TasksMessage | AbortMessage | CloseMessage | InitMessage;
 
-export type ReadyMessage = [Kind.Ready, string[]];
-export type LoadErrorMessage = [Kind.LoadError, unknown];
+export type ReadyMessage = [Kind.Ready, string[], boolean];
+export type LoadErrorMessage = [Kind.LoadError, unknown, string | undefined];
 export type ResultMessage = [Kind.Result, ...unknown[]];
 export type RecycleMessage = [Kind.Recycle, number];
 export type FatalMessage = [Kind.Fatal, unknown];
 export type BellMessage = [Kind.Bell];
 export type ProgressMessage = [Kind.Progress, number, number, unknown];
+export type TeardownErrorMessage = [Kind.TeardownError, unknown];
 export type ChildMessage =
   | ReadyMessage
   | LoadErrorMessage
@@ -53,12 +59,15 @@ export type ChildMessage =
   | RecycleMessage
   | FatalMessage
   | BellMessage
-  | ProgressMessage;
+  | ProgressMessage
+  | TeardownErrorMessage;
 
 /** What the parent tells a child when it starts (workerData / first message). */
 export interface ChildInit {
-  /** file URL of the task module */
+  /** file URL of the task module; '' for a pool without one (inline functions only) */
   url: string;
+  /** file URL of the setup module, run before the task module; '' for none */
+  setup: string;
   /** tasks a worker may run at once (async tasks) */
   concurrency: number;
   /** ask to be recycled when heapUsed passes this many MiB (0 = never) */
@@ -66,6 +75,13 @@ export interface ChildInit {
   /** the pool's worker id, exposed as `workerId` in spindle/worker */
   workerId: number;
 }
+
+/**
+ * Wire names of inline function calls start with this (`<inline fib>`); the
+ * source travels as the first argument. Module exports with such names are
+ * not tasks, so a module can never shadow an inline call.
+ */
+export const INLINE_PREFIX = '<inline';
 
 /** The environment variable that hands a worker process its start-up record (process runtime). */
 export const PROCESS_BOOT_ENV = 'SPINDLE_PROCESS_BOOT';

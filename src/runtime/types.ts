@@ -32,7 +32,10 @@ export interface ExitInfo {
 /** Callbacks from a handle into the pool. */
 export interface WorkerSink<T extends WireTask = WireTask> {
   ready(handle: WorkerHandle<T>, taskNames: string[]): void;
-  loadFailed(handle: WorkerHandle<T>, error: Error): void;
+  /** the worker could not load; `setup` is the setup module's URL when that one failed */
+  loadFailed(handle: WorkerHandle<T>, error: Error, setup?: string): void;
+  /** the setup module's teardown failed while the worker stopped (it stops anyway) */
+  teardownFailed(handle: WorkerHandle<T>, error: Error): void;
   /** a task's outcome; `value` is the result, or the rebuilt error when !ok */
   result(handle: WorkerHandle<T>, task: T, ok: boolean, value: unknown, runMs: number): void;
   /** a task could not be sent (arguments not cloneable); it never reached the worker */

@@ -1,6 +1,7 @@
 // Type tests: a wrong task name or argument must be a compile error.
 import { expectTypeOf } from 'expect-type';
 import {
+  type BroadcastOutcome,
   type CloseResult,
   type CrashReason,
   Pool,
@@ -8,6 +9,7 @@ import {
   type PoolOptions,
   type PoolState,
   type PoolStats,
+  type PoolWorkerEvent,
   type PoolWorkerExitEvent,
   type TaskName,
 } from 'spindle';
@@ -119,3 +121,45 @@ pool.on('error', (e) => {
 });
 // @ts-expect-error unknown event
 pool.on('nonsense', () => {});
+pool.on('workerCreate', (e) => {
+  expectTypeOf(e).toEqualTypeOf<PoolWorkerEvent>();
+  expectTypeOf(e.pid).toEqualTypeOf<number | undefined>();
+});
+pool.on('workerReady', (e) => {
+  expectTypeOf(e).toEqualTypeOf<PoolWorkerEvent>();
+  expectTypeOf(e.id).toEqualTypeOf<number>();
+});
+
+// broadcast(): one outcome per worker, typed from the task.
+expectTypeOf(pool.broadcast('add', [1, 2])).toEqualTypeOf<Promise<BroadcastOutcome<number>[]>>();
+expectTypeOf(pool.broadcast('optional')).toEqualTypeOf<Promise<BroadcastOutcome<number>[]>>();
+expectTypeOf(pool.broadcast('greet', ['x'], { timeout: '1s', signal: AbortSignal.timeout(10) })).toEqualTypeOf<
+  Promise<BroadcastOutcome<string>[]>
+>();
+declare const outcome: BroadcastOutcome<number>;
+if (outcome.status === 'fulfilled') expectTypeOf(outcome.value).toEqualTypeOf<number>();
+else expectTypeOf(outcome.reason).toEqualTypeOf<Error>();
+expectTypeOf(outcome.workerId).toEqualTypeOf<number>();
+// @ts-expect-error unknown task
+pool.broadcast('nope', []);
+// @ts-expect-error wrong arguments
+pool.broadcast('add', ['1', 2]);
+// @ts-expect-error broadcast takes no priority (it goes ahead of the queue anyway)
+pool.broadcast('add', [1, 2], { priority: 1 });
+
+// Inline functions: typed from the function itself.
+expectTypeOf(pool.run((a: number, b: number) => a * b, [6, 7])).toEqualTypeOf<Promise<number>>();
+expectTypeOf(pool.run(async () => 'x')).toEqualTypeOf<Promise<string>>();
+expectTypeOf(loose.run((s: string) => s.length, ['abc'], { timeout: 100 })).toEqualTypeOf<Promise<number>>();
+expectTypeOf(pool.broadcast((n: number) => n + 1, [1])).toEqualTypeOf<Promise<BroadcastOutcome<number>[]>>();
+// @ts-expect-error arguments must match the function
+pool.run((a: number) => a, ['x']);
+// @ts-expect-error arguments are required when a parameter is
+pool.run((a: number) => a);
+
+// setup: a module path or URL; workerData may be a function of the worker id.
+new Pool({ worker: 'tasks.js', setup: './setup.js', killGrace: '2s' });
+new Pool({ worker: 'tasks.js', setup: new URL('file:///app/setup.js') });
+new Pool({ worker: 'tasks.js', workerData: ({ workerId }) => ({ shard: workerId }) });
+// @ts-expect-error setup is a path or a URL
+new Pool({ worker: 'tasks.js', setup: () => {} });

@@ -37,8 +37,11 @@ new Pool({ command: ['python3', 'w.py'], workerData: 1 });
 new Pool({ command: ['python3', 'w.py'], recycle: { maxHeapMb: 100 } });
 // @ts-expect-error stdio is one of three modes
 new Pool({ worker: 'tasks.js', runtime: 'process', stdio: 'pipe' });
-// @ts-expect-error a pool needs a worker or a command
+// Without a worker or a command: a pool for inline functions only (pool.run(fn, args)).
 new Pool({ maxWorkers: 2 });
+new Pool();
+// @ts-expect-error nor a setup module (it is Node code)
+new Pool({ command: ['python3', 'w.py'], setup: 'setup.js' });
 
 // A command pool takes the same env rule and durations.
 new Pool({ command: ['python3', 'w.py'], env: { TOKEN: 'x' }, extendEnv: false, killGrace: '2s', cwd: '/tmp' });

@@ -3,8 +3,9 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { toRemote } from '../../errors/remote.js';
 import { type ChildInit, Kind, type ParentMessage, PROCESS_BOOT_ENV } from '../protocol.js';
 import { setWorkerId } from '../runner/context.js';
-import { loadTasks } from '../runner/load.js';
+import { type Loaded, loadErrorMessage, loadWorker } from '../runner/load.js';
 import { Runner } from '../runner/runner.js';
+import { runTeardown, type Teardown } from '../runner/setup.js';
 import { leaveWithGroup, watchParent } from './watchdog.js';
 import { decode, encode } from './wire.js';
 
@@ -28,6 +29,8 @@ setWorkerId(boot.init.workerId);
 const TURN_MS = 1;
 
 let runner: Runner | undefined;
+/** the pool's workerData for this worker (the Init message), for the setup function */
+let workerData: unknown;
 const early: ParentMessage[] = [];
 /** results handed to process.send() whose write has not completed */
 let unflushed = 0;
@@ -84,8 +87,9 @@ function onMessage(wire: unknown): void {
   const m = decode(wire) as ParentMessage;
   if (runner) dispatch(m);
   else if (m[0] === Kind.Init) {
+    workerData = m[1];
     setWorkerData(m[1]);
-    start();
+    void start();
   } else {
     early.push(m);
   }
@@ -137,28 +141,34 @@ async function start(): Promise<void> {
     // rest (an await held open by a timer or a socket).
     process.channel?.unref();
     process.once('beforeExit', unsettled);
-    let tasks: Awaited<ReturnType<typeof loadTasks>>;
+    let loaded: Loaded;
     try {
-      tasks = await loadTasks(boot.init.url);
+      loaded = await loadWorker(boot.init.url, boot.init.setup, { workerId: boot.init.workerId, workerData });
     } finally {
       process.off('beforeExit', unsettled);
       process.channel?.ref();
     }
+    const { tasks, teardown } = loaded;
     runner = new Runner(tasks, boot.init, {
       post,
       claim: () => true,
       abortedNow: () => false,
-      closed: () => {
-        closing = true;
-        if (unflushed === 0) process.exit(0);
-      },
+      closed: () => void stop(teardown),
       canStart,
     });
-    process.send!(encode([Kind.Ready, [...tasks.keys()]]));
+    process.send!(encode([Kind.Ready, [...tasks.keys()], teardown !== undefined]));
     for (const m of early.splice(0)) dispatch(m);
   } catch (err) {
-    process.send!(encode([Kind.LoadError, toRemote(err)]), undefined, undefined, () => process.exit(1));
+    process.send!(encode(loadErrorMessage(err)), undefined, undefined, () => process.exit(1));
   }
+}
+
+/** Asked to stop and idle: the setup's teardown runs (its failure is reported), then the process exits once its messages are out. */
+async function stop(teardown: Teardown | undefined): Promise<void> {
+  const failed = await runTeardown(teardown);
+  if (failed) post([Kind.TeardownError, toRemote(failed.error)]);
+  closing = true;
+  if (unflushed === 0) process.exit(0);
 }
 
 process.on('uncaughtException', onUncaught);

@@ -16,6 +16,8 @@ const entry = new URL('./entry.js', import.meta.url);
 
 export interface NodeProcessOptions extends ProcessCommon {
   url: string;
+  /** the setup module's URL, '' for none */
+  setup: string;
   maxHeapMb: number;
   workerData: unknown;
   /** undefined: the parent's flags, minus those only its main script or debugger can use */
@@ -33,8 +35,10 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     },
     [Kind.LoadError]: (m) => {
       this.expectExit();
-      this.sink.loadFailed(this, decodeError('(load)', m[1], this.common.errorClasses));
+      this.sink.loadFailed(this, decodeError('(load)', m[1], this.common.errorClasses), m[2] as string | undefined);
     },
+    [Kind.TeardownError]: (m) =>
+      this.sink.teardownFailed(this, decodeError('(teardown)', m[1], this.common.errorClasses)),
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
     [Kind.Progress]: (m) => {
@@ -53,7 +57,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     // Fail here, before forking, as a Worker does with workerData it cannot clone.
     const data = hasData ? encode([Kind.Init, o.workerData]) : undefined;
     const boot: ProcessBoot = {
-      init: { url: o.url, concurrency: o.concurrency, maxHeapMb: o.maxHeapMb, workerId: id },
+      init: { url: o.url, setup: o.setup, concurrency: o.concurrency, maxHeapMb: o.maxHeapMb, workerId: id },
       workerData: hasData,
       killGrace: o.killGrace,
     };

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { toRemote } from '../../errors/remote.js';
+import { INLINE_PREFIX, Kind, type LoadErrorMessage } from '../protocol.js';
+import { runSetup, type Teardown } from './setup.js';
 
 export type TaskFn = (...args: unknown[]) => unknown;
 
@@ -44,7 +47,8 @@ function resolveImport(base: string, pkg: string, subpath: string): string {
   return join(dirname(manifest), target);
 }
 
-async function importModule(url: string): Promise<Record<string, unknown>> {
+/** Imports a module of the user's (task or setup module), TypeScript included. */
+export async function importModule(url: string): Promise<Record<string, unknown>> {
   const typescript = /\.[cm]?tsx?$/.test(url);
   const native = Boolean((process.features as { typescript?: unknown }).typescript);
   if (typescript && !native) await registerTsx(url);
@@ -74,19 +78,67 @@ function callable(value: unknown): value is TaskFn {
 /**
  * Every exported function is a task; `default` names the default export.
  * A CommonJS module's `module.exports` object arrives as `default`, so its
- * function properties are tasks too. Exported classes are not tasks.
+ * function properties are tasks too. Exported classes are not tasks, nor are
+ * names reserved for inline functions. A pool without a task module ('')
+ * has no tasks of its own.
  */
 export async function loadTasks(url: string): Promise<Map<string, TaskFn>> {
-  const ns = await importModule(url);
   const tasks = new Map<string, TaskFn>();
+  if (url === '') return tasks;
+  const ns = await importModule(url);
   for (const [name, value] of Object.entries(ns)) {
-    if (callable(value)) tasks.set(name, value);
+    if (callable(value) && !name.startsWith(INLINE_PREFIX)) tasks.set(name, value);
   }
   const def = ns.default;
   if (def && typeof def === 'object') {
     for (const [name, value] of Object.entries(def)) {
-      if (callable(value) && !tasks.has(name)) tasks.set(name, value);
+      if (callable(value) && !tasks.has(name) && !name.startsWith(INLINE_PREFIX)) tasks.set(name, value);
     }
   }
   return tasks;
+}
+
+/** What a worker has once it loaded: its tasks, and the teardown its setup function returned. */
+export interface Loaded {
+  tasks: Map<string, TaskFn>;
+  teardown: Teardown | undefined;
+}
+
+/** Why a worker could not load: the error, and the setup module's URL when that one failed. */
+export class LoadFailure {
+  constructor(
+    readonly error: unknown,
+    readonly setup: string | undefined,
+  ) {}
+}
+
+/**
+ * Runs the setup module (when the pool has one), then imports the task
+ * module. Rejects with a LoadFailure saying which of the two failed.
+ */
+export async function loadWorker(
+  url: string,
+  setup: string,
+  context: { workerId: number; workerData: unknown },
+): Promise<Loaded> {
+  let teardown: Teardown | undefined;
+  if (setup !== '') {
+    try {
+      teardown = await runSetup(await importModule(setup), context);
+    } catch (error) {
+      throw new LoadFailure(error, setup);
+    }
+  }
+  try {
+    return { tasks: await loadTasks(url), teardown };
+  } catch (error) {
+    throw new LoadFailure(error, undefined);
+  }
+}
+
+/** A load failure as the LoadError message: the error, and the setup module's URL when that one failed. */
+export function loadErrorMessage(err: unknown): LoadErrorMessage {
+  return err instanceof LoadFailure
+    ? [Kind.LoadError, toRemote(err.error), err.setup]
+    : [Kind.LoadError, toRemote(err), undefined];
 }

@@ -7,6 +7,7 @@ import { TaskAbortedError, TaskNotFoundError, TaskResultNotCloneableError } from
 import { rebuild, toRemote } from '../../errors/remote.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS } from '../protocol.js';
 import { RunningTask, TaskContext } from './context.js';
+import { compileInline, isInline } from './inline.js';
 import type { TaskFn } from './load.js';
 
 const transferBrand = Symbol.for('spindle.transfer');
@@ -143,17 +144,28 @@ export class Runner {
       this.post(task, false, toRemote(new TaskAbortedError(p.name, early)), 0);
       return;
     }
-    const fn = this.tasks.get(p.name);
+    let fn = this.tasks.get(p.name);
+    let args = p.args;
     if (fn === undefined) {
-      this.post(task, false, toRemote(new TaskNotFoundError(p.name, [...this.tasks.keys()])), 0);
-      return;
+      if (!isInline(p.name)) {
+        this.post(task, false, toRemote(new TaskNotFoundError(p.name, [...this.tasks.keys()])), 0);
+        return;
+      }
+      // an inline function: its source comes first, then its arguments
+      try {
+        fn = compileInline(args[0]);
+      } catch (err) {
+        this.post(task, false, toRemote(err), 0);
+        return;
+      }
+      args = args.slice(1);
     }
     this.running.set(p.slot, task);
     const t0 = performance.now();
     let result: unknown;
     let then: unknown;
     try {
-      result = this.context.call(task, fn, p.args);
+      result = this.context.call(task, fn, args);
       // a thenable's `then` is user code too: a getter or a call that throws fails this task only
       then =
         result !== null && (typeof result === 'object' || typeof result === 'function')

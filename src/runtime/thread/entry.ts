@@ -6,8 +6,9 @@ import { installBlockingCounters } from '../../shared/blocking.js';
 import { hasShared, sharedTag } from '../../shared/handle.js';
 import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, tagOf } from '../protocol.js';
 import { setWorkerId } from '../runner/context.js';
-import { loadTasks } from '../runner/load.js';
+import { loadErrorMessage, loadWorker } from '../runner/load.js';
 import { Runner } from '../runner/runner.js';
+import { runTeardown } from '../runner/setup.js';
 import { Claims } from './claims.js';
 import { ResultRing } from './results.js';
 
@@ -72,12 +73,27 @@ const results = new ResultRing(boot.results);
 const bell = (): void => port.postMessage([Kind.Bell]);
 
 try {
-  const tasks = await loadTasks(init.url);
+  const { tasks, teardown } = await loadWorker(init.url, init.setup, {
+    workerId: init.workerId,
+    workerData: boot.workerData,
+  });
   const runner = new Runner(tasks, init, {
     post: (message, transfer) => port.postMessage(message, transfer as readonly TransferListItem[] | undefined),
     claim: (slot, id) => claims.claim(slot, tagOf(id)),
     abortedNow: (task) => claims.isAborted(task.slot, tagOf(task.id)),
-    closed: () => port.close(),
+    // Asked to stop (only a worker with a teardown is asked: the others are
+    // terminated): the teardown runs once the running tasks are done, then
+    // the thread ends, whatever it left open.
+    closed: () => {
+      if (teardown === undefined) {
+        port.close();
+        return;
+      }
+      void runTeardown(teardown).then((failed) => {
+        if (failed) port.postMessage([Kind.TeardownError, toRemote(failed.error)]);
+        process.exit(0);
+      });
+    },
     postValue: (slot, id, value, runMs) => results.write(slot, tagOf(id), value, runMs, bell),
   });
   const held: ParentMessage[] = []; // arrived while the reviver loads; order is kept
@@ -129,14 +145,14 @@ try {
         held.length = 0;
       },
       (err) => {
-        port.postMessage([Kind.LoadError, toRemote(err)]);
+        port.postMessage([Kind.LoadError, toRemote(err), undefined]);
         process.exit(1);
       },
     );
   };
   port.on('message', onMessage);
-  port.postMessage([Kind.Ready, [...tasks.keys()]]);
+  port.postMessage([Kind.Ready, [...tasks.keys()], teardown !== undefined]);
 } catch (err) {
-  port.postMessage([Kind.LoadError, toRemote(err)]);
+  port.postMessage(loadErrorMessage(err));
   process.exit(1);
 }

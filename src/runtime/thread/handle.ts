@@ -23,6 +23,10 @@ const entry = new URL('./entry.js', import.meta.url);
 
 export interface ThreadOptions {
   url: string;
+  /** the setup module's URL, '' for none */
+  setup: string;
+  /** ms a worker asked to stop (one with a teardown) has before it is terminated */
+  killGrace: number;
   concurrency: number;
   maxInflight: number;
   maxHeapMb: number;
@@ -85,14 +89,25 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   private seq = 0;
   private readonly classes: ErrorClasses | undefined;
   private expected = false;
+  /** the setup module gave a teardown: an idle worker is asked to stop rather than terminated */
+  private teardown = false;
+  /** asked to stop: terminated anyway when killGrace runs out */
+  private asked: NodeJS.Timeout | undefined = undefined;
+  /** asked, and terminated because its teardown outlasted killGrace */
+  private overdue = false;
+  private readonly killGrace: number;
   private error: Error | undefined;
   private exited: Promise<void>;
   private readonly handlers: Record<number, (m: ChildMessage) => void> = {
-    [Kind.Ready]: (m) => this.sink.ready(this, m[1] as string[]),
+    [Kind.Ready]: (m) => {
+      this.teardown = m[2] === true;
+      this.sink.ready(this, m[1] as string[]);
+    },
     [Kind.LoadError]: (m) => {
       this.expected = true;
-      this.sink.loadFailed(this, decodeError('(load)', m[1], this.classes));
+      this.sink.loadFailed(this, decodeError('(load)', m[1], this.classes), m[2] as string | undefined);
     },
+    [Kind.TeardownError]: (m) => this.sink.teardownFailed(this, decodeError('(teardown)', m[1], this.classes)),
     [Kind.Result]: (m) => this.results(m),
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
     [Kind.Bell]: () => this.ring.read(this.fromRing),
@@ -110,6 +125,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     const slots = options.maxInflight;
     this.maxInflight = slots;
     this.classes = options.errorClasses;
+    this.killGrace = options.killGrace;
     const buffer = createClaimBuffer(slots);
     this.claims = new Claims(buffer, slots);
     const ringBuffer = createResultBuffer();
@@ -119,7 +135,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const boot: ThreadBoot = {
-      init: { url: options.url, concurrency: options.concurrency, maxHeapMb: options.maxHeapMb, workerId: id },
+      init: {
+        url: options.url,
+        setup: options.setup,
+        concurrency: options.concurrency,
+        maxHeapMb: options.maxHeapMb,
+        workerId: id,
+      },
       port: port2,
       claims: buffer,
       results: ringBuffer,
@@ -154,6 +176,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
+        clearTimeout(this.asked);
         this.drainAll();
         port1.close();
         this.sink.exit(this, this.exitInfo(code));
@@ -220,12 +243,31 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     this.drainAll();
   }
 
+  /**
+   * Stops the worker. One whose setup gave a teardown is asked first when
+   * idle (the teardown runs, then the thread ends), and terminated if it has
+   * not ended `killGrace` ms later; a busy one, or one without a teardown, is
+   * terminated at once. A second call while it is asked waits for the first.
+   */
   terminate(): Promise<void> {
     this.expected = true;
     // Whoever awaits terminate() must see the exit: an abandoned task's late
     // result would otherwise unref the Worker mid-termination and let the
     // process end with the caller's await still pending.
     this.worker.ref();
+    if (this.asked !== undefined) return this.exited;
+    if (this.teardown && this.inflight === 0 && this.killGrace > 0) {
+      try {
+        this.port.postMessage([Kind.Close]);
+        this.asked = setTimeout(() => {
+          this.overdue = true;
+          void this.worker.terminate();
+        }, this.killGrace);
+        return this.exited;
+      } catch {
+        // the port is closed: the thread is ending anyway
+      }
+    }
     void this.worker.terminate();
     return this.exited;
   }
@@ -279,8 +321,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
 
   private exitInfo(code: number): ExitInfo {
     const err = this.error as (Error & { code?: string }) | undefined;
-    if (this.expected && !err)
-      return { reason: 'exit', exitCode: code, signal: null, detail: 'was stopped', expected: true };
+    if (this.expected && !err) {
+      const detail = this.overdue ? 'was terminated: its teardown ran longer than killGrace' : 'was stopped';
+      return { reason: 'exit', exitCode: code, signal: null, detail, expected: true };
+    }
     if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY')
       return {
         reason: 'oom',
