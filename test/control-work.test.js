@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Pool } from '../dist/index.js';
 import { JobQueue } from '../dist/queue/index.js';
-import { cli, tempDir } from './helpers/cli.js';
+import { cli, poll, tempDir } from './helpers/cli.js';
 import { home, spindle } from './helpers/control.js';
 import { startRedis, until } from './helpers/redis.js';
 
@@ -173,9 +174,17 @@ test('spindle work --name: status, ls, logs, scale, a second start refused, stop
   const up = await spindle(t, dir, ['scale', 'mail.v2', '4', '--json']);
   assert.equal(up.code, 0, up.stderr);
   assert.deepEqual(up.json, { workers: 4, previous: 2, started: [3, 4], stopped: [] });
+  // the jobs it takes at once follow the pool: 3 more run beside the held one
+  for (let i = 0; i < 4; i++) await queue.add('mark', [m.log, i, 1500]);
+  await poll(
+    () => existsSync(m.log) && readFileSync(m.log, 'utf8').split('\n').length > 3,
+    'three jobs to start',
+    20_000,
+  );
   const four = (await spindle(t, dir, ['status', 'mail.v2', '--json'])).json;
   assert.equal(four.workers.length, 4);
   assert.equal(four.wanted, 4);
+  assert.equal(four.workers.filter((w) => w.job !== null).length, 4, JSON.stringify(four.workers));
   const down = await spindle(t, dir, ['scale', 'mail.v2', '-2']);
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /^mail\.v2: 2 workers \(was 4; stopped \d, \d\)$/m);
@@ -297,3 +306,20 @@ test(
     assert.match(timed.out.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z \[spindle\] working on queue 'fmt'/m);
   },
 );
+
+test('a JobQueue without its own concurrency follows its pool when the pool is scaled (memory store)', T, async (t) => {
+  const m = tasksModule();
+  const pool = new Pool({ worker: m.file, minWorkers: 1, maxWorkers: 1 });
+  const queue = new JobQueue({ name: 'follow', pool });
+  t.after(async () => {
+    await queue.destroy();
+    await pool.destroy();
+  });
+  const started = new Set();
+  queue.on('progress', ({ progress }) => started.add(progress.id));
+  await pool.scale(3);
+  const held = [];
+  for (const id of ['a', 'b', 'c']) held.push(await queue.add('hold', [id]));
+  await until(queue, 'progress', () => started.size === 3, 20_000, 'three jobs running at once');
+  assert.equal(pool.workers.filter((w) => w.state === 'busy').length, 3);
+});
