@@ -231,3 +231,30 @@ test('pool.workers: state, tasks settled and the task each one runs', T, async (
     2,
   );
 });
+
+test(
+  'fuzz: scale() takes any value: a size (1..1024 or auto) is applied, anything else is ERR_INVALID_OPTION',
+  T,
+  async (t) => {
+    const { anyValue, check, fc } = await import('./helpers/fuzz.js');
+    const m = moduleDir(t);
+    // minWorkers 0: a size only moves maxWorkers, no worker starts
+    const pool = track(t, new Pool({ worker: m.url, minWorkers: 0, maxWorkers: 1 }));
+    await check(
+      fc.asyncProperty(fc.oneof(anyValue(), fc.integer({ min: -5, max: 1100 })), async (value) => {
+        const valid = value === 'auto' || (Number.isInteger(value) && value >= 1 && value <= 1024);
+        try {
+          const r = await pool.scale(value);
+          assert.ok(valid, `accepted a ${typeof value}`);
+          assert.equal(pool.options.maxWorkers, r.workers);
+          assert.deepEqual(r.started, []);
+        } catch (err) {
+          assert.ok(!valid, `refused a valid size: ${err?.message}`);
+          assert.equal(err.code, 'ERR_INVALID_OPTION');
+          assert.match(err.message, /`workers`/);
+        }
+      }),
+    );
+    assert.equal(pool.workers.length, 0);
+  },
+);
