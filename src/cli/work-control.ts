@@ -130,6 +130,7 @@ export class WorkTarget implements ControlTarget {
   }
 
   stop(grace: number | undefined): Promise<StopResult> {
+    if (!this.#node) return Promise.reject(new PoolClosedError('Cannot stop: the node is still starting'));
     this.#stopped ??= this.close(grace).then((r) => ({ exitCode: 0, clean: r.clean }));
     return this.#stopped;
   }
