@@ -314,6 +314,9 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
   scale(workers: number | 'auto'): Promise<PoolScaleResult> {
     let n: number;
     try {
+      // a missing size is a mistake, not 'auto' (as it is for the maxWorkers option)
+      if (workers === undefined)
+        throw invalid('workers', `a positive integer or 'auto' (at most ${MAX_WORKERS})`, workers);
       n = workerCount('workers', workers, () => Math.min(availableCpus(), MAX_WORKERS));
     } catch (err) {
       return Promise.reject(err);
