@@ -279,7 +279,7 @@ test('tables fit the width by cutting the flexible column; colour only when aske
 
 test('--help of every control command: usage, examples, 80 columns; spindle --help lists them', () => {
   const run = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  for (const cmd of ['ls', 'status', 'reload', 'scale', 'logs', 'stop']) {
+  for (const cmd of ['start', 'work', 'ls', 'status', 'reload', 'scale', 'logs', 'stop']) {
     const r = run(cmd, '--help');
     assert.equal(r.status, 0, cmd);
     assert.match(r.stdout, new RegExp(`^Usage: spindle ${cmd}`), cmd);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { JobQueue, work } from '../dist/queue/index.js';
-import { bin } from './helpers/cli.js';
+import { bin, tempDir } from './helpers/cli.js';
 import { startNode, startRedis, until } from './helpers/redis.js';
 import { fixture } from './helpers.js';
 
@@ -16,10 +16,13 @@ test('spindle work runs jobs; SIGTERM mid-job exits 0 and every job still comple
   const redis = await startRedis(t);
   // The URL comes from SPINDLE_REDIS_URL, so that a password would not show in `ps`.
   process.env.SPINDLE_REDIS_URL = redis.url;
+  // its control socket goes to a directory of its own, not the user's
+  process.env.SPINDLE_HOME = tempDir('home-');
   const starting = startNode(t, bin, ['work', tasks, '--queue', 'cli', '--workers', '1'], {
     ready: /working on queue 'cli'/,
   });
   delete process.env.SPINDLE_REDIS_URL;
+  delete process.env.SPINDLE_HOME;
   const node = await starting;
   const queue = new JobQueue({ name: 'cli', store: { redis: redis.url } });
   redis.cleanup(() => queue.close());

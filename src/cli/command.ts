@@ -182,16 +182,26 @@ export function positional(args: Parsed, index: number, missing: string): string
 /** Hides the credentials of every URL in a line before it is printed (docs/security.md). */
 export const redactText: (line: string) => string = redactUrls;
 
-let logFormat: { format: 'text' | 'json'; time: boolean } = { format: 'text', time: false };
+/** Where log() writes a formatted line, and who keeps the line itself (`spindle logs`), when not plain stderr. */
+export type LogSink = (formatted: string, line: string) => void;
 
-/** How `log()` prints: text (optionally with a time) or JSON lines (`--log-format`, `--log-time`). */
-export function configureLog(format: 'text' | 'json', time: boolean): void {
-  logFormat = { format, time };
+let logFormat: { format: 'text' | 'json'; time: boolean; sink: LogSink | undefined } = {
+  format: 'text',
+  time: false,
+  sink: undefined,
+};
+
+/** How `log()` prints: text (optionally with a time) or JSON lines (`--log-format`, `--log-time`), and where. */
+export function configureLog(format: 'text' | 'json', time: boolean, sink?: LogSink): void {
+  logFormat = { format, time, sink };
 }
 
 /** spindle's own log lines: stderr, `[spindle] ` prefix (or one JSON object), URLs redacted. */
 export function log(line: string): void {
-  process.stderr.write(formatOwnLine(redactText(line), logFormat.format, logFormat.time));
+  const text = redactText(line);
+  const formatted = formatOwnLine(text, logFormat.format, logFormat.time);
+  if (logFormat.sink) logFormat.sink(formatted, text);
+  else process.stderr.write(formatted);
 }
 
 /** Colour only on a terminal, and never with NO_COLOR (conventions rule 10). */

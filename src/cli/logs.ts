@@ -13,7 +13,9 @@ const spec = {
   description: `Prints the last N lines the workers of the supervisor named NAME wrote (the
 supervisor keeps the last 256 KiB of each worker's output, across reloads),
 with its own log lines, each tagged with time, worker id and stream; -f then
-follows new lines until Ctrl-C or until the supervisor stops.`,
+follows new lines until Ctrl-C or until the supervisor stops. For a
+'spindle work' node: what that process wrote to stdout and stderr (its worker
+threads' console included), tagged [out] and [err], and its own log lines.`,
   flags: {
     lines: { type: 'string', short: 'n', value: 'N', help: 'how many lines (default: 20; 0 with -f: only new ones)' },
     follow: { type: 'boolean', short: 'f', help: 'keep printing new lines' },
@@ -24,7 +26,7 @@ follows new lines until Ctrl-C or until the supervisor stops.`,
 } as const satisfies Parameters<typeof defineCommand>[0];
 
 function tag(r: LogRecord): string {
-  if (r.worker === null) return '[spindle]';
+  if (r.worker === null) return r.stream === 'spindle' ? '[spindle]' : r.stream === 'stderr' ? '[err]' : '[out]';
   return `[${r.worker}${r.stream === 'stderr' ? ' err' : ''}]`;
 }
 

@@ -10,9 +10,10 @@ const spec = {
   name: 'ls',
   summary: "list this user's running supervisors (spindle start and work)",
   usage: 'spindle ls [--json]',
-  description: `Lists every running supervisor of this user: name, kind (start/work), pid,
-workers ready/wanted, uptime, restarts and state. It looks in every control
-directory ($SPINDLE_HOME if set; else $XDG_RUNTIME_DIR/spindle and ~/.spindle).`,
+  description: `Lists every running supervisor ('spindle start', kind start) and work node
+('spindle work', kind work) of this user: name, kind, pid, workers
+ready/wanted, uptime, restarts and state. It looks in every control directory
+($SPINDLE_HOME if set; else $XDG_RUNTIME_DIR/spindle and ~/.spindle).`,
   flags: { json: JSON_FLAG },
   examples: ['spindle ls', "spindle ls --json | jq -r '.supervisors[].name'"],
 } as const satisfies Parameters<typeof defineCommand>[0];

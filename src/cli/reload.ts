@@ -4,13 +4,15 @@ import { connect, JSON_FLAG, nameArg, printJson, reporting } from './control.js'
 
 const spec = {
   name: 'reload',
-  summary: 'rolling reload of a running supervisor; waits for the outcome',
+  summary: 'rolling reload (a supervisor or a work node); waits for the outcome',
   usage: 'spindle reload NAME [--json]',
   description: `Replaces the workers of the supervisor named NAME one at a time: each new
 worker runs the code as it is on disk now and must be ready before the old one
 drains, so no request is lost. Waits for the outcome: exit code 0 when every
 worker was replaced; 1 when a new worker did not become ready (the reason is
 printed; the old workers keep serving) or the reload was refused.
+For a 'spindle work' node, its pool's workers are replaced: the new ones start
+first, then the old ones finish the jobs they run (none is lost or run twice).
 Stopping this command does not stop a reload that has begun.`,
   flags: { json: JSON_FLAG },
   examples: ['spindle reload api', 'spindle reload api --json'],
@@ -25,10 +27,12 @@ export const command = defineCommand(spec, (args) => {
       const result = (await client.request('reload')) as { workers: { id: number; pid: number | null }[] };
       if (json) printJson(result);
       else {
-        const pids = result.workers.map((w) => w.pid ?? '-').join(', ');
-        process.stdout.write(
-          `${name}: reloaded ${result.workers.length} worker${result.workers.length === 1 ? '' : 's'} (pids ${pids})\n`,
-        );
+        const n = `${result.workers.length} worker${result.workers.length === 1 ? '' : 's'}`;
+        // a work node's thread workers have no pid of their own: their ids then
+        const pids = result.workers.every((w) => w.pid === null)
+          ? `ids ${result.workers.map((w) => w.id).join(', ')}`
+          : `pids ${result.workers.map((w) => w.pid ?? '-').join(', ')}`;
+        process.stdout.write(`${name}: reloaded ${n} (${pids})\n`);
       }
       return 0;
     } finally {

@@ -8,14 +8,15 @@ import { connect, JSON_FLAG, nameArg, printJson, reporting } from './control.js'
 
 const spec = {
   name: 'scale',
-  summary: "change a running supervisor's number of workers, no restart",
+  summary: 'set the number of workers of a supervisor or work node, no restart',
   usage: 'spindle scale NAME N|auto|+N|-N [--json]',
   description: `Sets the number of workers of the supervisor named NAME: N, 'auto' (the CPUs
 it may use), or more (+N) or fewer (-N) than now. New workers take traffic
 once they are ready; removed ones (the highest ids) stop taking connections
 and drain, so no request is lost. Waits for the outcome: exit code 0, or 1
 when a new worker did not become ready (they are all stopped again and the
-running ones keep serving).`,
+running ones keep serving). For a 'spindle work' node: its pool's size (the
+jobs it takes at once follow); removed workers finish the jobs they run.`,
   flags: { json: JSON_FLAG },
   examples: ['spindle scale api 8', 'spindle scale api +2', 'spindle scale api -1', 'spindle scale api auto'],
 } as const satisfies Parameters<typeof defineCommand>[0];

@@ -1,18 +1,21 @@
 // `spindle status NAME`: one supervisor in detail, from its one status snapshot.
 import type { ClusterWorkerStatus, SupervisorStatus } from '../cluster/types.js';
 import type { ControlStatusCommon } from '../control/types.js';
+import type { WorkStatus } from '../queue/work.js';
 import { defineCommand, useColor } from './command.js';
 import { connect, JSON_FLAG, nameArg, printJson, reporting } from './control.js';
 import { age, type Cell, millis, paint, percent, screenWidth, size, stateStyle, table } from './table.js';
 
 const spec = {
   name: 'status',
-  summary: 'one running supervisor in detail: workers, memory, CPU, event loop',
+  summary: 'one supervisor or work node in detail: workers, memory, CPU',
   usage: 'spindle status NAME [--json]',
   description: `Shows the supervisor named NAME and each of its workers: slot id, pid, state,
 uptime, restarts, RSS, CPU (percent of one core over the last second),
 event-loop lag p50/p99 (ms), event-loop utilisation, and how the last worker
-of each slot exited. Exit code 1 when no supervisor of that name is running.`,
+of each slot exited. For a 'spindle work' node: its pool's workers (id, state,
+jobs run, the job it runs now), the process's RSS and CPU, and its jobs
+(active, completed, failed). Exit code 1 when nothing of that name is running.`,
   flags: { json: JSON_FLAG },
   examples: ['spindle status api', "spindle status api --json | jq '.workers[] | {id, pid, rss: .stats.rss}'"],
 } as const satisfies Parameters<typeof defineCommand>[0];
@@ -87,6 +90,40 @@ export function renderStart(s: SupervisorStatus, color: boolean, width: number):
   return `${out.join('\n')}\n`;
 }
 
+const WORK_COLUMNS = [
+  { header: 'ID', align: 'right' as const },
+  { header: 'PID', align: 'right' as const },
+  { header: 'STATE' },
+  { header: 'JOBS RUN', align: 'right' as const },
+  { header: 'RUNNING', flexible: true },
+];
+
+/** The human form of a `spindle work` node's status. */
+export function renderWork(s: WorkStatus, color: boolean, width: number): string {
+  const [first, second] = header(s, color, width);
+  const p = s.process;
+  const now = Date.now();
+  const out = [
+    `${first}, RSS ${size(p.rss)}, CPU ${p.cpu === null ? '-' : percent(p.cpu)}`,
+    fit(`${second}; reloads: ${s.reloads.ok} ok, ${s.reloads.failed} failed`, width),
+    fit(`jobs: ${s.jobs.active} active, ${s.jobs.completed} completed, ${s.jobs.failed} failed`, width),
+    fit(`queue '${s.queue}', ${s.runtime} workers, tasks ${s.tasks}`, width, true),
+    '',
+    table(
+      WORK_COLUMNS,
+      s.workers.map((w) => [
+        String(w.id),
+        w.pid === null ? '-' : String(w.pid),
+        { text: w.state, style: stateStyle(w.state === 'idle' || w.state === 'busy' ? 'ready' : w.state) },
+        String(w.tasks),
+        w.job ? `${w.job.name} (${age(now - w.job.since)})` : '-',
+      ]),
+      { color, width },
+    ),
+  ];
+  return `${out.join('\n')}\n`;
+}
+
 export const command = defineCommand(spec, (args) => {
   const json = args.values.json === true;
   return reporting(json, async () => {
@@ -97,6 +134,8 @@ export const command = defineCommand(spec, (args) => {
       if (json) printJson(status);
       else if (status.kind === 'start')
         process.stdout.write(renderStart(status as SupervisorStatus, useColor(), screenWidth()));
+      else if (status.kind === 'work' && 'workers' in status)
+        process.stdout.write(renderWork(status as WorkStatus, useColor(), screenWidth()));
       else process.stdout.write(`${header(status, useColor(), screenWidth()).join('\n')}\n`);
       return 0;
     } finally {

@@ -4,14 +4,15 @@ import { connect, JSON_FLAG, nameArg, printJson, reporting } from './control.js'
 
 const spec = {
   name: 'stop',
-  summary: 'graceful stop of a running supervisor; exits with its exit status',
+  summary: 'graceful stop of a supervisor or work node; exits with its status',
   usage: 'spindle stop NAME [--grace DURATION] [--json]',
   description: `Stops the supervisor named NAME gracefully, whatever started it (a terminal,
 npx, an npm script, systemd): its workers stop taking connections, finish what
 they are doing within the grace period, and exit; then the supervisor exits.
 Waits until it has stopped and exits with the supervisor's own exit status:
 0 when every worker drained in time, 1 when one had to be killed (or when no
-supervisor of that name is running).`,
+supervisor of that name is running). A 'spindle work' node stops taking jobs;
+running ones get the grace to finish, the rest go back to the queue (exit 0).`,
   flags: {
     grace: {
       type: 'string',

@@ -1,15 +1,20 @@
 // `spindle work tasks.js --queue NAME --redis URL`: joins this machine to a
-// Redis job queue; its pool runs jobs until SIGTERM/SIGINT/SIGHUP, which
-// finishes or hands back the running jobs and exits 0.
+// Redis job queue; its pool runs jobs until SIGTERM/SIGINT/SIGHUP (or
+// `spindle stop NAME`), which finishes or hands back the running jobs and
+// exits 0. Under a NAME (default: the queue's) it listens on a control
+// socket: `spindle status/reload/scale/logs/stop NAME` mean its pool.
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { checkName, nameOf } from '../control/dirs.js';
+import { ControlServer } from '../control/server.js';
 import { CliUsageError } from '../errors/index.js';
 import { type WorkOptions, work } from '../queue/work.js';
 import { redactUrl } from '../util/redact.js';
 import { invalidSecret } from '../util/validate.js';
 import {
   choiceFlag,
+  configureLog,
   defineCommand,
   durationFlag,
   foreground,
@@ -21,6 +26,7 @@ import {
   text,
   workersFlag,
 } from './command.js';
+import { captureOwnOutput, WorkTarget } from './work-control.js';
 
 /** The environment variable that can hold the Redis URL instead of `--redis` (which `ps` shows). */
 export const REDIS_ENV = 'SPINDLE_REDIS_URL';
@@ -29,15 +35,23 @@ const spec = {
   name: 'work',
   summary: 'run the jobs of a Redis queue on this machine (spindle/queue)',
   usage: 'spindle work <tasks> --queue NAME [--redis URL] [options]',
-  description: `Runs the jobs of Redis queue NAME on a pool of this machine: each exported
+  description: `Runs the jobs of a Redis queue on a pool of this machine: each exported
 function of <tasks> is a task that jobs name. Any number of machines may run
 it on one queue. Needs the package 'bullmq' (npm install bullmq).
   SIGTERM, SIGINT, SIGHUP  stop taking jobs; running ones get --grace to
                            finish, the rest go back to the queue; exit code 0
 It also stops so when the launcher that started it (npx, npm run, a shell)
-exits, unless --allow-orphan is given.`,
+exits, unless --allow-orphan is given. Under a name (--name, default: the
+queue's), 'spindle status/reload/scale/logs/stop NAME' reach its pool; a
+name that is running already is refused (exit code 2).`,
   flags: {
-    queue: { type: 'string', short: 'q', value: 'NAME', help: 'the queue (required)' },
+    queue: { type: 'string', short: 'q', value: 'QUEUE', help: 'the queue (required)' },
+    name: {
+      type: 'string',
+      short: 'n',
+      value: 'NAME',
+      help: "the name for 'spindle status NAME' etc.: letters, digits, . _ - (default: the queue's name)",
+    },
     redis: {
       type: 'string',
       short: 'r',
@@ -62,6 +76,12 @@ exits, unless --allow-orphan is given.`,
       value: 'DURATION',
       help: 'how often nodes look for jobs of dead nodes (default: 2.5s)',
     },
+    'log-format': {
+      type: 'string',
+      value: 'text|json',
+      help: 'json: one JSON object per line {time, worker, pid, stream, message|json} (default: text)',
+    },
+    'log-time': { type: 'boolean', help: 'text: put an ISO time in front of every line' },
     'allow-orphan': { type: 'boolean', help: 'keep running when the launcher exits (nohup … &, setsid)' },
   },
   notes: `Durations: 500ms, 10s, 2m, 1h (the unit is required).
@@ -70,6 +90,8 @@ A password in --redis shows in \`ps\`: put the URL in $${REDIS_ENV} instead.`,
     'spindle work dist/tasks.js --queue images --redis redis://127.0.0.1:6379',
     `export ${REDIS_ENV}=redis://:secret@redis.internal:6379`,
     'spindle work tasks.js -q reports --workers 4 --grace 1m',
+    'spindle work tasks.js -q emails --name mail --log-format json',
+    'spindle status mail; spindle scale mail 8; spindle reload mail',
   ],
 } as const satisfies Parameters<typeof defineCommand>[0];
 
@@ -77,6 +99,10 @@ A password in --redis shows in \`ps\`: put the URL in $${REDIS_ENV} instead.`,
 export interface WorkRequest {
   options: WorkOptions;
   allowOrphan: boolean;
+  /** The control name (--name, default: the queue's name made valid). */
+  name: string;
+  logFormat: 'text' | 'json';
+  logTime: boolean;
 }
 
 /** `spindle work` argv (and environment) → options (no side effects); undefined for --help. */
@@ -112,7 +138,8 @@ function fromArgs(args: Parsed, env: NodeJS.ProcessEnv): WorkRequest {
   if (args.positionals.length > 1)
     throw new CliUsageError(`Unexpected argument '${redactText(args.positionals[1]!)}' (see 'spindle work --help')`);
   const queue = text(args, 'queue');
-  if (!queue) throw new CliUsageError("Missing --queue NAME (see 'spindle work --help')");
+  if (!queue) throw new CliUsageError("Missing --queue QUEUE (see 'spindle work --help')");
+  const name = text(args, 'name');
   const options: WorkOptions = {
     tasks: pathToFileURL(resolve(tasks)),
     queue,
@@ -124,31 +151,76 @@ function fromArgs(args: Parsed, env: NodeJS.ProcessEnv): WorkRequest {
     stalledInterval: durationFlag(args, 'stalled-interval'),
   };
   for (const key of Object.keys(options) as (keyof WorkOptions)[]) if (options[key] === undefined) delete options[key];
-  return { options, allowOrphan: args.values['allow-orphan'] === true };
+  return {
+    options,
+    allowOrphan: args.values['allow-orphan'] === true,
+    name: name === undefined ? nameOf(queue, 'work') : checkName('--name', name),
+    logFormat: choiceFlag(args, 'log-format', ['text', 'json'] as const) ?? 'text',
+    logTime: args.values['log-time'] === true,
+  };
 }
 
-export const command = defineCommand(spec, (args) => {
-  const { options, allowOrphan } = fromArgs(args, process.env);
-  return foreground(
-    async () => {
-      const node = await work(options);
-      node.queue.on('error', (err) => log(`${(err as { code?: string }).code ?? 'error'}: ${err.message}`));
-      log(
-        `working on queue '${options.queue}' at ${redactUrl(options.redis)} with ${node.pool.options.maxWorkers} ${options.runtime} worker(s) (pid ${process.pid})`,
-      );
-      return {
-        patience:
-          'still finishing running jobs, be patient (SIGKILL to abort; their jobs then return after the lock expires)',
-        stop: () =>
-          node.close().then(
-            () => 0,
-            (err: Error) => {
-              log(`stop failed: ${err.message}`);
-              return 1;
-            },
-          ),
-      };
-    },
-    { allowOrphan, hangup: 'stop' },
-  );
+export const command = defineCommand(spec, async (args) => {
+  const { options, allowOrphan, name, logFormat, logTime } = fromArgs(args, process.env);
+  // Everything this process writes passes through one output from here on:
+  // kept for `spindle logs NAME`, formatted as --log-format/--log-time say.
+  const own = captureOwnOutput({ format: logFormat, time: logTime, prefix: false });
+  configureLog(logFormat, logTime, (formatted, line) => own.own(formatted, line));
+  let node: Awaited<ReturnType<typeof work>> | undefined;
+  let server: ControlServer | undefined;
+  let closing: Promise<{ clean: boolean }> | undefined;
+  let onEnd: (code: number) => void = () => {};
+  const ended = new Promise<number>((resolve) => (onEnd = resolve));
+  // One way to stop, whoever asks (a signal, the launcher, `spindle stop`).
+  const close = (grace: number | undefined) => {
+    closing ??= node!.close(grace === undefined ? undefined : { grace }).finally(() => {
+      // Not awaited: the `stop` reply is still to be written on its connection.
+      void server?.close();
+    });
+    return closing;
+  };
+  const target = new WorkTarget(name, own.output, (grace) => {
+    log(`stop requested through the control socket: stopping`);
+    const c = close(grace);
+    c.then(
+      () => onEnd(0),
+      () => onEnd(1),
+    );
+    return c;
+  });
+  try {
+    return await foreground(
+      async () => {
+        // Claimed first: a name that is running is refused before Redis or a worker is touched.
+        server = await ControlServer.open(name, target);
+        try {
+          node = await work(options);
+        } catch (err) {
+          await server.close();
+          throw err;
+        }
+        target.node = node;
+        node.queue.on('error', (err) => log(`${(err as { code?: string }).code ?? 'error'}: ${err.message}`));
+        log(
+          `working on queue '${options.queue}' at ${redactUrl(options.redis)} with ${node.pool.options.maxWorkers} ${options.runtime} worker(s) (pid ${process.pid}, name '${name}': spindle status|logs|reload|scale|stop ${name})`,
+        );
+        return {
+          patience:
+            'still finishing running jobs, be patient (SIGKILL to abort; their jobs then return after the lock expires)',
+          stop: () =>
+            close(undefined).then(
+              () => 0,
+              (err: Error) => {
+                log(`stop failed: ${err.message}`);
+                return 1;
+              },
+            ),
+          ended,
+        };
+      },
+      { allowOrphan, hangup: 'stop' },
+    );
+  } finally {
+    own.restore();
+  }
 });

@@ -134,13 +134,13 @@ export class WorkerOutput {
     process.off('exit', this.#onExit);
   }
 
-  /** Passes a worker's piped streams through. */
-  attach(id: number, pid: number, stdout: Readable | null, stderr: Readable | null): void {
+  /** Passes a worker's piped streams through (`id` null: the process's own output, kept with its own lines). */
+  attach(id: number | null, pid: number, stdout: Readable | null, stderr: Readable | null): void {
     if (stdout) this.#pipe(id, pid, 'stdout', stdout, this.#stdout);
     if (stderr) this.#pipe(id, pid, 'stderr', stderr, this.#stderr);
   }
 
-  #pipe(id: number, pid: number, stream: 'stdout' | 'stderr', from: Readable, to: Batch): void {
+  #pipe(id: number | null, pid: number, stream: 'stdout' | 'stderr', from: Readable, to: Batch): void {
     let carry: Buffer | undefined;
     const lines = (bytes: Buffer) => this.#lines(id, pid, stream, bytes, to);
     from.on('data', (chunk: Buffer) => {
@@ -163,10 +163,10 @@ export class WorkerOutput {
     });
   }
 
-  #lines(id: number, pid: number, stream: LogStream, bytes: Buffer, to: Batch): void {
+  #lines(id: number | null, pid: number, stream: LogStream, bytes: Buffer, to: Batch): void {
     const block: Block = { seq: ++this.#seq, time: Date.now(), pid, stream, bytes };
-    let ring = this.#rings.get(id);
-    if (!ring) this.#rings.set(id, (ring = new Ring()));
+    let ring = this.#rings.get(id ?? 0);
+    if (!ring) this.#rings.set(id ?? 0, (ring = new Ring()));
     ring.add(block);
     let split: LogLine[] | undefined;
     if (this.#raw) to.push(bytes);

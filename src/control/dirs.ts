@@ -35,6 +35,12 @@ export function defaultName(script: string): string {
   return base === '' || base === '.' || base === '..' ? 'app' : base;
 }
 
+/** A valid name made of any text (a queue's name): other characters become '-', at most 64; `fallback` if nothing is left. */
+export function nameOf(text: string, fallback: string): string {
+  const name = text.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64);
+  return name === '' || name === '.' || name === '..' ? fallback : name;
+}
+
 /** The directory a supervisor listens in. */
 export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
   if (env[HOME_ENV]) return resolve(env[HOME_ENV]);

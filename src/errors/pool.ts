@@ -236,11 +236,49 @@ export class WorkerTeardownError extends SpindleError<'ERR_WORKER_TEARDOWN'> {
   }
 }
 
+/** `pool.reload()` stopped because a new worker could not start (its module does not load); the old workers keep running tasks. */
+export class PoolReloadFailedError extends SpindleError<'ERR_POOL_RELOAD_FAILED'> {
+  declare readonly name: 'PoolReloadFailedError';
+  constructor(cause: unknown) {
+    super(
+      'ERR_POOL_RELOAD_FAILED',
+      `Reload refused: ${(cause as Error)?.message ?? String(cause)}; the old workers keep running tasks`,
+      { cause },
+    );
+  }
+  static {
+    named(PoolReloadFailedError, 'PoolReloadFailedError');
+  }
+}
+
+/** `pool.scale()` up stopped because a new worker could not start; the new ones were stopped again and the size is unchanged. */
+export class PoolScaleFailedError extends SpindleError<'ERR_POOL_SCALE_FAILED'> {
+  declare readonly name: 'PoolScaleFailedError';
+  /** The size asked for. */
+  readonly wanted: number;
+  /** The size kept (the one before the call). */
+  readonly workers: number;
+  constructor(cause: unknown, wanted: number, workers: number) {
+    super(
+      'ERR_POOL_SCALE_FAILED',
+      `Scale to ${wanted} workers refused: ${(cause as Error)?.message ?? String(cause)}; the pool keeps its size of ${workers}`,
+      { cause },
+    );
+    this.wanted = wanted;
+    this.workers = workers;
+  }
+  static {
+    named(PoolScaleFailedError, 'PoolScaleFailedError');
+  }
+}
+
 /** Every error class of the pool, as a union that `code` discriminates. */
 export type PoolError =
   | PoolClosedError
   | PoolDestroyedError
   | PoolQueueFullError
+  | PoolReloadFailedError
+  | PoolScaleFailedError
   | TaskAbortedError
   | TaskTimeoutError
   | TaskNotFoundError

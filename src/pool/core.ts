@@ -7,6 +7,8 @@
 import {
   PoolClosedError,
   PoolDestroyedError,
+  PoolReloadFailedError,
+  PoolScaleFailedError,
   TaskAbortedError,
   TaskNotCloneableError,
   TaskTimeoutError,
@@ -21,8 +23,16 @@ import type { ResolvedOptions } from './options.js';
 import { TaskQueue } from './queue.js';
 import { StatsRecorder } from './stats.js';
 import { PinnedTask, State, type Task } from './task.js';
-import type { CloseResult, PoolDeadlockEvent, PoolState, PoolWorkerExitEvent } from './types.js';
-import { MAX_PINNED, PoolWorker } from './worker.js';
+import type {
+  CloseResult,
+  PoolDeadlockEvent,
+  PoolReloadResult,
+  PoolScaleResult,
+  PoolState,
+  PoolWorkerExitEvent,
+  PoolWorkerInfo,
+} from './types.js';
+import { MAX_PINNED, PoolWorker, type Trial } from './worker.js';
 
 /** What the core reports to the public Pool (which owns the EventEmitter). */
 export interface CoreEvents {
@@ -80,6 +90,8 @@ export class PoolCore implements WorkerSink<Task> {
   private pinnedWaiting = 0;
   private pinnedHold: NodeJS.Timeout | undefined = undefined;
   private readonly pumpNow = (): void => this.pump();
+  /** reload() and scale() run one after the other */
+  private ops: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly o: ResolvedOptions,
@@ -227,16 +239,18 @@ export class PoolCore implements WorkerSink<Task> {
     this.queue.unshift(t);
   }
 
-  private spawn(): void {
+  private spawn(trial?: Trial<Task>): PoolWorker<Task> | Error {
     const id = this.nextWorkerId++;
     let handle: WorkerHandle<Task>;
     try {
       handle = this.factory(id, this);
     } catch (err) {
-      this.fail(new WorkerLoadError(this.o.url, err));
-      return;
+      const error = new WorkerLoadError(this.o.url, err);
+      if (!trial) this.fail(error);
+      return error;
     }
     const w = new PoolWorker<Task>(handle);
+    w.trial = trial;
     this.workers.push(w);
     this.byHandle.set(handle, w);
     if (Number.isFinite(this.o.loadTimeout)) {
@@ -245,6 +259,7 @@ export class PoolCore implements WorkerSink<Task> {
     }
     if (handle.blocking !== undefined) this.deadlocks.start();
     this.events.emit('workerCreate', { id, pid: handle.pid });
+    return w;
   }
 
   private liveWorkers(): number {
@@ -321,7 +336,8 @@ export class PoolCore implements WorkerSink<Task> {
     const why = new Error(`worker ${w.handle.id} did not finish loading it within ${limit} (loadTimeout)`);
     this.stop(w);
     const err = new WorkerLoadError(this.o.url, why);
-    if (this.names === undefined) this.fail(err);
+    if (w.trial) w.trial.failed(w, err);
+    else if (this.names === undefined) this.fail(err);
     else this.reportError(err);
   };
 
@@ -417,6 +433,7 @@ export class PoolCore implements WorkerSink<Task> {
     w.loadTimer = undefined;
     this.names ??= new Set(taskNames);
     this.events.emit('workerReady', { id: handle.id, pid: handle.pid });
+    if (w.trial) w.trial.ready(w, taskNames);
     if (w.pinnedWaiting !== undefined) this.sendPinned(w);
     if (this.readyWorkers() >= Math.max(1, this.o.minWorkers)) {
       for (const r of this.readyWaiters.splice(0)) r.resolve();
@@ -432,6 +449,19 @@ export class PoolCore implements WorkerSink<Task> {
     }
     const err =
       setup === undefined ? new WorkerLoadError(this.o.url, error) : new WorkerLoadError(setup, error, 'setup module');
+    if (w?.trial) {
+      // a worker of reload() or scale(): the module as it is now does not load. The
+      // tasks sent ahead to it never started: back to the queue for the old workers
+      const list = handle.tasks();
+      for (let i = list.length - 1; i >= 0; i--) {
+        const t = list[i]!;
+        if (t.state === State.Sent && !(t instanceof PinnedTask)) this.requeue(t);
+      }
+      this.dropPinned(w, () => err);
+      w.trial.failed(w, err);
+      this.pump();
+      return;
+    }
     for (const t of handle.tasks()) if (t.state === State.Sent) this.settle(t, false, err);
     if (w) this.dropPinned(w, () => err);
     this.fail(err);
@@ -444,6 +474,7 @@ export class PoolCore implements WorkerSink<Task> {
   result(_handle: WorkerHandle<Task>, t: Task, ok: boolean, value: unknown, runMs: number): void {
     const w = t.worker!;
     w.observe(runMs);
+    w.settled++;
     this.crashes.delivered();
     if (t.state === State.Sent) {
       this.stats.record(runMs, performance.now() - t.enqueuedAt - runMs);
@@ -471,15 +502,25 @@ export class PoolCore implements WorkerSink<Task> {
   recycle(handle: WorkerHandle<Task>, heapMb: number): void {
     const w = this.byHandle.get(handle);
     if (!w?.usable) return;
+    this.retireWorker(w, `was recycled at ${heapMb} MB of heap`);
+    this.pump();
+  }
+
+  /**
+   * The worker takes no new tasks: those sent ahead that it has not started
+   * go back to the queue (in order), those it runs finish, then it stops.
+   */
+  private retireWorker(w: PoolWorker<Task>, detail: string): void {
+    if (!w.usable) return;
     w.retiring = true;
-    w.stopDetail = `was recycled at ${heapMb} MB of heap`;
+    w.stopDetail = detail;
+    const handle = w.handle;
     const list = handle.tasks();
     for (let i = list.length - 1; i >= 0; i--) {
       const t = list[i]!;
       if (t.state === State.Sent && !(t instanceof PinnedTask) && handle.revoke(t)) this.requeue(t);
     }
     if (handle.inflight === 0) this.stop(w);
-    this.pump();
   }
 
   exit(handle: WorkerHandle<Task>, info: ExitInfo): void {
@@ -504,8 +545,20 @@ export class PoolCore implements WorkerSink<Task> {
       detail: w.stopDetail ?? info.detail,
     };
     this.events.emit('workerExit', event);
+    const trial = w.trial;
+    if (trial) {
+      // it died before it was ready: reload() or scale() fails, the pool does not
+      w.trial = undefined;
+      trial.failed(
+        w,
+        this.phase >= Phase.Stopping
+          ? new PoolClosedError()
+          : crashError(w, info, undefined, `${event.detail} before it was ready`),
+      );
+    }
+    if (w.gone) for (const done of w.gone.splice(0)) done();
     if (this.phase >= Phase.Stopping) return;
-    if (!info.expected) {
+    if (!info.expected && !trial) {
       const verdict = this.crashes.judge(w, info, blamed);
       if (verdict.fail) this.fail(verdict.fail);
       if (verdict.report) this.reportError(verdict.report);
@@ -649,6 +702,191 @@ export class PoolCore implements WorkerSink<Task> {
     w.pinnedWaiting = undefined;
     this.holdForPinned(-waiting.length);
     for (const t of waiting) if (t.state === State.Queued) this.settle(t, false, error(t.name));
+  }
+
+  // ------------------------------------------------------------ reload and scale
+
+  /** Runs `op` after every reload() and scale() asked for before it. */
+  private queueOp<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.ops.then(op, op);
+    this.ops = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Starts `n` workers and resolves with them once every one is ready (and
+   * the task names their module exports); if one cannot start, the others
+   * are stopped again (what they run finishes) and it rejects with why.
+   */
+  private startTrial(n: number): Promise<{ workers: PoolWorker<Task>[]; names: string[] }> {
+    return new Promise((resolve, reject) => {
+      const workers: PoolWorker<Task>[] = [];
+      const pending = new Set<PoolWorker<Task>>();
+      let names: string[] = [];
+      let over = false;
+      // worker threads are unref'd: hold the loop open while the caller waits
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      // Once the trial is over, its workers keep `trial` until ready or gone: a
+      // second load failure among them is this call's too, never the pool's.
+      const trial: Trial<Task> = {
+        ready: (w, taskNames) => {
+          w.trial = undefined;
+          names = taskNames;
+          pending.delete(w);
+          if (pending.size > 0 || over) return;
+          over = true;
+          clearInterval(keepAlive);
+          resolve({ workers, names });
+        },
+        failed: (w, error) => {
+          if (over) return;
+          over = true;
+          const gone = workers.map((x) => this.whenGone(x));
+          for (const other of workers) {
+            if (other === w) continue;
+            this.retireWorker(other, 'was stopped again: another new worker could not start');
+          }
+          this.stop(w);
+          this.pump();
+          // rejects once the new workers are gone: the pool is as it was before the call
+          void Promise.all(gone).then(() => {
+            clearInterval(keepAlive);
+            reject(error);
+          });
+        },
+      };
+      for (let i = 0; i < n && !over; i++) {
+        const w = this.spawn(trial);
+        if (w instanceof Error) {
+          // the runtime could not even create it: nothing of it to stop
+          over = true;
+          clearInterval(keepAlive);
+          for (const other of workers) {
+            this.retireWorker(other, 'was stopped again: another new worker could not start');
+          }
+          reject(w);
+          return;
+        }
+        workers.push(w);
+        pending.add(w);
+      }
+    });
+  }
+
+  /** Resolves once `w` has exited. */
+  private whenGone(w: PoolWorker<Task>): Promise<void> {
+    if (!this.byHandle.has(w.handle)) return Promise.resolve();
+    return new Promise((resolve) => (w.gone ??= []).push(resolve));
+  }
+
+  /** reload(): new workers first (all ready, or nothing changes), then the old ones retire. */
+  reload(): Promise<PoolReloadResult> {
+    if (this.phase !== Phase.Running) return Promise.reject(new PoolClosedError());
+    return this.queueOp(async () => {
+      if (this.phase !== Phase.Running) throw new PoolClosedError();
+      if (this.failure) throw this.failure;
+      const old = this.workers.filter((w) => w.usable);
+      const n = Math.max(old.length, this.o.minWorkers);
+      if (n === 0) return { workers: [], replaced: [] }; // none runs: the next one loads the module as it is now
+      let fresh: { workers: PoolWorker<Task>[]; names: string[] };
+      try {
+        fresh = await this.startTrial(n);
+      } catch (err) {
+        if (this.phase !== Phase.Running) throw new PoolClosedError();
+        throw new PoolReloadFailedError(err);
+      }
+      if (this.phase !== Phase.Running) throw new PoolClosedError();
+      this.names = new Set(fresh.names);
+      const gone = old.map((w) => this.whenGone(w));
+      for (const w of old) this.retireWorker(w, 'was replaced by reload()');
+      this.pump();
+      await Promise.all(gone);
+      return {
+        workers: fresh.workers.filter((w) => !w.dead).map((w) => ({ id: w.handle.id, pid: w.handle.pid ?? null })),
+        replaced: old.map((w) => w.handle.id),
+      };
+    });
+  }
+
+  /**
+   * scale(n): maxWorkers becomes n (and minWorkers too when both were equal:
+   * a fixed-size pool stays fixed; a minWorkers above n comes down to n).
+   * Workers it must start are all ready before the size changes; workers it
+   * stops (idle ones first, then the least busy, the highest ids first) hand
+   * back what they had not started and finish what they run.
+   */
+  scale(n: number): Promise<PoolScaleResult> {
+    if (this.phase !== Phase.Running) return Promise.reject(new PoolClosedError());
+    return this.queueOp(async () => {
+      if (this.phase !== Phase.Running) throw new PoolClosedError();
+      if (this.failure) throw this.failure;
+      const o = this.o;
+      const previous = o.maxWorkers;
+      const fixed = o.minWorkers === o.maxWorkers;
+      const result: PoolScaleResult = { workers: n, previous, started: [], stopped: [] };
+      if (n > previous) {
+        const wantedMin = fixed ? n : o.minWorkers;
+        const toStart = wantedMin - this.liveWorkers();
+        if (toStart > 0) {
+          try {
+            const fresh = await this.startTrial(toStart);
+            result.started = fresh.workers.map((w) => w.handle.id);
+          } catch (err) {
+            if (this.phase !== Phase.Running) throw new PoolClosedError();
+            throw new PoolScaleFailedError(err, n, previous);
+          }
+          if (this.phase !== Phase.Running) throw new PoolClosedError();
+        }
+        o.maxWorkers = n;
+        if (fixed) o.minWorkers = n;
+        this.pump();
+      } else if (n < previous) {
+        o.maxWorkers = n;
+        o.minWorkers = fixed ? n : Math.min(o.minWorkers, n);
+        const live = this.workers.filter((w) => w.usable);
+        const victims = live
+          .sort((a, b) => a.handle.inflight - b.handle.inflight || b.handle.id - a.handle.id)
+          .slice(0, Math.max(0, live.length - n));
+        const gone = victims.map((w) => this.whenGone(w));
+        for (const w of victims) this.retireWorker(w, 'was stopped by scale()');
+        this.pump();
+        await Promise.all(gone);
+        result.stopped = victims.map((w) => w.handle.id).sort((a, b) => a - b);
+      }
+      if (this.events.listens('scale')) this.events.emit('scale', result);
+      return result;
+    });
+  }
+
+  /** A snapshot of every worker, in id order. */
+  workerInfo(): PoolWorkerInfo[] {
+    const c = this.o.concurrency;
+    return this.workers
+      .map((w): PoolWorkerInfo => {
+        const running: { name: string; since: number }[] = [];
+        for (const t of w.handle.tasks()) {
+          const since = t.state === State.Sent ? w.handle.startedAt(t) : 0;
+          if (since > 0) running.push({ name: t.name, since: Math.round(since) });
+        }
+        const state = w.dead
+          ? 'stopping'
+          : w.retiring
+            ? 'retiring'
+            : !w.ready
+              ? 'starting'
+              : running.length === 0
+                ? 'idle'
+                : 'busy';
+        return {
+          id: w.handle.id,
+          pid: w.handle.pid ?? null,
+          state,
+          tasks: w.settled,
+          running: running.slice(0, c),
+          queued: Math.max(0, w.handle.inflight - running.length),
+        };
+      })
+      .sort((a, b) => a.id - b.id);
   }
 
   // ------------------------------------------------------------ lifecycle

@@ -5,10 +5,11 @@ import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
 import { PoolClosedError, PoolQueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors/index.js';
 import { INLINE_PREFIX } from '../runtime/protocol.js';
+import { availableCpus } from '../util/cpus.js';
 import { optionalDuration } from '../util/duration.js';
 import { emitError } from '../util/events.js';
 import { knownOptions } from '../util/known.js';
-import { checkObject, checkSignal, describe, invalid, readError } from '../util/validate.js';
+import { checkObject, checkSignal, describe, invalid, MAX_WORKERS, readError, workerCount } from '../util/validate.js';
 import { type CoreEvents, PoolCore } from './core.js';
 import { inline } from './inline.js';
 import { type ResolvedOptions, resolveOptions, taskTimeout } from './options.js';
@@ -26,10 +27,13 @@ import type {
   PoolDeadlockEvent,
   PoolOptions,
   PoolProxy,
+  PoolReloadResult,
+  PoolScaleResult,
   PoolState,
   PoolStats,
   PoolWorkerEvent,
   PoolWorkerExitEvent,
+  PoolWorkerInfo,
   RunArgs,
   RunOptions,
   TaskArgs,
@@ -56,6 +60,8 @@ export interface PoolEvents {
    * for a worker (thread runtime); unlistened, it is a process warning
    */
   deadlock: [PoolDeadlockEvent];
+  /** scale() changed the pool's size (after its new workers are ready and the ones it stopped have exited) */
+  scale: [PoolScaleResult];
   /** a failure not tied to any task (e.g. a worker died while idle); unlistened, it is a process warning */
   error: [Error];
 }
@@ -282,6 +288,45 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     if (this.#core.broken) throw this.#core.broken;
     if (this.#core.taskNames === undefined) await this.#core.whenReady();
     return [...this.#core.taskNames!];
+  }
+
+  /**
+   * Replaces every worker without losing or re-running a task: new workers
+   * start first (they load the modules as they are on disk now) and take
+   * tasks once ready; then the old ones hand back the tasks sent ahead that
+   * they had not started and finish the ones they run. If a new worker cannot
+   * start, the others are stopped again, nothing changes, and it rejects with
+   * ERR_POOL_RELOAD_FAILED. Resolves once the old workers have exited.
+   * Reloads and scale() run one after the other.
+   */
+  reload(): Promise<PoolReloadResult> {
+    return this.#core.reload();
+  }
+
+  /**
+   * Sets the pool's size: maxWorkers becomes `workers` (a number or 'auto'),
+   * and minWorkers follows when it was equal to maxWorkers (a fixed-size pool
+   * stays fixed) or is above the new size. New workers are ready before it
+   * resolves (all or nothing: ERR_POOL_SCALE_FAILED); workers it stops
+   * (idle ones first) finish the tasks they run and hand back the others.
+   * Emits 'scale'.
+   */
+  scale(workers: number | 'auto'): Promise<PoolScaleResult> {
+    let n: number;
+    try {
+      // a missing size is a mistake, not 'auto' (as it is for the maxWorkers option)
+      if (workers === undefined)
+        throw invalid('workers', `a positive integer or 'auto' (at most ${MAX_WORKERS})`, workers);
+      n = workerCount('workers', workers, () => Math.min(availableCpus(), MAX_WORKERS));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#core.scale(n);
+  }
+
+  /** A snapshot of every worker (id order): state, tasks settled, the tasks it runs now. */
+  get workers(): PoolWorkerInfo[] {
+    return this.#core.workerInfo();
   }
 
   /** Tasks waiting in the queue (not yet sent to a worker). */

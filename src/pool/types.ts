@@ -226,6 +226,45 @@ export interface PoolWorkerExitEvent {
   detail: string;
 }
 
+/** What `pool.reload()` resolves with. */
+export interface PoolReloadResult {
+  /** the new workers (pid: a process worker's; null for a thread) */
+  workers: { id: number; pid: number | null }[];
+  /** the ids of the workers they replaced (all exited by now) */
+  replaced: number[];
+}
+
+/** What `pool.scale()` resolves with, and the payload of the 'scale' event. */
+export interface PoolScaleResult {
+  /** maxWorkers now */
+  workers: number;
+  /** maxWorkers before */
+  previous: number;
+  /** ids of the workers started (ready by now) */
+  started: number[];
+  /** ids of the workers stopped (exited by now) */
+  stopped: number[];
+}
+
+/** One worker in `pool.workers`. */
+export interface PoolWorkerInfo {
+  /** the worker's id (1, 2, …) */
+  id: number;
+  /** a process worker's pid; null for a thread */
+  pid: number | null;
+  /**
+   * 'starting' (loading the modules), 'idle', 'busy' (runs a task), 'retiring'
+   * (reload, scale, recycle: finishes what it runs, takes nothing new), 'stopping'
+   */
+  state: 'starting' | 'idle' | 'busy' | 'retiring' | 'stopping';
+  /** tasks it delivered a result or an error for, in its life */
+  tasks: number;
+  /** the tasks it runs now: name and start time (ms since the epoch) */
+  running: { name: string; since: number }[];
+  /** tasks sent ahead to it that it has not started */
+  queued: number;
+}
+
 /** Payload of the pool's 'deadlock' event. */
 export interface PoolDeadlockEvent {
   /** the workers, every one blocked on a spindle/shared primitive */

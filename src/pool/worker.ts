@@ -16,6 +16,12 @@ const FIRST_AHEAD = 4;
  */
 export const MAX_PINNED = 64;
 
+/** Workers started together by reload() or scale(): all become ready, or the call fails. */
+export interface Trial<T extends WireTask> {
+  ready(w: PoolWorker<T>, taskNames: string[]): void;
+  failed(w: PoolWorker<T>, error: Error): void;
+}
+
 /** The pool's bookkeeping for one worker handle. */
 export class PoolWorker<T extends WireTask> {
   ready = false;
@@ -38,6 +44,12 @@ export class PoolWorker<T extends WireTask> {
   pinned = 0;
   /** broadcast tasks waiting for it to be ready, or for one of its pinned places */
   pinnedWaiting: T[] | undefined = undefined;
+  /** started by reload() or scale() and not ready yet: failing to start fails that call, not the pool */
+  trial: Trial<T> | undefined = undefined;
+  /** tasks it delivered a result (or an error) for */
+  settled = 0;
+  /** called once it has exited (reload() and scale() wait for the workers they stop) */
+  gone: (() => void)[] | undefined = undefined;
 
   constructor(readonly handle: WorkerHandle<T>) {}
 

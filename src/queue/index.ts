@@ -17,4 +17,4 @@ export { Job } from './job.js';
 export { JobQueue, type JobQueueState } from './job-queue.js';
 export type { AddOptions, CloseOptions, CloseResult, JobQueueOptions, StoreOption } from './options.js';
 export type { JobQueueEvents } from './store/types.js';
-export { type WorkHandle, type WorkOptions, work } from './work.js';
+export { type WorkHandle, type WorkOptions, type WorkStatus, type WorkWorkerStatus, work } from './work.js';

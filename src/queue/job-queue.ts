@@ -37,6 +37,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
   #state: JobQueueState = 'running';
   #closing: Promise<CloseResult> | undefined;
   #destroying: Promise<void> | undefined;
+  #unfollow: (() => void) | undefined;
 
   constructor(options: JobQueueOptions) {
     super();
@@ -47,6 +48,16 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
     };
     this.#store = this.#o.redis === undefined ? new EmbeddedStore(this.#o, emit) : new RedisStore(this.#o, emit);
     const store = this.#store;
+    const pool = this.#o.pool;
+    if (pool && options.concurrency === undefined) {
+      // the default concurrency is the pool's capacity, and follows it when the pool is scaled
+      const follow = () => {
+        this.#o.concurrency = pool.options.maxWorkers * pool.options.concurrency;
+        store.setConcurrency?.(this.#o.concurrency);
+      };
+      pool.on('scale', follow);
+      this.#unfollow = () => pool.off('scale', follow);
+    }
     if (store.watch) {
       // Redis reads the queue's event stream only once someone listens (a
       // busy node that nobody watches saves the work); listen before add()
@@ -113,6 +124,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
       return Promise.reject(err);
     }
     this.#state = 'closing';
+    this.#unfollow?.();
     this.#closing = this.#store.close(grace).finally(() => {
       this.#state = 'closed';
     });

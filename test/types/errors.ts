@@ -37,6 +37,8 @@ expectTypeOf(new TaskTimeoutError('t', 1).name).toEqualTypeOf<'TaskTimeoutError'
 expectTypeOf(new TaskTimeoutError('t', 1).code).toEqualTypeOf<'ERR_TASK_TIMEOUT'>();
 expectTypeOf<TaskTimeoutError>().toMatchTypeOf<SpindleError>();
 expectTypeOf<'ERR_POOL_CLOSED'>().toMatchTypeOf<PoolErrorCode>();
+expectTypeOf<'ERR_POOL_RELOAD_FAILED'>().toMatchTypeOf<PoolErrorCode>();
+if (isSpindleError(err, 'ERR_POOL_SCALE_FAILED')) expectTypeOf(err.wanted + err.workers).toEqualTypeOf<number>();
 expectTypeOf<'ERR_EXEC_EXIT'>().toMatchTypeOf<ExecErrorCode>();
 expectTypeOf<'ERR_CLUSTER_CLOSED'>().toMatchTypeOf<ClusterErrorCode>();
 expectTypeOf<'ERR_CLUSTER_SCALE_FAILED'>().toMatchTypeOf<ClusterErrorCode>();

@@ -7,10 +7,13 @@ import {
   Pool,
   type PoolDeadlockEvent,
   type PoolOptions,
+  type PoolReloadResult,
+  type PoolScaleResult,
   type PoolState,
   type PoolStats,
   type PoolWorkerEvent,
   type PoolWorkerExitEvent,
+  type PoolWorkerInfo,
   type TaskName,
 } from 'spindle';
 import { workerId } from 'spindle/worker';
@@ -163,3 +166,16 @@ new Pool({ worker: 'tasks.js', setup: new URL('file:///app/setup.js') });
 new Pool({ worker: 'tasks.js', workerData: ({ workerId }) => ({ shard: workerId }) });
 // @ts-expect-error setup is a path or a URL
 new Pool({ worker: 'tasks.js', setup: () => {} });
+
+// reload(), scale(), the 'scale' event and the workers snapshot.
+expectTypeOf(pool.reload()).toEqualTypeOf<Promise<PoolReloadResult>>();
+expectTypeOf(pool.scale(4)).toEqualTypeOf<Promise<PoolScaleResult>>();
+expectTypeOf(pool.scale('auto')).toEqualTypeOf<Promise<PoolScaleResult>>();
+// @ts-expect-error a number of workers or 'auto'
+pool.scale('4');
+pool.on('scale', (r) => expectTypeOf(r.started).toEqualTypeOf<number[]>());
+expectTypeOf(pool.workers).toEqualTypeOf<PoolWorkerInfo[]>();
+expectTypeOf(pool.workers[0]!.running[0]!.since).toEqualTypeOf<number>();
+expectTypeOf(pool.workers[0]!.pid).toEqualTypeOf<number | null>();
+// @ts-expect-error the snapshot is read-only
+pool.workers = [];

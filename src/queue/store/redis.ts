@@ -93,6 +93,11 @@ export class RedisStore implements Store {
     this.#ready.catch(() => {}); // reported by add() and work()
   }
 
+  /** Jobs run here at once from now on (the node's pool was scaled). */
+  setConcurrency(n: number): void {
+    if (this.#worker) this.#worker.concurrency = n;
+  }
+
   /** Resolves once the store's BullMQ objects exist (not necessarily connected). */
   opened(): Promise<void> {
     return this.#ready;

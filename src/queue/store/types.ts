@@ -29,4 +29,6 @@ export interface Store {
   opened?(): Promise<void>;
   /** someone listens for job events: start reading them (Redis reads none until then) */
   watch?(): unknown;
+  /** the queue's concurrency changed (its pool was scaled); the store reads `concurrency` from the options otherwise */
+  setConcurrency?(n: number): void;
 }
