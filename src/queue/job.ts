@@ -97,7 +97,10 @@ export class Job<R = unknown> {
    * remove(), clean()); ERR_QUEUE_CLOSED when this queue closes first.
    */
   result(): Promise<R> {
-    this.#result ??= this.#actions.wait(this.id) as Promise<R>;
+    if (!this.#result) {
+      this.#result = this.#actions.wait(this.id) as Promise<R>;
+      this.#result.catch(() => {}); // a result() nobody awaits is no unhandled rejection (as with the memory store)
+    }
     return this.#result;
   }
 

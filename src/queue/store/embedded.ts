@@ -356,6 +356,10 @@ export class EmbeddedStore implements Store {
 
   /** BullMQ's rule, so that both stores keep the same jobs: the finishing job's rule trims its whole list. */
   #retain(list: Entry[], rule: ResolvedKeepRule, now: number): void {
+    if (rule.count === 0) {
+      this.#jobs.delete(list.pop()!.id); // removed as it finishes, the others stay (BullMQ's `true`)
+      return;
+    }
     if (Number.isFinite(rule.ageSeconds)) {
       const cutoff = now - rule.ageSeconds * 1000;
       while (list.length > 0 && list[0]!.finishedAt! <= cutoff) this.#jobs.delete(list.shift()!.id);

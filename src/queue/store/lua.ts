@@ -210,13 +210,15 @@ export const SCRIPTS = {
   /**
    * A group job arrives. ARGV: P, now, id ('' to make one), json, rank
    * (priority rank, lower first), group, dueAt (0: now), custom (1: the
-   * caller's jobId: refused as 'dup' when held or remembered), max admits.
+   * caller's jobId: refused as 'dup' when held or remembered), max admits,
+   * how long jobIds are remembered (ms).
    * Returns {id, wake, id, json...} or {'dup'}.
    */
   spindleEnqueue: script(`
 local now = tonumber(ARGV[2])
 local id = ARGV[3]
 if ARGV[8] == '1' then
+  rcall('ZREMRANGEBYSCORE', P .. 'ids', '-inf', '(' .. (now - tonumber(ARGV[10])))
   if rcall('HEXISTS', P .. 'meta', id) == 1 or rcall('ZSCORE', P .. 'ids', id) then return {'dup'} end
   rcall('ZADD', P .. 'ids', now, id)
 end
@@ -317,7 +319,8 @@ end
 return out
 `),
   /**
-   * Where spindle holds a job: ARGV: P, id. Returns {where, json, remembered}:
+   * Where spindle holds a job: ARGV: P, id, now, how long jobIds are
+   * remembered (ms). Returns {where, json, remembered, group}:
    * where 'pending' | 'delayed' | 'slot' | '' (none), json of a job not yet
    * handed to BullMQ (or ''), remembered '1' when the id is in the jobId set.
    */
@@ -329,7 +332,8 @@ elseif rcall('ZSCORE', P .. 'delayed', id) then where = 'delayed'
 elseif rcall('ZSCORE', P .. 'slots', id) then where = 'slot' end
 local json = rcall('HGET', P .. 'jobs', id) or ''
 local remembered = '0'
-if rcall('ZSCORE', P .. 'ids', id) then remembered = '1' end
+local at = rcall('ZSCORE', P .. 'ids', id)
+if at and tonumber(at) >= tonumber(ARGV[3]) - tonumber(ARGV[4]) then remembered = '1' end
 local _, _, g = metaOf(id)
 return {where, json, remembered, g or ''}
 `),

@@ -43,7 +43,9 @@ export class RedisAdmin {
   }
 
   async #lookup(id: string): Promise<Lookup> {
-    const [where, json, remembered] = (await (await this.#c.book()).call('spindleLookup', id)) as string[];
+    const [where, json, remembered] = (await (
+      await this.#c.book()
+    ).call('spindleLookup', id, Date.now(), this.#c.keepIds)) as string[];
     return {
       where: where as Lookup['where'],
       held: json ? (JSON.parse(json) as HeldJob) : null,

@@ -515,6 +515,7 @@ export class RedisStore implements Store {
           opts.delay > 0 ? now + opts.delay : 0,
           id === undefined ? 0 : 1,
           ADMIT_BATCH,
+          this.#o.keep.jobIds,
         ),
       )) as unknown[];
       // another producer added the same jobId meanwhile
