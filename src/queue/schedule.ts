@@ -161,6 +161,9 @@ function repeatedWallTime(tz: string, t: number): boolean {
   return offsetAt(tz, t - (earlier - now)) === earlier;
 }
 
+/** Whether a cron expression names all 24 hours (it then runs in real time), by expression. */
+const allHours = new Map<string, boolean>();
+
 /** Guards the loops below: a pattern that fires every second within one hour needs 3600 steps. */
 const MAX_STEPS = 10_000;
 
@@ -185,7 +188,13 @@ export function nextRun(cp: Parser, cron: string, tz: string, from: number): num
   };
   let next = after(from);
   if (next === null) return null;
-  if (cp.parseExpression(cron, { tz }).fields.hour.length === 24) return next;
+  let realTime = allHours.get(cron);
+  if (realTime === undefined) {
+    realTime = cp.parseExpression(cron).fields.hour.length === 24;
+    if (allHours.size > 1000) allHours.clear();
+    allHours.set(cron, realTime);
+  }
+  if (realTime) return next;
   // clocks went forward in the last hours: asked from after the jump,
   // cron-parser misses the runs the jump shifted; walk from just before it
   if (offsetAt(tz, from - 3 * HOUR) < offsetAt(tz, from)) {
