@@ -329,3 +329,27 @@ test('bad input is refused naming it: negative limits, a group with ":", unknown
   await rejectsCode(queue.counts(), 'ERR_QUEUE_CLOSED');
   await rejectsCode(queue.getJob('x'), 'ERR_QUEUE_CLOSED');
 });
+
+test('redis: group names with a newline, multibyte characters and digits: held jobs keep their group and args, then run', {
+  timeout: 60_000,
+}, async (t) => {
+  // spindle holds a group job's JSON after its group's name: a name with
+  // '\n', spaces, digits or bytes beyond ASCII must not shift where it ends
+  const redis = await startRedis(t);
+  const queue = new JobQueue({ name: 'g', store: { redis: redis.url } });
+  redis.cleanup(() => queue.destroy());
+  const groups = ['a\nb', '12 3', 'tenant €—𝄞', '{x}\n{y}'];
+  const jobs = [];
+  for (const [i, group] of groups.entries()) jobs.push(await queue.add('add', [i, 10], { group }));
+  // no node alive yet: spindle holds them all, waiting for their turns
+  const listed = await queue.jobs({ state: 'waiting' });
+  assert.deepEqual(listed.map((j) => [j.group, j.args]).sort(), groups.map((g, i) => [g, [i, 10]]).sort());
+  for (const [i, job] of jobs.entries()) {
+    const got = await queue.getJob(job.id);
+    assert.deepEqual([got.state, got.group, got.args], ['waiting', groups[i], [i, 10]]);
+  }
+  const node = await work({ tasks, queue: 'g', redis: redis.url, workers: 1, groupConcurrency: 1 });
+  redis.cleanup(() => node.destroy());
+  assert.deepEqual(await within(Promise.all(jobs.map((j) => j.result())), 20_000, 'results'), [10, 11, 12, 13]);
+  assert.deepEqual(await queue.counts().then((c) => c.waiting), 0);
+});

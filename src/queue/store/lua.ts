@@ -5,8 +5,8 @@
 // real key (the prefix's `config`) as KEYS[1], so the hash tag routes them.
 //
 // Keys (P = the prefix):
-//   P..'jobs'      HASH  id -> JSON {name, data, opts} of a group job not yet handed to BullMQ
-//   P..'meta'      HASH  id -> "<score> <addedAt> <group>" of every group job spindle holds
+//   P..'jobs'      HASH  id -> "<score> <addedAt> <bytes of group> <group><JSON {name, data, opts}>"
+//                        of every group job spindle holds; the JSON goes once BullMQ has the job
 //   P..'pending'   ZSET  id by addedAt: group jobs waiting for their group's turn
 //   P..'gp:'..g    ZSET  id by priority rank then arrival: group g's waiting jobs
 //   P..'delayed'   ZSET  id by due time: group jobs whose `delay` has not passed
@@ -67,11 +67,44 @@ local function record(key, t, uid, dur)
   rcall('ZREMRANGEBYSCORE', key, '-inf', '(' .. (t - 2 * dur))
 end
 
+-- a value of P..'jobs': "<score> <addedAt> <bytes of group> <group><JSON>";
+-- the group's length marks where it ends (a group name may hold any
+-- character but ':'), the JSON is '' once BullMQ has the job
+local function split(m)
+  local score, added, len, at = string.match(m, '^(%S+) (%S+) (%d+) ()')
+  local stop = at + tonumber(len)
+  return tonumber(score), tonumber(added), string.sub(m, at, stop - 1), string.sub(m, stop), stop
+end
+
 local function metaOf(id)
-  local m = rcall('HGET', P .. 'meta', id)
+  local m = rcall('HGET', P .. 'jobs', id)
   if not m then return nil end
-  local score, added, group = string.match(m, '^(%S+) (%S+) (.*)$')
-  return tonumber(score), tonumber(added), group
+  local score, added, group = split(m)
+  return score, added, group
+end
+
+-- the JSON of a job not yet handed to BullMQ, else ''
+local function jsonOf(id)
+  local m = rcall('HGET', P .. 'jobs', id)
+  if not m then return '' end
+  local _, _, _, json = split(m)
+  return json
+end
+
+-- BullMQ has these slot holders now: their JSON copies go (ARGV[from..to])
+local function handed(from, to)
+  for i = from, to do
+    local id = ARGV[i]
+    local m = rcall('HGET', P .. 'jobs', id)
+    if m and rcall('ZSCORE', P .. 'slots', id) then
+      local _, _, _, json, stop = split(m)
+      if json ~= '' then rcall('HSET', P .. 'jobs', id, string.sub(m, 1, stop - 1)) end
+    end
+  end
+end
+
+local function store(id, score, now, group, json)
+  rcall('HSET', P .. 'jobs', id, string.format('%.17g %.17g %d %s%s', score, now, #group, group, json))
 end
 
 -- a group not in the ring or the limited set goes where it belongs
@@ -97,16 +130,17 @@ local function place(g, now, conc, gmax, gdur)
   rcall('RPUSH', P .. 'ring', g)
 end
 
-local function pend(id, now, conc, gmax, gdur)
-  local score, added, g = metaOf(id)
+local function pend(id, now, conc, gmax, gdur, score, added, g)
+  if not g then score, added, g = metaOf(id) end
   if not g then return end
   rcall('ZADD', P .. 'gp:' .. g, score, id)
   rcall('ZADD', P .. 'pending', added, id)
   if not rcall('HGET', P .. 'where', g) then place(g, now, conc, gmax, gdur) end
 end
 
--- twice the concurrency of the nodes alive: jobs handed to BullMQ and not
--- started stay few, so the groups' turns decide what runs next
+-- the window: twice the concurrency of the nodes alive, plus 32 (so that a
+-- node never waits for the next turn to be handed over); jobs handed to
+-- BullMQ and not started stay few, so the groups' turns decide what runs next
 local function capacity(now)
   local gone = rcall('ZRANGEBYSCORE', P .. 'nodes', '-inf', now)
   if #gone > 0 then
@@ -115,7 +149,8 @@ local function capacity(now)
   end
   local sum = 0
   for _, c in ipairs(rcall('HVALS', P .. 'capacity')) do sum = sum + tonumber(c) end
-  return 2 * sum
+  if sum == 0 then return 0 end
+  return 2 * sum + 32
 end
 
 -- gives groups their turns while there is room; returns {wake, id, json, id, json...}
@@ -130,9 +165,12 @@ local function admit(now, max)
     rcall('HDEL', P .. 'where', g)
     place(g, now, conc, gmax, gdur)
   end
-  local room = capacity(now) - (rcall('ZCARD', P .. 'slots') - rcall('SCARD', P .. 'backoff'))
   local out = {0}
   local n = 0
+  local room = 0
+  if max > 0 and rcall('LLEN', P .. 'ring') > 0 then
+    room = capacity(now) - (rcall('ZCARD', P .. 'slots') - rcall('SCARD', P .. 'backoff'))
+  end
   while n < room and n < max do
     local g = rcall('LPOP', P .. 'ring')
     if not g then break end
@@ -145,7 +183,7 @@ local function admit(now, max)
       rcall('HINCRBY', P .. 'active', g, 1)
       rcall('ZADD', P .. 'slots', now + check, id)
       out[#out + 1] = id
-      out[#out + 1] = rcall('HGET', P .. 'jobs', id) or ''
+      out[#out + 1] = jsonOf(id)
       n = n + 1
     end
     place(g, now, conc, gmax, gdur)
@@ -165,7 +203,6 @@ local function free(id, now, conc, gmax, gdur)
   local _, _, g = metaOf(id)
   rcall('SREM', P .. 'backoff', id)
   rcall('HDEL', P .. 'jobs', id)
-  rcall('HDEL', P .. 'meta', id)
   if not g then return end
   if rcall('HINCRBY', P .. 'active', g, -1) <= 0 then rcall('HDEL', P .. 'active', g) end
   if rcall('HGET', P .. 'where', g) == 'f' then
@@ -189,10 +226,7 @@ local function unpend(id)
       rcall('HDEL', P .. 'where', g)
     end
   end
-  if was == 1 then
-    rcall('HDEL', P .. 'jobs', id)
-    rcall('HDEL', P .. 'meta', id)
-  end
+  if was == 1 then rcall('HDEL', P .. 'jobs', id) end
   return was
 end
 `;
@@ -219,41 +253,42 @@ local now = tonumber(ARGV[2])
 local id = ARGV[3]
 if ARGV[8] == '1' then
   rcall('ZREMRANGEBYSCORE', P .. 'ids', '-inf', '(' .. (now - tonumber(ARGV[10])))
-  if rcall('HEXISTS', P .. 'meta', id) == 1 or rcall('ZSCORE', P .. 'ids', id) then return {'dup'} end
+  if rcall('HEXISTS', P .. 'jobs', id) == 1 or rcall('ZSCORE', P .. 'ids', id) then return {'dup'} end
   rcall('ZADD', P .. 'ids', now, id)
 end
 local seq = rcall('INCR', P .. 'seq')
 -- all digits with a leading 0: neither a caller's id (never all digits) nor BullMQ's (never a leading 0)
 if id == '' then id = '0' .. seq end
 local score = tonumber(ARGV[5]) * 4294967296 + (seq % 4294967296)
-rcall('HSET', P .. 'jobs', id, ARGV[4])
-rcall('HSET', P .. 'meta', id, string.format('%.17g %.17g %s', score, now, ARGV[6]))
+store(id, score, now, ARGV[6], ARGV[4])
 local conc, gmax, gdur = conf()
 local due = tonumber(ARGV[7])
-if due > now then rcall('ZADD', P .. 'delayed', due, id) else pend(id, now, conc, gmax, gdur) end
+if due > now then rcall('ZADD', P .. 'delayed', due, id) else pend(id, now, conc, gmax, gdur, score, now, ARGV[6]) end
 local out = admit(now, tonumber(ARGV[9]))
 table.insert(out, 1, id)
 return out
 `),
-  /** Turns and slots: ARGV: P, now, max admits. Returns {wake, id, json...}. */
+  /** Turns and slots: ARGV: P, now, max admits, handed ids... Returns {wake, id, json...}. */
   spindleAdmit: script(`
+handed(4, #ARGV)
 return admit(tonumber(ARGV[2]), tonumber(ARGV[3]))
 `),
   /**
-   * Slot holders that ended for good (or were removed): ARGV: P, now, max
-   * admits, ids... Returns what admit() returns.
+   * Slot holders that ended for good (or were removed), and the jobs this
+   * caller handed to BullMQ since its last call: ARGV: P, now, max admits,
+   * number of handed ids, handed ids..., ended ids... Returns what admit() returns.
    */
   spindleRelease: script(`
 local now = tonumber(ARGV[2])
+local h = tonumber(ARGV[4])
+handed(5, 4 + h)
 local conc, gmax, gdur = conf()
-for i = 4, #ARGV do free(ARGV[i], now, conc, gmax, gdur) end
+for i = 5 + h, #ARGV do free(ARGV[i], now, conc, gmax, gdur) end
 return admit(now, tonumber(ARGV[3]))
 `),
   /** Handed to BullMQ: the JSON copies go. ARGV: P, ids... */
   spindleHanded: script(`
-for i = 2, #ARGV do
-  if rcall('ZSCORE', P .. 'slots', ARGV[i]) then rcall('HDEL', P .. 'jobs', ARGV[i]) end
-end
+handed(2, #ARGV)
 return 0
 `),
   /** A slot holder's attempt failed and a retry follows. ARGV: P, id. */
@@ -284,10 +319,11 @@ return {0, 0}
 `),
   /**
    * A node says it is alive: ARGV: P, now, node, concurrency, expiry, conc,
-   * gmax, gdur, check, max admits. Its limits become the queue's (every
-   * node should have the same). Returns what admit() returns.
+   * gmax, gdur, check, max admits, handed ids... Its limits become the
+   * queue's (every node should have the same). Returns what admit() returns.
    */
   spindleRegister: script(`
+handed(11, #ARGV)
 local now = tonumber(ARGV[2])
 rcall('ZADD', P .. 'nodes', tonumber(ARGV[5]), ARGV[3])
 rcall('HSET', P .. 'capacity', ARGV[3], ARGV[4])
@@ -314,7 +350,7 @@ local out = {}
 for _, id in ipairs(rcall('ZRANGEBYSCORE', P .. 'slots', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
   rcall('ZADD', P .. 'slots', now + check, id)
   out[#out + 1] = id
-  out[#out + 1] = rcall('HEXISTS', P .. 'jobs', id)
+  if jsonOf(id) ~= '' then out[#out + 1] = 1 else out[#out + 1] = 0 end
 end
 return out
 `),
@@ -330,7 +366,7 @@ local where = ''
 if rcall('ZSCORE', P .. 'pending', id) then where = 'pending'
 elseif rcall('ZSCORE', P .. 'delayed', id) then where = 'delayed'
 elseif rcall('ZSCORE', P .. 'slots', id) then where = 'slot' end
-local json = rcall('HGET', P .. 'jobs', id) or ''
+local json = jsonOf(id)
 local remembered = '0'
 local at = rcall('ZSCORE', P .. 'ids', id)
 if at and tonumber(at) >= tonumber(ARGV[3]) - tonumber(ARGV[4]) then remembered = '1' end
@@ -380,13 +416,12 @@ return out
    */
   spindleRequeue: script(`
 local now, id = tonumber(ARGV[2]), ARGV[3]
-if rcall('HEXISTS', P .. 'meta', id) == 1 then return {'dup'} end
+if rcall('HEXISTS', P .. 'jobs', id) == 1 then return {'dup'} end
 local seq = rcall('INCR', P .. 'seq')
 local score = tonumber(ARGV[5]) * 4294967296 + (seq % 4294967296)
-rcall('HSET', P .. 'jobs', id, ARGV[4])
-rcall('HSET', P .. 'meta', id, string.format('%.17g %.17g %s', score, now, ARGV[6]))
+store(id, score, now, ARGV[6], ARGV[4])
 local conc, gmax, gdur = conf()
-pend(id, now, conc, gmax, gdur)
+pend(id, now, conc, gmax, gdur, score, now, ARGV[6])
 local out = admit(now, tonumber(ARGV[7]))
 table.insert(out, 1, id)
 return out
@@ -398,3 +433,13 @@ return {rcall('ZCARD', P .. 'pending'), rcall('ZCARD', P .. 'delayed')}
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
+
+/**
+ * The JSON in a value of P..'jobs' (see the top of this file), or '' once
+ * BullMQ has the job. The value comes as bytes: the group's length is in bytes.
+ */
+export function heldJsonOf(value: Buffer): string {
+  const head = /^\S+ \S+ (\d+) /.exec(value.toString('latin1', 0, 96));
+  if (!head) return '';
+  return value.subarray(head[0].length + Number(head[1])).toString('utf8');
+}

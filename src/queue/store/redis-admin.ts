@@ -9,6 +9,7 @@ import { Job, type JobActions, type JobCounts, type JobRecord, type JobState, ty
 import { bullKeep } from '../keep.js';
 import { MAX_PRIORITY, type ResolvedAdd } from '../options.js';
 import type { ResolvedSpec, ScheduleInfo } from '../schedule.js';
+import { heldJsonOf } from './lua.js';
 import { ADMIT_BATCH, type Admitted, type HeldJob, SpindleKeys } from './redis-book.js';
 import { bullRecord, heldRecord, type JobData, stateOf } from './redis-records.js';
 import type { CleanState } from './types.js';
@@ -21,9 +22,16 @@ export interface AdminContext {
   actions: JobActions;
   handOver(a: Admitted): Promise<void>;
   release(ids: string[]): Promise<void>;
+  /** BullMQ has these held jobs now: spindle's JSON copies may go */
+  handed(ids: string[]): void;
   /** result() calls of these jobs learn that they are gone */
   settleRemoved(ids: string[]): void;
   keepIds: number;
+}
+
+/** The part of BullMQ's ioredis client that reads bytes. */
+interface BufferClient {
+  hmgetBuffer(key: string, ...fields: string[]): Promise<(Buffer | null)[]>;
 }
 
 /** Where spindle holds a job (spindleLookup). */
@@ -89,10 +97,13 @@ export class RedisAdmin {
    */
   async find(id: string, now: number, grouped: boolean): Promise<JobRecord | null> {
     const found = await this.#lookup(id);
-    if (found.held) return heldRecord(id, found.held, found.where === 'delayed' ? 'delayed' : 'waiting');
+    if (found.held && found.where !== 'slot')
+      return heldRecord(id, found.held, found.where === 'delayed' ? 'delayed' : 'waiting');
     if (!found.remembered && !grouped && found.where !== 'slot') return null; // BullMQ's add de-duplicates the rest
-    const { state, bj } = await this.state(id);
+    const { state, bj, held } = await this.state(id);
     if (bj && state) return bullRecord(bj, state, this.#c.classes);
+    // a slot holder whose hand-over to BullMQ is in flight: still spindle's copy
+    if (held && state) return heldRecord(id, held, state);
     if (found.remembered) return this.removedRecord(id, '', [], now);
     return null;
   }
@@ -184,11 +195,12 @@ export class RedisAdmin {
     if (ids.length === 0) return [];
     const client = await this.#c.queue.client;
     const book = await this.#c.book();
-    const jsons = await client.hmget(`${book.prefix}jobs`, ...ids);
+    // bytes: the group's length in the value is in bytes (./lua.ts)
+    const values = await (client as unknown as BufferClient).hmgetBuffer(`${book.prefix}jobs`, ...ids);
     const out: Job[] = [];
     ids.forEach((id, i) => {
-      const json = jsons[i];
-      if (json) out.push(this.#job(heldRecord(id, JSON.parse(json) as HeldJob, state)));
+      const json = values[i] ? heldJsonOf(values[i]) : '';
+      if (json !== '') out.push(this.#job(heldRecord(id, JSON.parse(json) as HeldJob, state)));
     });
     return out;
   }
@@ -343,10 +355,9 @@ export class RedisAdmin {
       Array.from({ length: due.length / 2 }, async (_, i) => {
         const id = String(due[2 * i]);
         const hasJson = Number(due[2 * i + 1]) === 1;
-        const bull = await this.#c.queue.getJobState(id);
-        const live = stateOf(bull, false);
+        const live = stateOf(await this.#c.queue.getJobState(id), false);
         if (live !== null && live !== 'completed' && live !== 'failed') {
-          if (hasJson) handed.push(id);
+          if (hasJson) handed.push(id); // BullMQ has it; the mark was lost
           return;
         }
         const held = hasJson ? (await this.#lookup(id)).held : null;
@@ -354,7 +365,7 @@ export class RedisAdmin {
         else free.push(id);
       }),
     );
-    if (handed.length > 0) await book.call('spindleHanded', ...handed);
+    if (handed.length > 0) this.#c.handed(handed);
     if (again.jobs.length > 0) await this.#c.handOver(again);
     if (free.length > 0) await this.#c.release(free);
   }

@@ -107,6 +107,8 @@ export class RedisStore implements Store {
   #wake: { at: number; timer: NodeJS.Timeout } | undefined;
   readonly #toRelease = new Set<string>();
   #releasing = false;
+  /** jobs this node handed to BullMQ: marked so in spindle's keys with its next script call */
+  #handed: string[] = [];
   readonly #actions: JobActions;
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
@@ -148,6 +150,7 @@ export class RedisStore implements Store {
       actions: this.#actions,
       handOver: (a) => this.#handOver(a),
       release: (ids) => this.#release(ids),
+      handed: (ids) => this.#markHanded(ids),
       settleRemoved: (ids) => this.#settleRemoved(ids),
       keepIds: o.keep.jobIds,
     });
@@ -337,6 +340,7 @@ export class RedisStore implements Store {
       o.groupLimiter?.duration ?? 0,
       this.#checkMs(),
       ADMIT_BATCH,
+      ...this.#takeHanded(),
     );
     await this.#handOver(SpindleKeys.admitted(reply));
     await this.#admin.reap(now);
@@ -362,8 +366,33 @@ export class RedisStore implements Store {
       if (held.retry) await this.#retryHeld(id, held);
       else fresh.push({ name: held.name, data: held.data as unknown as JobData, opts: { ...held.opts, jobId: id } });
     }
-    if (fresh.length > 0) await this.#queue.addBulk(fresh);
-    if (handed.length > 0) await (await this.book()).call('spindleHanded', ...handed);
+    // one job (the usual case: one turn per finished job) without addBulk's MULTI/EXEC
+    if (fresh.length === 1) await this.#queue.add(fresh[0]!.name, fresh[0]!.data, fresh[0]!.opts);
+    else if (fresh.length > 1) await this.#queue.addBulk(fresh);
+    this.#markHanded(handed);
+  }
+
+  /**
+   * BullMQ has these held jobs now. A node says so with its next script call
+   * (one per finished job, or its heartbeat): no round trip of its own; a
+   * producer says so at once, as it may make no other call for a while.
+   */
+  #markHanded(ids: string[]): void {
+    if (ids.length === 0) return;
+    if (this.#worker && !this.#closing) {
+      this.#handed.push(...ids);
+      return;
+    }
+    void this.book()
+      .then((b) => b.call('spindleHanded', ...ids))
+      .catch(() => {});
+  }
+
+  /** The marks to send with a script call (taken: sent once). */
+  #takeHanded(): string[] {
+    const ids = this.#handed;
+    this.#handed = [];
+    return ids;
   }
 
   /** A failed group job whose turn came: BullMQ runs it again in place, with fresh attempts. */
@@ -388,7 +417,9 @@ export class RedisStore implements Store {
         this.#wake = undefined;
         void this.book()
           .then(async (b) =>
-            this.#handOver(SpindleKeys.admitted(await b.call('spindleAdmit', Date.now(), ADMIT_BATCH))),
+            this.#handOver(
+              SpindleKeys.admitted(await b.call('spindleAdmit', Date.now(), ADMIT_BATCH, ...this.#takeHanded())),
+            ),
           )
           .catch(() => {});
       },
@@ -408,9 +439,11 @@ export class RedisStore implements Store {
         this.#toRelease.clear();
         this.#releasing = false;
         this.book()
-          .then(async (b) =>
-            this.#handOver(SpindleKeys.admitted(await b.call('spindleRelease', Date.now(), ADMIT_BATCH, ...batch))),
-          )
+          .then(async (b) => {
+            const handed = this.#takeHanded();
+            const reply = await b.call('spindleRelease', Date.now(), ADMIT_BATCH, handed.length, ...handed, ...batch);
+            await this.#handOver(SpindleKeys.admitted(reply));
+          })
           .catch(() => {}) // the slot check frees them later
           .finally(resolve);
       });
@@ -705,7 +738,8 @@ export class RedisStore implements Store {
       if (this.#ticking) await deadline(this.#ticking, CLOSE_MS, () => new Error('heartbeat')).catch(() => {});
       // slots freed by the last jobs, and this node's capacity out of the window
       const leave = this.book().then(async (b) => {
-        if (this.#toRelease.size > 0) await b.call('spindleRelease', Date.now(), 0, ...this.#toRelease);
+        const handed = this.#takeHanded();
+        await b.call('spindleRelease', Date.now(), 0, handed.length, ...handed, ...this.#toRelease);
         await b.call('spindleUnregister', this.#nodeId);
       });
       await deadline(leave, CLOSE_MS, () => new Error('unregister timed out')).catch(() => {});
