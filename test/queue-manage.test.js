@@ -353,3 +353,18 @@ test('redis: group names with a newline, multibyte characters and digits: held j
   assert.deepEqual(await within(Promise.all(jobs.map((j) => j.result())), 20_000, 'results'), [10, 11, 12, 13]);
   assert.deepEqual(await queue.counts().then((c) => c.waiting), 0);
 });
+
+test("redis: a delayed group job a producer adds starts when due, not at the nodes' next heartbeat", {
+  timeout: 60_000,
+}, async (t) => {
+  // lockDuration 60 s: the node's heartbeat (which also admits) comes every 30 s
+  const redis = await startRedis(t);
+  const node = await work({ tasks, queue: 'd', redis: redis.url, workers: 1, lockDuration: '60s' });
+  redis.cleanup(() => node.destroy());
+  const queue = new JobQueue({ name: 'd', store: { redis: redis.url } });
+  redis.cleanup(() => queue.destroy());
+  await queue.add('add', [0, 0], { group: 'warm' }).then((j) => within(j.result(), 10_000, 'first result'));
+  const job = await queue.add('add', [2, 3], { group: 'g', delay: 50 });
+  assert.equal(job.state, 'delayed');
+  assert.equal(await within(job.result(), 15_000, 'the delayed job'), 5);
+});

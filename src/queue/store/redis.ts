@@ -407,9 +407,14 @@ export class RedisStore implements Store {
     });
   }
 
-  /** Nodes only: admit again when a delayed group job or a limited group is due. */
+  /**
+   * Admit again when a delayed group job or a limited group is due. A
+   * producer does so too: the nodes would only see it at their next
+   * heartbeat (stalledInterval later); admitting is one atomic script, so
+   * producers and nodes may race for it.
+   */
   #wakeAt(at: number): void {
-    if (!this.#worker || this.#closing || at <= 0) return;
+    if (this.#closing || at <= 0) return;
     if (this.#wake && this.#wake.at <= at) return;
     if (this.#wake) clearTimeout(this.#wake.timer);
     const timer = setTimeout(
