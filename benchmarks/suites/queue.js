@@ -8,10 +8,13 @@
 //
 // A second table adds jobs through spindle's own JobQueue.add() (100 at a
 // time) and compares the same 2 nodes with groups off and on (every job in
-// one of 10 groups, groupConcurrency 1: the groups' turns, slots and hand-over
-// to BullMQ in spindle's Lua scripts are the cost). With SPINDLE_BASE set to
+// one of 10, or of 100, groups, groupConcurrency 1: the groups' turns, slots
+// and hand-over to BullMQ in spindle's Lua scripts are the cost; with 10
+// groups at most 10 jobs are in flight, so the round trips between one job
+// of a group and the next show). With SPINDLE_BASE set to
 // the directory of another spindle build (built, with its node_modules), the
 // first table gains a row for it: before/after figures from one run.
+// `--groups` runs the second table alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,6 +34,7 @@ const labels = {
   'spindle-base': `2 spindle work() nodes, the build in ${base}`,
   'groups-off': 'spindle add(), no groups',
   'groups-on': 'spindle add(), 10 groups, groupConcurrency 1',
+  'groups-on-100': 'spindle add(), 100 groups, groupConcurrency 1',
 };
 
 function freePort() {
@@ -91,7 +95,8 @@ async function once(redis, kind, name, arg, n, seq) {
   const connection = { host: '127.0.0.1', port: redis.port };
   const nodes = await Promise.all([startNode(kind, redis.url, queueName), startNode(kind, redis.url, queueName)]);
   const queue = new Queue(queueName, { connection });
-  const events = new QueueEvents(queueName, { connection });
+  // a fresh queue: read its event stream from the start (from '$' the first events can be missed)
+  const events = new QueueEvents(queueName, { connection, lastEventId: '0-0' });
   await events.waitUntilReady();
   let done = 0;
   let finish;
@@ -112,7 +117,7 @@ async function once(redis, kind, name, arg, n, seq) {
   return n / ((t1 - t0) / 1000);
 }
 
-/** Jobs/s of `n` tiny jobs added through spindle's JobQueue.add(), with or without groups. */
+/** Jobs/s of `n` tiny jobs added through spindle's JobQueue.add(), spread over `groups` groups (0: none). */
 async function onceSpindle(redis, groups, n, seq) {
   const { JobQueue } = await import('spindle/queue');
   const queueName = `bench-groups-${groups}-${seq}`;
@@ -120,7 +125,8 @@ async function onceSpindle(redis, groups, n, seq) {
   const kind = groups ? 'spindle-groups' : 'spindle';
   const nodes = await Promise.all([startNode(kind, redis.url, queueName), startNode(kind, redis.url, queueName)]);
   const producer = new JobQueue({ name: queueName, store: { redis: redis.url } });
-  const events = new QueueEvents(queueName, { connection });
+  // a fresh queue: read its event stream from the start (from '$' the first events can be missed)
+  const events = new QueueEvents(queueName, { connection, lastEventId: '0-0' });
   await events.waitUntilReady();
   let done = 0;
   let finish;
@@ -134,7 +140,7 @@ async function onceSpindle(redis, groups, n, seq) {
   for (let i = 0; i < n; i += 100) {
     const batch = [];
     for (let j = i; j < Math.min(n, i + 100); j++)
-      batch.push(producer.add('tiny', [j], groups ? { group: `g${j % 10}` } : undefined));
+      batch.push(producer.add('tiny', [j], groups ? { group: `g${j % groups}` } : undefined));
     await Promise.all(batch);
   }
   const t1 = await all;
@@ -145,6 +151,7 @@ async function onceSpindle(redis, groups, n, seq) {
 
 export async function run(flags) {
   const quick = flags.includes('--quick');
+  const groupsOnly = flags.includes('--groups');
   const passes = quick ? 1 : 3;
   const scenarios = [
     { key: 'tiny', title: 'tiny jobs (return the argument)', name: 'tiny', arg: 0, n: quick ? 500 : 2000 },
@@ -154,7 +161,7 @@ export async function run(flags) {
   const results = {};
   let seq = 0;
   try {
-    for (const s of scenarios) {
+    for (const s of groupsOnly ? [] : scenarios) {
       const values = Object.fromEntries(libs.map((l) => [l, []]));
       for (let p = 0; p < passes; p++) {
         const order = libs.map((_, i) => libs[(i + p) % libs.length]);
@@ -175,21 +182,24 @@ export async function run(flags) {
       );
     }
     const n = quick ? 500 : 2000;
-    const kinds = ['groups-off', 'groups-on'];
-    const values = { 'groups-off': [], 'groups-on': [] };
+    const groupCount = { 'groups-off': 0, 'groups-on': 10, 'groups-on-100': 100 };
+    const kinds = Object.keys(groupCount);
+    const values = Object.fromEntries(kinds.map((k) => [k, []]));
     for (let p = 0; p < passes; p++) {
-      for (const k of p % 2 ? [...kinds].reverse() : kinds) {
+      for (const k of kinds.map((_, i) => kinds[(i + p) % kinds.length])) {
         process.stderr.write(`  groups ${k} pass ${p + 1}/${passes}\n`);
-        values[k].push(await onceSpindle(redis, k === 'groups-on', n, seq++));
+        values[k].push(await onceSpindle(redis, groupCount[k], n, seq++));
       }
     }
-    const med = { 'groups-off': median(values['groups-off']), 'groups-on': median(values['groups-on']) };
+    const med = Object.fromEntries(kinds.map((k) => [k, median(values[k])]));
     results.groups = { jobs: n, median: med, all: values };
     table(
       `tiny jobs added with spindle's add(): ${n} jobs through 2 nodes × 1 thread (jobs/s, median of ${passes})`,
       kinds.map((k) => ({ producer: labels[k], 'jobs/s': med[k], 'vs no groups': med[k] / med['groups-off'] })),
     );
-    console.log(`groups on / off = ${(med['groups-on'] / med['groups-off']).toFixed(2)}x`);
+    console.log(
+      `groups on / off = ${(med['groups-on'] / med['groups-off']).toFixed(2)}x (10 groups), ${(med['groups-on-100'] / med['groups-off']).toFixed(2)}x (100 groups)`,
+    );
   } finally {
     await redis.stop();
   }
