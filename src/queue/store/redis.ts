@@ -109,11 +109,14 @@ export class RedisStore implements Store {
   #releasing = false;
   /** jobs this node handed to BullMQ: marked so in spindle's keys with its next script call */
   #handed: string[] = [];
+  /** jobs this node runs at once (its pool may be scaled) */
+  #concurrency: number;
   readonly #actions: JobActions;
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
     this.#o = o;
     this.#emit = emit;
+    this.#concurrency = o.concurrency;
     this.#url = safeUrl(o.redis!);
     this.#actions = {
       wait: (id) => this.#wait(id),
@@ -127,6 +130,7 @@ export class RedisStore implements Store {
   /** Jobs run here at once from now on (the node's pool was scaled). */
   setConcurrency(n: number): void {
     if (this.#worker) this.#worker.concurrency = n;
+    this.#concurrency = n; // the groups' window counts it from the next heartbeat
   }
 
   /** Resolves once the store's BullMQ objects exist (not necessarily connected). */
@@ -333,7 +337,7 @@ export class RedisStore implements Store {
       'spindleRegister',
       now,
       this.#nodeId,
-      o.concurrency,
+      this.#concurrency,
       now + 3 * o.stalledInterval + 2000,
       Number.isFinite(o.groupConcurrency) ? o.groupConcurrency : 0,
       o.groupLimiter?.max ?? 0,
