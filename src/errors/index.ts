@@ -108,6 +108,8 @@ export const errorCodes = [
   'ERR_QUEUE_BULLMQ_MISSING',
   'ERR_QUEUE_UNREACHABLE',
   'ERR_QUEUE_AUTH_FAILED',
+  'ERR_QUEUE_JOB_REMOVED',
+  'ERR_QUEUE_JOB_STATE',
 ] as const satisfies readonly ErrorCode[];
 
 // A code added to a class but not to the list above fails to compile here.

@@ -110,6 +110,44 @@ export class QueueAuthFailedError extends SpindleError<'ERR_QUEUE_AUTH_FAILED'> 
   }
 }
 
+/**
+ * The job is not kept any more: removed by retention (`keep`), `job.remove()`,
+ * `queue.clean()` or `queue.removeWaiting()`. `job.result()` rejects with it
+ * instead of waiting for an end that will never be seen.
+ */
+export class QueueJobRemovedError extends SpindleError<'ERR_QUEUE_JOB_REMOVED'> {
+  declare readonly name: 'QueueJobRemovedError';
+  readonly jobId: string;
+  constructor(jobId: string, why = 'it was removed (retention, remove(), clean() or removeWaiting())') {
+    super('ERR_QUEUE_JOB_REMOVED', `Job '${jobId}' is not kept any more: ${why}`);
+    this.jobId = jobId;
+  }
+  static {
+    named(QueueJobRemovedError, 'QueueJobRemovedError');
+  }
+}
+
+/**
+ * The job is not in a state that allows the operation: `job.retry()` of a
+ * job that has not failed, `job.remove()` of a job that is running.
+ * `state` is the state it was found in (`'removed'` when it is gone).
+ */
+export class QueueJobStateError extends SpindleError<'ERR_QUEUE_JOB_STATE'> {
+  declare readonly name: 'QueueJobStateError';
+  readonly jobId: string;
+  readonly state: string;
+  readonly operation: 'retry' | 'remove';
+  constructor(jobId: string, operation: 'retry' | 'remove', state: string, needs: string) {
+    super('ERR_QUEUE_JOB_STATE', `Cannot ${operation} job '${jobId}': it is ${state}; ${needs}`);
+    this.jobId = jobId;
+    this.state = state;
+    this.operation = operation;
+  }
+  static {
+    named(QueueJobStateError, 'QueueJobStateError');
+  }
+}
+
 /** Every error class of spindle/queue, as a union that `code` discriminates. */
 export type QueueError =
   | QueueJobFailedError
@@ -117,4 +155,6 @@ export type QueueError =
   | QueueClosedError
   | QueueBullmqMissingError
   | QueueUnreachableError
-  | QueueAuthFailedError;
+  | QueueAuthFailedError
+  | QueueJobRemovedError
+  | QueueJobStateError;

@@ -13,8 +13,20 @@ export {
 } from '../errors/index.js';
 export * from '../errors/queue.js';
 export type { Backoff } from './backoff.js';
-export { Job } from './job.js';
+export { Job, type JobCounts, type JobState, type ListedJobState } from './job.js';
 export { JobQueue, type JobQueueState } from './job-queue.js';
-export type { AddOptions, CloseOptions, CloseResult, JobQueueOptions, StoreOption } from './options.js';
-export type { JobQueueEvents } from './store/types.js';
+export type { JobKeepOptions, KeepOptions, KeepRule } from './keep.js';
+export type { Limiter } from './limits.js';
+export type {
+  AddOptions,
+  CleanOptions,
+  CloseOptions,
+  CloseResult,
+  JobQueueOptions,
+  JobsOptions,
+  RemoveWaitingOptions,
+  StoreOption,
+} from './options.js';
+export type { ScheduleInfo, ScheduleOptions } from './schedule.js';
+export type { CleanState, JobQueueEvents } from './store/types.js';
 export { type WorkHandle, type WorkOptions, type WorkStatus, type WorkWorkerStatus, work } from './work.js';

@@ -4,17 +4,25 @@ import { EventEmitter } from 'node:events';
 import { QueueClosedError, TaskNotFoundError } from '../errors/index.js';
 import type { AnyModule, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
 import { emitError } from '../util/events.js';
-import type { Job } from './job.js';
+import { invalid } from '../util/validate.js';
+import type { Job, JobCounts } from './job.js';
 import {
   type AddOptions,
+  type CleanOptions,
   type CloseOptions,
   type CloseResult,
   type JobQueueOptions,
+  type JobsOptions,
+  type RemoveWaitingOptions,
   type ResolvedQueueOptions,
   resolveAdd,
+  resolveClean,
   resolveClose,
+  resolveJobs,
   resolveQueueOptions,
+  resolveRemoveWaiting,
 } from './options.js';
+import { checkScheduleKey, resolveSpec, type ScheduleInfo, type ScheduleOptions } from './schedule.js';
 import { EmbeddedStore } from './store/embedded.js';
 import { RedisStore } from './store/redis.js';
 import type { JobQueueEvents, Store } from './store/types.js';
@@ -97,14 +105,121 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
   ): Promise<Job<Awaited<TaskResult<M, K>>>> {
     if (this.#state !== 'running') throw new QueueClosedError();
     const opts = resolveAdd(this.#o, name, args, options);
+    await this.#checkTask(name);
+    return (await this.#store.add(name, args as unknown[], opts)) as Job<Awaited<TaskResult<M, K>>>;
+  }
+
+  /** With a pool, a task its module does not export is refused (ERR_TASK_NOT_FOUND). */
+  async #checkTask(name: string): Promise<void> {
     const pool = this.#o.pool;
     if (pool) {
       this.#names ??= pool.taskNames().then((n) => new Set(n));
       const names = await this.#names;
       if (!names.has(name)) throw new TaskNotFoundError(name, [...names]);
     }
+    this.#open();
+  }
+
+  #open(): void {
     if (this.#state !== 'running') throw new QueueClosedError();
-    return (await this.#store.add(name, args as unknown[], opts)) as Job<Awaited<TaskResult<M, K>>>;
+  }
+
+  /**
+   * The job with id `id` as it is now (state, args, attempts made, progress,
+   * result or error, timestamps), from any process; null when the queue
+   * does not keep it (never added, or removed).
+   */
+  async getJob(id: string): Promise<Job | null> {
+    this.#open();
+    if (typeof id !== 'string' || id === '') throw invalid('id', 'a job id (a non-empty string)', id);
+    return this.#store.getJob(id);
+  }
+
+  /** Jobs by state: waiting, paused, delayed, active, completed, failed. Cheap: one round trip with Redis. */
+  async counts(): Promise<JobCounts> {
+    this.#open();
+    return this.#store.counts();
+  }
+
+  /**
+   * The jobs in one state, `limit` (default 100) from `offset` (default 0):
+   * waiting and paused in the order they run, delayed soonest first,
+   * completed and failed newest first.
+   */
+  async jobs(options: JobsOptions): Promise<Job[]> {
+    this.#open();
+    const { state, offset, limit } = resolveJobs(options);
+    return this.#store.jobs(state, offset, limit);
+  }
+
+  /** Stops every node from starting jobs of this queue (running jobs finish); kept in Redis. */
+  async pause(): Promise<void> {
+    this.#open();
+    await this.#store.pause();
+  }
+
+  /** Lets the nodes start jobs again. */
+  async resume(): Promise<void> {
+    this.#open();
+    await this.#store.resume();
+  }
+
+  async isPaused(): Promise<boolean> {
+    this.#open();
+    return this.#store.isPaused();
+  }
+
+  /**
+   * Removes every job that waits (BullMQ's `drain()`), and with
+   * `{ delayed: true }` every delayed job too; running and finished jobs
+   * stay, and so does each schedule's next run. Their result() rejects with
+   * ERR_QUEUE_JOB_REMOVED.
+   */
+  async removeWaiting(options?: RemoveWaitingOptions): Promise<void> {
+    this.#open();
+    await this.#store.removeWaiting(resolveRemoveWaiting(options));
+  }
+
+  /**
+   * Removes up to `limit` jobs in `state` ('completed', 'failed',
+   * 'waiting', 'delayed') that finished (or, waiting, were added) longer
+   * than `olderThan` ago; resolves how many it removed.
+   */
+  async clean(options: CleanOptions): Promise<number> {
+    this.#open();
+    const { state, olderThan, limit } = resolveClean(options);
+    return this.#store.clean(state, olderThan, limit);
+  }
+
+  /**
+   * Adds a repeating job, or updates the schedule `key` (a call identical to
+   * the one that made it changes nothing, so every node may make it at
+   * start-up). Each run is one job, whichever node runs it.
+   */
+  async schedule<K extends TaskName<M>>(
+    key: string,
+    name: K,
+    args: TaskArgs<M, K>,
+    options: ScheduleOptions,
+  ): Promise<ScheduleInfo> {
+    this.#open();
+    const k = checkScheduleKey(key);
+    const { spec, rest } = await resolveSpec(options);
+    const opts = resolveAdd(this.#o, name, args, rest);
+    await this.#checkTask(name);
+    return this.#store.schedule(k, name, args as unknown[], spec, opts);
+  }
+
+  /** Removes schedule `key` and its pending run; false when there was none. */
+  async unschedule(key: string): Promise<boolean> {
+    this.#open();
+    return this.#store.unschedule(checkScheduleKey(key));
+  }
+
+  /** Every schedule of the queue, with when each runs next. */
+  async schedules(): Promise<ScheduleInfo[]> {
+    this.#open();
+    return this.#store.schedules();
   }
 
   /**

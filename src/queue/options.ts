@@ -6,10 +6,21 @@ import { Pool } from '../pool/pool.js';
 import { type Duration, optionalDuration } from '../util/duration.js';
 import { knownOptions } from '../util/known.js';
 import { redactUrl } from '../util/redact.js';
-import { checkNumber, invalid } from '../util/validate.js';
+import { checkNumber, checkOneOf, invalid, optionalBoolean } from '../util/validate.js';
 import { type Backoff, type ResolvedBackoff, resolveBackoff } from './backoff.js';
+import type { ListedJobState } from './job.js';
 import { checkArgs } from './json.js';
+import {
+  type JobKeepOptions,
+  type KeepOptions,
+  type ResolvedKeep,
+  type ResolvedKeepRule,
+  resolveJobKeep,
+  resolveKeep,
+} from './keep.js';
+import { checkGroup, type Limiter, LONE_SURROGATE, type ResolvedLimiter, resolveLimiter } from './limits.js';
 import { checkRedisUrl } from './store/connection.js';
+import type { CleanState } from './store/types.js';
 
 /** Where jobs live: 'memory' (default, this process only) or a Redis server through BullMQ. */
 export type StoreOption = 'memory' | { redis: string };
@@ -43,6 +54,41 @@ export interface JobQueueOptions {
   errorClasses?: readonly (abstract new (
     ...args: any[]
   ) => Error)[];
+  /**
+   * which finished jobs to keep, and how long a caller's jobId is remembered
+   * (default `{ completed: { count: 10_000, age: '1d' }, failed: { count: 10_000, age: '7d' }, jobIds: '1d' }`)
+   */
+  keep?: KeepOptions;
+  /** at most `max` jobs start in any span of `duration`, across every node (a queue that runs jobs: with a pool) */
+  limiter?: Limiter;
+  /** at most this many jobs of one group run at once, across every node (default Infinity; a queue with a pool) */
+  groupConcurrency?: number;
+  /** at most `max` jobs of one group start in any span of `duration`, across every node (a queue with a pool) */
+  groupLimiter?: Limiter;
+}
+
+/** Options of `queue.jobs()`. */
+export interface JobsOptions {
+  state: ListedJobState;
+  /** at most this many (default 100, at most 10 000) */
+  limit?: number;
+  /** skip this many first (default 0) */
+  offset?: number;
+}
+
+/** Options of `queue.clean()`. */
+export interface CleanOptions {
+  state: CleanState;
+  /** only jobs that finished (waiting, delayed: were added) longer ago than this (default 0: all) */
+  olderThan?: Duration;
+  /** at most this many (default Infinity) */
+  limit?: number;
+}
+
+/** Options of `queue.removeWaiting()`. */
+export interface RemoveWaitingOptions {
+  /** remove the delayed jobs too (default false) */
+  delayed?: boolean;
 }
 
 /** Options of `close()`. */
@@ -69,6 +115,10 @@ export interface AddOptions {
   delay?: Duration;
   /** your id for the job: adding an id that exists returns that job instead of a new one (idempotency) */
   jobId?: string;
+  /** the job's group (a tenant, a customer): groups are served in turn, each within `groupConcurrency` */
+  group?: string;
+  /** which of this job's kind to keep once it finished: replaces the queue's `keep` rule for it */
+  keep?: JobKeepOptions;
 }
 
 export interface ResolvedQueueOptions {
@@ -83,6 +133,10 @@ export interface ResolvedQueueOptions {
   addTimeout: number;
   defaults: { attempts: number; backoff: ResolvedBackoff; priority: number };
   errorClasses: ErrorClasses | undefined;
+  keep: ResolvedKeep;
+  limiter: ResolvedLimiter | undefined;
+  groupConcurrency: number;
+  groupLimiter: ResolvedLimiter | undefined;
 }
 
 export interface ResolvedAdd {
@@ -91,6 +145,8 @@ export interface ResolvedAdd {
   priority: number;
   delay: number;
   jobId: string | undefined;
+  group: string | undefined;
+  keep: { completed: ResolvedKeepRule; failed: ResolvedKeepRule };
 }
 
 const QUEUE_OPTIONS: ReadonlySet<string> = new Set([
@@ -105,14 +161,26 @@ const QUEUE_OPTIONS: ReadonlySet<string> = new Set([
   'addTimeout',
   'defaultJobOptions',
   'errorClasses',
+  'keep',
+  'limiter',
+  'groupConcurrency',
+  'groupLimiter',
 ]);
 const DEFAULT_JOB_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority']);
-const ADD_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'backoff', 'priority', 'delay', 'jobId']);
+const ADD_OPTIONS: ReadonlySet<string> = new Set([
+  'attempts',
+  'backoff',
+  'priority',
+  'delay',
+  'jobId',
+  'group',
+  'keep',
+]);
 const STORE_OPTIONS: ReadonlySet<string> = new Set(['redis']);
 const CLOSE_OPTIONS: ReadonlySet<string> = new Set(['grace']);
 
-/** Validates `new JobQueue()` options and fills in the defaults. */
-export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOptions {
+/** Validates `new JobQueue()` options and fills in the defaults (`node`: `work()` adds the pool later). */
+export function resolveQueueOptions(options: JobQueueOptions, node = false): ResolvedQueueOptions {
   const o = knownOptions('options', options, QUEUE_OPTIONS);
   if (!o) throw invalid('options', 'an object with at least `name`', options);
   const name = checkQueueName('name', o.name);
@@ -161,7 +229,69 @@ export function resolveQueueOptions(options: JobQueueOptions): ResolvedQueueOpti
     addTimeout: optionalDuration('addTimeout', o.addTimeout, 10_000, { min: 1 }),
     defaults,
     errorClasses: o.errorClasses === undefined ? pool?.options.errorClasses : errorClasses(o.errorClasses),
+    keep: resolveKeep(o.keep),
+    limiter: nodeOnly('limiter', node || pool !== undefined, resolveLimiter('limiter', o.limiter)),
+    groupConcurrency:
+      nodeOnly(
+        'groupConcurrency',
+        node || pool !== undefined,
+        o.groupConcurrency === undefined
+          ? undefined
+          : checkNumber('groupConcurrency', o.groupConcurrency, { min: 1, integer: true, allowInfinity: true }),
+      ) ?? Number.POSITIVE_INFINITY,
+    groupLimiter: nodeOnly('groupLimiter', node || pool !== undefined, resolveLimiter('groupLimiter', o.groupLimiter)),
   };
+}
+
+/**
+ * Limits are kept by the queues that run jobs: a producer (no pool) that
+ * sets one would believe it applies, so it is refused.
+ */
+function nodeOnly<T>(option: string, runsJobs: boolean, value: T | undefined): T | undefined {
+  if (value !== undefined && !runsJobs)
+    throw invalid(option, 'set only on a queue that runs jobs (one with a `pool`; `work()` makes one)', value);
+  return value;
+}
+
+const LISTED_STATES: readonly ListedJobState[] = ['waiting', 'paused', 'delayed', 'active', 'completed', 'failed'];
+const CLEAN_STATES: readonly CleanState[] = ['completed', 'failed', 'waiting', 'delayed'];
+const JOBS_OPTIONS: ReadonlySet<string> = new Set(['state', 'limit', 'offset']);
+const CLEAN_OPTIONS: ReadonlySet<string> = new Set(['state', 'olderThan', 'limit']);
+const REMOVE_WAITING_OPTIONS: ReadonlySet<string> = new Set(['delayed']);
+/** A page of jobs() is at most this long: each job is one read. */
+export const MAX_PAGE = 10_000;
+
+export function resolveJobs(options: unknown): { state: ListedJobState; offset: number; limit: number } {
+  const o = knownOptions('options', options, JOBS_OPTIONS);
+  if (!o)
+    throw invalid(
+      'options',
+      "{ state: 'waiting' | 'paused' | 'delayed' | 'active' | 'completed' | 'failed' }",
+      options,
+    );
+  const state = checkOneOf('options.state', o.state, LISTED_STATES);
+  const limit = o.limit === undefined ? 100 : checkNumber('options.limit', o.limit, { integer: true });
+  if (limit > MAX_PAGE) throw invalid('options.limit', `an integer from 0 to ${MAX_PAGE}`, o.limit);
+  const offset = o.offset === undefined ? 0 : checkNumber('options.offset', o.offset, { integer: true });
+  return { state, offset, limit };
+}
+
+export function resolveClean(options: unknown): { state: CleanState; olderThan: number; limit: number } {
+  const o = knownOptions('options', options, CLEAN_OPTIONS);
+  if (!o) throw invalid('options', "{ state: 'completed' | 'failed' | 'waiting' | 'delayed', olderThan? }", options);
+  return {
+    state: checkOneOf('options.state', o.state, CLEAN_STATES),
+    olderThan: optionalDuration('options.olderThan', o.olderThan, 0),
+    limit:
+      o.limit === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkNumber('options.limit', o.limit, { integer: true, allowInfinity: true }),
+  };
+}
+
+export function resolveRemoveWaiting(options: unknown): boolean {
+  const o = knownOptions('options', options, REMOVE_WAITING_OPTIONS);
+  return optionalBoolean('options.delayed', o?.delayed, false);
 }
 
 /** Validates the options of `close()`; `grace` falls back to the queue's. */
@@ -169,12 +299,6 @@ export function resolveClose(fallback: number, options: unknown): number {
   const o = knownOptions('options', options, CLOSE_OPTIONS);
   return optionalDuration('options.grace', o?.grace, fallback, { infinity: true });
 }
-
-/**
- * Redis keys and names are UTF-8: a string with half a surrogate pair would
- * arrive changed (as U+FFFD), and a job could not find its own keys.
- */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /** A queue's name, the same on every node: a non-empty string without ':' (Redis key separator). */
 export function checkQueueName(option: string, value: unknown): string {
@@ -221,5 +345,7 @@ export function resolveAdd(q: ResolvedQueueOptions, name: unknown, args: unknown
     priority: o.priority === undefined ? q.defaults.priority : checkPriority('options.priority', o.priority),
     delay: optionalDuration('options.delay', o.delay, 0),
     jobId: jobId as string | undefined,
+    group: o.group === undefined ? undefined : checkGroup('options.group', o.group),
+    keep: resolveJobKeep('options.keep', o.keep, q.keep),
   };
 }

@@ -96,7 +96,7 @@ export async function work(options: WorkOptions): Promise<WorkHandle> {
   workerCount('workers', workers, () => 1); // the one rule for `workers` (cluster, CLI, here)
   checkOneOf('runtime', runtime, ['thread', 'process'] as const);
   // the queue's own options are checked before a pool starts for nothing
-  resolveQueueOptions({ ...rest, name, store: { redis } } as JobQueueOptions);
+  resolveQueueOptions({ ...rest, name, store: { redis } } as JobQueueOptions, true);
   const pool = new Pool({
     worker: tasks as string | URL,
     runtime: runtime as 'thread' | 'process',
@@ -134,6 +134,10 @@ const WORK_OPTIONS: ReadonlySet<string> = new Set([
   'addTimeout',
   'defaultJobOptions',
   'errorClasses',
+  'keep',
+  'limiter',
+  'groupConcurrency',
+  'groupLimiter',
 ]);
 
 function checkTasks(tasks: unknown): void {

@@ -5,10 +5,15 @@ import {
   type CloseResult,
   isSpindleError,
   type Job,
+  type JobCounts,
   JobQueue,
   type JobQueueState,
+  type JobState,
   type QueueAuthFailedError,
   type QueueErrorCode,
+  type QueueJobRemovedError,
+  type QueueJobStateError,
+  type ScheduleInfo,
   type WorkHandle,
   work,
 } from 'spindle/queue';
@@ -63,5 +68,47 @@ async function types() {
   const err: unknown = undefined;
   if (isSpindleError(err, 'ERR_QUEUE_AUTH_FAILED')) expectTypeOf(err).toEqualTypeOf<QueueAuthFailedError>();
   expectTypeOf<'ERR_QUEUE_AUTH_FAILED'>().toMatchTypeOf<QueueErrorCode>();
+
+  // management (issue 15)
+  const found = await queue.getJob('a');
+  expectTypeOf(found).toEqualTypeOf<Job | null>();
+  if (found) {
+    expectTypeOf(found.state).toEqualTypeOf<JobState>();
+    expectTypeOf(found.startedAt).toEqualTypeOf<number | null>();
+    expectTypeOf(found.retry()).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(found.remove()).toEqualTypeOf<Promise<void>>();
+  }
+  expectTypeOf(job.returnValue).toEqualTypeOf<number | null>();
+  expectTypeOf(await queue.counts()).toEqualTypeOf<JobCounts>();
+  expectTypeOf((await queue.counts()).paused).toEqualTypeOf<number>();
+  expectTypeOf(await queue.jobs({ state: 'failed', limit: 10 })).toEqualTypeOf<Job[]>();
+  // @ts-expect-error 'removed' is not a state jobs() lists
+  await queue.jobs({ state: 'removed' });
+  await queue.pause();
+  await queue.resume();
+  expectTypeOf(await queue.isPaused()).toEqualTypeOf<boolean>();
+  await queue.removeWaiting({ delayed: true });
+  expectTypeOf(await queue.clean({ state: 'completed', olderThan: '1h', limit: 100 })).toEqualTypeOf<number>();
+  // retention, groups, limits
+  new JobQueue({
+    name: 'q',
+    pool,
+    keep: { completed: { count: 1000, age: '1d' }, failed: { age: '7d' }, jobIds: '1d' },
+    limiter: { max: 10, duration: '1s' },
+    groupConcurrency: 1,
+    groupLimiter: { max: 5, duration: 1000 },
+  });
+  await queue.add('add', [1, 2], { group: 'tenant-42', keep: { completed: { count: 0 } } });
+  // schedules, typed like add()
+  const s = await queue.schedule('nightly', 'add', [1, 2], { cron: '0 3 * * *', tz: 'Europe/Berlin', attempts: 2 });
+  expectTypeOf(s).toEqualTypeOf<ScheduleInfo>();
+  await queue.schedule('often', 'add', [1, 2], { every: '5m' });
+  // @ts-expect-error wrong argument type
+  await queue.schedule('often', 'add', ['1', 2], { every: '5m' });
+  expectTypeOf(await queue.unschedule('often')).toEqualTypeOf<boolean>();
+  expectTypeOf(await queue.schedules()).toEqualTypeOf<ScheduleInfo[]>();
+  if (isSpindleError(err, 'ERR_QUEUE_JOB_REMOVED')) expectTypeOf(err).toEqualTypeOf<QueueJobRemovedError>();
+  if (isSpindleError(err, 'ERR_QUEUE_JOB_STATE')) expectTypeOf(err.state).toEqualTypeOf<string>();
+  expectTypeOf<QueueJobStateError['operation']>().toEqualTypeOf<'retry' | 'remove'>();
 }
 void types;

@@ -1,31 +1,33 @@
-// The Redis store, through BullMQ: the only file that imports bullmq. A
-// BullMQ Worker fetches jobs and holds their locks; its processor only hands
-// each job to the local spindle Pool, so this event loop stays free to renew
-// locks however CPU-heavy the jobs are.
+// The Redis store, through BullMQ: the only files that import bullmq are
+// this one and its helpers (./redis-*.ts). A BullMQ Worker fetches jobs and
+// holds their locks; its processor only hands each job to the local spindle
+// Pool, so this event loop stays free to renew locks however CPU-heavy the
+// jobs are. Groups, rate limits and remembered jobIds live in spindle's own
+// keys (./lua.ts); management calls are in ./redis-admin.ts.
+import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type * as BullMQ from 'bullmq';
 import {
   QueueAuthFailedError,
   QueueBullmqMissingError,
   QueueClosedError,
-  QueueJobFailedError,
+  QueueJobRemovedError,
   QueueUnreachableError,
   TaskNotFoundError,
 } from '../../errors/index.js';
 import type { Pool } from '../../pool/pool.js';
-import { backoffDelay, type ResolvedBackoff } from '../backoff.js';
-import { Job } from '../job.js';
+import { backoffDelay } from '../backoff.js';
+import { Job, type JobActions, type JobCounts, type JobRecord, type ListedJobState } from '../job.js';
+import { bullKeep } from '../keep.js';
 import { type CloseResult, MAX_PRIORITY, type ResolvedAdd, type ResolvedQueueOptions } from '../options.js';
+import { loadCron, nextRun, type ResolvedSpec, type ScheduleInfo } from '../schedule.js';
 import { connectionOptions, MAX_RECONNECT_MS, safeUrl } from './connection.js';
-import { decodeFailure, encodeFailure, originalOf } from './failure.js';
+import { encodeFailure, originalOf } from './failure.js';
 import { IdleWait } from './idle.js';
-import type { Emit, Store } from './types.js';
-
-/** What a job carries in Redis (JSON). */
-interface JobData {
-  args: unknown[];
-  backoff: ResolvedBackoff;
-}
+import { RedisAdmin } from './redis-admin.js';
+import { ADMIT_BATCH, type Admitted, type HeldJob, type ScriptClient, SpindleKeys } from './redis-book.js';
+import { bullRecord, failedError, heldRecord, type JobData, stateOf } from './redis-records.js';
+import type { CleanState, Emit, Store } from './types.js';
 
 /** Loads bullmq (an optional peer dependency) or says how to install it. */
 async function loadBullMQ(): Promise<typeof BullMQ> {
@@ -55,6 +57,15 @@ const ERROR_EVERY_MS = 5000;
 const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|^ERR invalid (username-)?password/;
 const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|Connection is closed/;
 
+/**
+ * BullMQ's repeat strategy for cron schedules: spindle's nextRun (the same
+ * parser, with the daylight-saving rule), in the zone the schedule names.
+ */
+async function repeatStrategy(millis: number, opts: BullMQ.RepeatOptions): Promise<number | undefined> {
+  if (!opts.pattern) return undefined;
+  return nextRun(await loadCron(), opts.pattern, opts.tz ?? 'UTC', millis) ?? undefined;
+}
+
 export class RedisStore implements Store {
   readonly #o: ResolvedQueueOptions;
   readonly #emit: Emit;
@@ -67,6 +78,8 @@ export class RedisStore implements Store {
   #eventsReady: Promise<BullMQ.QueueEvents> | undefined;
   #connection: object | undefined;
   #worker: BullMQ.Worker<JobData> | undefined;
+  #book: Promise<SpindleKeys> | undefined;
+  #admin!: RedisAdmin;
   readonly #running = new Map<string, Running>();
   /** the delay each retry got (the backoff strategy draws the jitter) */
   readonly #delays = new Map<string, number>();
@@ -75,6 +88,9 @@ export class RedisStore implements Store {
   readonly #idle = new IdleWait();
   /** result() calls waiting, by job id: one listener for all of them, whatever their number */
   readonly #waiters = new Map<string, Set<Waiter>>();
+  /** ids whose job spindle held (a group's turn) at the last look: looked at again now and then */
+  readonly #held = new Set<string>();
+  #heldTimer: NodeJS.Timeout | undefined;
   /** the last refusal of our credentials; add() fails fast while it is recent */
   #auth: { error: QueueAuthFailedError; at: number } | undefined;
   /** add() calls waiting for Redis, told at once when it refuses the credentials */
@@ -84,11 +100,29 @@ export class RedisStore implements Store {
   #closed = false;
   /** when each kind of error was last reported */
   readonly #lastReport = new Map<string, number>();
+  /** node: its id among the queue's nodes, its heartbeat, and slots to free */
+  readonly #nodeId = randomUUID();
+  #tick: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #wake: { at: number; timer: NodeJS.Timeout } | undefined;
+  readonly #toRelease = new Set<string>();
+  #releasing = false;
+  /** jobs this node handed to BullMQ: marked so in spindle's keys with its next script call */
+  #handed: string[] = [];
+  /** jobs this node runs at once (its pool may be scaled) */
+  #concurrency: number;
+  readonly #actions: JobActions;
 
   constructor(o: ResolvedQueueOptions, emit: Emit) {
     this.#o = o;
     this.#emit = emit;
+    this.#concurrency = o.concurrency;
     this.#url = safeUrl(o.redis!);
+    this.#actions = {
+      wait: (id) => this.#wait(id),
+      retry: (id) => this.#admin.retry(id),
+      remove: (id) => this.#admin.remove(id),
+    };
     this.#ready = this.#open();
     this.#ready.catch(() => {}); // reported by add() and work()
   }
@@ -96,6 +130,7 @@ export class RedisStore implements Store {
   /** Jobs run here at once from now on (the node's pool was scaled). */
   setConcurrency(n: number): void {
     if (this.#worker) this.#worker.concurrency = n;
+    this.#concurrency = n; // the groups' window counts it from the next heartbeat
   }
 
   /** Resolves once the store's BullMQ objects exist (not necessarily connected). */
@@ -108,10 +143,34 @@ export class RedisStore implements Store {
     this.#mq = mq;
     const o = this.#o;
     const connection = connectionOptions(o.redis!);
-    this.#queue = quiet(new mq.Queue<JobData>(o.name, { connection }));
+    this.#queue = quiet(new mq.Queue<JobData>(o.name, { connection, settings: { repeatStrategy } }));
     this.#queue.on('error', this.#onError);
     this.#connection = connection;
-    if (o.pool) this.#worker = this.#startWorker(mq, o.pool, connection);
+    this.#admin = new RedisAdmin({
+      queue: this.#queue,
+      mq,
+      book: () => this.book(),
+      classes: o.errorClasses,
+      actions: this.#actions,
+      handOver: (a) => this.#handOver(a),
+      release: (ids) => this.#release(ids),
+      handed: (ids) => this.#markHanded(ids),
+      settleRemoved: (ids) => this.#settleRemoved(ids),
+      keepIds: o.keep.jobIds,
+    });
+    if (o.pool) {
+      this.#worker = this.#startWorker(mq, o.pool, connection);
+      this.#heartbeat();
+    }
+  }
+
+  /** spindle's own keys, on the queue's connection (waits for it). */
+  book(): Promise<SpindleKeys> {
+    this.#book ??= this.#ready.then(async () => {
+      const client = (await this.#queue.client) as unknown as ScriptClient;
+      return new SpindleKeys(client, this.#o.name);
+    });
+    return this.#book;
   }
 
   /**
@@ -150,13 +209,46 @@ export class RedisStore implements Store {
     });
     events.on('stalled', ({ jobId }) => this.#emit('stalled', { jobId }));
     events.on('progress', ({ jobId, data }) => this.#emit('progress', { jobId, progress: data }));
+    // a removed job never ends: its result() is told so
+    events.on('removed', ({ jobId }) => this.#settle(jobId, false, new QueueJobRemovedError(jobId)));
+    events.on('cleaned', () => {
+      for (const id of this.#waiters.keys()) void this.#look(id);
+    });
     await events.waitUntilReady();
     return events;
   }
 
   #startWorker(mq: typeof BullMQ, pool: Pool<any>, connection: object): BullMQ.Worker<JobData> {
     const o = this.#o;
+    const limited = o.limiter !== undefined || o.groupLimiter !== undefined;
     const processor = async (job: BullMQ.Job<JobData>, token?: string): Promise<unknown> => {
+      const group = typeof job.data.group === 'string' ? job.data.group : undefined;
+      // the limiters decide from the job's start time (processedOn), the time getJob() shows
+      if (o.limiter || (group !== undefined && (limited || job.attemptsMade > 0))) {
+        const book = await this.book();
+        const t = job.processedOn ?? Date.now();
+        const [wait, which] = (await book.call(
+          'spindleStart',
+          job.id!,
+          group ?? '',
+          t,
+          `${job.id}\u0000${token ?? t}`,
+          o.limiter?.max ?? 0,
+          o.limiter?.duration ?? 0,
+          group === undefined ? 0 : (o.groupLimiter?.max ?? 0),
+          o.groupLimiter?.duration ?? 0,
+        )) as [number, number];
+        if (wait > 0) {
+          if (which === 1) {
+            // the queue is at its limit: every node waits (BullMQ's limiter key), the job goes back first in line
+            await this.#queue.rateLimit(wait);
+            throw new mq.RateLimitError();
+          }
+          // its group is at its limit: only this job waits, other groups go on
+          await job.moveToDelayed(Date.now() + wait, token);
+          throw new mq.DelayedError();
+        }
+      }
       const abort = new AbortController();
       this.#running.set(job.id!, { abort, job, token });
       try {
@@ -188,7 +280,11 @@ export class RedisStore implements Store {
         lockDuration: o.lockDuration,
         stalledInterval: o.stalledInterval,
         maxStalledCount: o.maxStalledCount,
+        // spindle's limiter keeps its own log (./lua.ts); BullMQ's key, set
+        // by rateLimit() when the log is full, then holds every node back
+        ...(o.limiter ? { limiter: { max: Number.MAX_SAFE_INTEGER, duration: o.limiter.duration } } : {}),
         settings: {
+          repeatStrategy,
           backoffStrategy: (attemptsMade, _type, _err, job) => {
             const data = (job as BullMQ.Job<JobData> | undefined)?.data;
             const delay = data?.backoff ? backoffDelay(data.backoff, attemptsMade) : 0;
@@ -199,15 +295,168 @@ export class RedisStore implements Store {
       }),
     );
     worker.on('error', this.#onError);
+    worker.on('completed', (job) => {
+      if (job?.id && typeof job.data?.group === 'string') this.#release([job.id]);
+    });
     worker.on('failed', (job, err) => {
       if (!job?.id) return;
       const delay = this.#delays.get(job.id) ?? 0;
       this.#delays.delete(job.id);
-      if (err instanceof mq.UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)) return;
+      const grouped = typeof job.data?.group === 'string';
+      if (err instanceof mq.UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        if (grouped) this.#release([job.id]);
+        return;
+      }
+      // a retry keeps its group slot, but waits outside the window of jobs handed to BullMQ
+      if (grouped) void this.book().then((b) => b.call('spindleBackoff', job.id!).catch(() => {}));
       const error = originalOf(err) as Error;
       this.#emit('retrying', { jobId: job.id, error, attemptsMade: job.attemptsMade, delay });
     });
     return worker;
+  }
+
+  /** The node's heartbeat: says it is alive (its capacity sizes the groups' window), admits, checks slots. */
+  #heartbeat(): void {
+    const beat = (): void => {
+      if (this.#closing) return;
+      this.#ticking = this.#beat()
+        .catch(() => {}) // Redis away: reported by the connections; the next beat tries again
+        .finally(() => {
+          this.#ticking = undefined;
+          if (!this.#closing) this.#tick = setTimeout(beat, this.#o.stalledInterval).unref();
+        });
+    };
+    beat();
+  }
+
+  async #beat(): Promise<void> {
+    const o = this.#o;
+    const book = await this.book();
+    const now = Date.now();
+    const reply = await book.call(
+      'spindleRegister',
+      now,
+      this.#nodeId,
+      this.#concurrency,
+      now + 3 * o.stalledInterval + 2000,
+      Number.isFinite(o.groupConcurrency) ? o.groupConcurrency : 0,
+      o.groupLimiter?.max ?? 0,
+      o.groupLimiter?.duration ?? 0,
+      this.#checkMs(),
+      ADMIT_BATCH,
+      ...this.#takeHanded(),
+    );
+    await this.#handOver(SpindleKeys.admitted(reply));
+    await this.#admin.reap(now);
+  }
+
+  /** How often a slot holder is checked: a slot whose end its node never recorded frees within this. */
+  #checkMs(): number {
+    return Math.max(1000, 2 * this.#o.lockDuration);
+  }
+
+  /**
+   * Hands admitted group jobs to BullMQ (their ids make it idempotent: a job
+   * handed twice is added once). Something that fails here is done again by
+   * the slot check (spindle keeps the job's JSON until BullMQ has it).
+   */
+  async #handOver(a: Admitted): Promise<void> {
+    this.#wakeAt(a.wake);
+    const fresh: { name: string; data: JobData; opts: BullMQ.JobsOptions }[] = [];
+    const handed: string[] = [];
+    for (const { id, held } of a.jobs) {
+      if (!held) continue;
+      handed.push(id);
+      if (held.retry) await this.#retryHeld(id, held);
+      else fresh.push({ name: held.name, data: held.data as unknown as JobData, opts: { ...held.opts, jobId: id } });
+    }
+    // one job (the usual case: one turn per finished job) without addBulk's MULTI/EXEC
+    if (fresh.length === 1) await this.#queue.add(fresh[0]!.name, fresh[0]!.data, fresh[0]!.opts);
+    else if (fresh.length > 1) await this.#queue.addBulk(fresh);
+    this.#markHanded(handed);
+  }
+
+  /**
+   * BullMQ has these held jobs now. A node says so with its next script call
+   * (one per finished job, or its heartbeat): no round trip of its own; a
+   * producer says so at once, as it may make no other call for a while.
+   */
+  #markHanded(ids: string[]): void {
+    if (ids.length === 0) return;
+    if (this.#worker && !this.#closing) {
+      this.#handed.push(...ids);
+      return;
+    }
+    void this.book()
+      .then((b) => b.call('spindleHanded', ...ids))
+      .catch(() => {});
+  }
+
+  /** The marks to send with a script call (taken: sent once). */
+  #takeHanded(): string[] {
+    const ids = this.#handed;
+    this.#handed = [];
+    return ids;
+  }
+
+  /** A failed group job whose turn came: BullMQ runs it again in place, with fresh attempts. */
+  async #retryHeld(id: string, held: HeldJob): Promise<void> {
+    const bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
+    if (!bj) {
+      await this.#queue.add(held.name, held.data as unknown as JobData, { ...held.opts, jobId: id });
+      return;
+    }
+    await bj.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).catch(() => {
+      // not failed any more (retried by another process): nothing to do
+    });
+  }
+
+  /**
+   * Admit again when a delayed group job or a limited group is due. A
+   * producer does so too: the nodes would only see it at their next
+   * heartbeat (stalledInterval later); admitting is one atomic script, so
+   * producers and nodes may race for it.
+   */
+  #wakeAt(at: number): void {
+    if (this.#closing || at <= 0) return;
+    if (this.#wake && this.#wake.at <= at) return;
+    if (this.#wake) clearTimeout(this.#wake.timer);
+    const timer = setTimeout(
+      () => {
+        this.#wake = undefined;
+        void this.book()
+          .then(async (b) =>
+            this.#handOver(
+              SpindleKeys.admitted(await b.call('spindleAdmit', Date.now(), ADMIT_BATCH, ...this.#takeHanded())),
+            ),
+          )
+          .catch(() => {});
+      },
+      Math.min(Math.max(0, at - Date.now()), 60_000),
+    ).unref();
+    this.#wake = { at, timer };
+  }
+
+  /** Group jobs ended for good (or are gone): their slots free, in one script per moment. */
+  #release(ids: string[]): Promise<void> {
+    for (const id of ids) this.#toRelease.add(id);
+    if (this.#releasing) return Promise.resolve();
+    this.#releasing = true;
+    return new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const batch = [...this.#toRelease];
+        this.#toRelease.clear();
+        this.#releasing = false;
+        this.book()
+          .then(async (b) => {
+            const handed = this.#takeHanded();
+            const reply = await b.call('spindleRelease', Date.now(), ADMIT_BATCH, handed.length, ...handed, ...batch);
+            await this.#handOver(SpindleKeys.admitted(reply));
+          })
+          .catch(() => {}) // the slot check frees them later
+          .finally(resolve);
+      });
+    });
   }
 
   /**
@@ -233,7 +482,8 @@ export class RedisStore implements Store {
     this.#emit('error', coded);
   };
 
-  async add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
+  /** Runs `fn` within addTimeout, failing at once when Redis refuses the credentials. */
+  async #bounded<T>(what: string, fn: (bounded: <U>(p: Promise<U>) => Promise<U>) => Promise<T>): Promise<T> {
     await this.#ready;
     // Redis refused our credentials at its last attempt (they come every few
     // seconds while it does): fail now instead of waiting out addTimeout
@@ -243,51 +493,109 @@ export class RedisStore implements Store {
     const refused = new Promise<never>((_, reject) => (tell = reject));
     refused.catch(() => {});
     this.#authWaiters.add(tell);
+    const limit = this.#o.addTimeout;
+    const until = Date.now() + limit;
+    // one deadline for every round trip, which a refusal of our credentials ends early
+    const bounded = <U>(p: Promise<U>): Promise<U> =>
+      deadline(
+        Promise.race([p, refused]),
+        Math.max(1, until - Date.now()),
+        () => new QueueUnreachableError(this.#url, `${what} got no answer within ${limit} ms`),
+      );
     try {
-      return await this.#add(name, args, opts, refused);
+      return await fn(bounded);
     } finally {
       this.#authWaiters.delete(tell);
     }
   }
 
-  async #add(name: string, args: unknown[], opts: ResolvedAdd, refused: Promise<never>): Promise<Job> {
-    const limit = this.#o.addTimeout;
-    const until = Date.now() + limit;
-    // one deadline for every round trip of this add(), which a refusal of our credentials ends early
-    const bounded = <T>(p: Promise<T>): Promise<T> =>
-      deadline(
-        Promise.race([p, refused]),
-        Math.max(1, until - Date.now()),
-        () => new QueueUnreachableError(this.#url, `add() got no answer within ${limit} ms`),
-      );
-    // a watched queue must see the events of the job it is about to add
-    if (this.#eventsReady) await bounded(this.#eventsReady);
-    let bj = await bounded(
-      this.#queue.add(
+  add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
+    return this.#bounded('add()', async (bounded) => {
+      // a watched queue must see the events of the job it is about to add
+      if (this.#eventsReady) await bounded(this.#eventsReady);
+      return new Job(await this.#add(name, args, opts, bounded), this.#actions);
+    });
+  }
+
+  async #add(
+    name: string,
+    args: unknown[],
+    opts: ResolvedAdd,
+    bounded: <U>(p: Promise<U>) => Promise<U>,
+  ): Promise<JobRecord> {
+    const now = Date.now();
+    const data: JobData = { args, backoff: opts.backoff, ...(opts.group === undefined ? {} : { group: opts.group }) };
+    const bullOpts: BullMQ.JobsOptions = {
+      attempts: opts.attempts,
+      backoff: { type: 'spindle' },
+      // BullMQ runs lower numbers first and unprioritized jobs before all
+      // others; every job gets a place on its 1..2^21 scale instead
+      priority: MAX_PRIORITY + 1 - opts.priority,
+      removeOnComplete: bullKeep(opts.keep.completed),
+      removeOnFail: bullKeep(opts.keep.failed),
+    };
+    const id = opts.jobId;
+    if (id !== undefined) {
+      const existing = await bounded(this.#admin.find(id, now, opts.group !== undefined));
+      if (existing) return existing;
+    }
+    if (opts.group !== undefined) {
+      const book = await bounded(this.book());
+      const held: HeldJob = {
         name,
-        { args, backoff: opts.backoff },
-        {
-          jobId: opts.jobId,
-          attempts: opts.attempts,
-          backoff: { type: 'spindle' },
-          // BullMQ runs lower numbers first and unprioritized jobs before all
-          // others; every job gets a place on its 1..2^21 scale instead
-          priority: MAX_PRIORITY + 1 - opts.priority,
-          delay: opts.delay || undefined,
-        },
-      ),
-    );
-    const id = bj.id!;
+        data: data as unknown as Record<string, unknown>,
+        opts: { ...bullOpts, timestamp: now },
+      };
+      const reply = (await bounded(
+        book.call(
+          'spindleEnqueue',
+          now,
+          id ?? '',
+          JSON.stringify(held),
+          MAX_PRIORITY - opts.priority,
+          opts.group,
+          opts.delay > 0 ? now + opts.delay : 0,
+          id === undefined ? 0 : 1,
+          ADMIT_BATCH,
+          this.#o.keep.jobIds,
+        ),
+      )) as unknown[];
+      // another producer added the same jobId meanwhile
+      if (reply[0] === 'dup')
+        return (await bounded(this.#admin.find(id!, now, true))) ?? this.#removed(id!, name, args);
+      await this.#handOver(SpindleKeys.admitted(reply, 1)).catch(() => {}); // the slot check hands them over later
+      return heldRecord(String(reply[0]), held, opts.delay > 0 ? 'delayed' : 'waiting');
+    }
+    const bj = await bounded(this.#queue.add(name, data, { ...bullOpts, jobId: id, delay: opts.delay || undefined }));
+    if (id === undefined) return bullRecord(bj, opts.delay > 0 ? 'delayed' : 'waiting', this.#o.errorClasses);
     // an existing jobId adds nothing: report the job that Redis holds
-    if (opts.jobId !== undefined) bj = (await bounded(this.#mq.Job.fromId<JobData>(this.#queue, id))) ?? bj;
-    return new Job(id, bj.name, bj.data.args, bj.opts.attempts ?? opts.attempts, () => this.#wait(id));
+    const [stored] = await bounded(
+      Promise.all([
+        this.#mq.Job.fromId<JobData>(this.#queue, id),
+        this.book().then((b) => b.call('spindleRemember', now, this.#o.keep.jobIds, id)),
+      ]),
+    );
+    if (!stored) return bullRecord(bj, opts.delay > 0 ? 'delayed' : 'waiting', this.#o.errorClasses);
+    const fresh = stored.timestamp === bj.timestamp && stored.name === bj.name;
+    const state = fresh
+      ? opts.delay > 0
+        ? 'delayed'
+        : 'waiting'
+      : (stateOf(await bounded(this.#queue.getJobState(id)), false) ?? 'waiting');
+    return bullRecord(stored, state, this.#o.errorClasses);
+  }
+
+  /** The job add() gives for a remembered jobId whose job is gone. */
+  #removed(id: string, name: string, args: unknown[]): JobRecord {
+    return this.#admin.removedRecord(id, name, args);
   }
 
   /**
    * result(): one entry in #waiters, settled by the event reader's single
-   * 'completed'/'failed' listener (BullMQ's waitUntilFinished adds listeners
-   * per call, and more than ten at once print MaxListenersExceededWarning),
-   * then one look at the job in case it finished before we listened.
+   * 'completed'/'failed'/'removed' listener (BullMQ's waitUntilFinished adds
+   * listeners per call, and more than ten at once print
+   * MaxListenersExceededWarning), then one look at the job in case it
+   * finished before we listened.
    */
   async #wait(id: string): Promise<unknown> {
     if (this.#closing) throw new QueueClosedError();
@@ -298,30 +606,44 @@ export class RedisStore implements Store {
       let set = this.#waiters.get(id);
       if (!set) this.#waiters.set(id, (set = new Set()));
       set.add(waiter);
-      // both commands go out at once: one round trip
-      Promise.all([this.#mq.Job.fromId<JobData>(this.#queue, id), this.#queue.getJobState(id)]).then(
-        ([bj, state]) => {
-          if (state === 'completed') this.#settle(id, true, bj?.returnvalue, waiter);
-          else if (state === 'failed')
-            this.#settle(id, false, this.#failedError(id, bj, bj?.failedReason ?? ''), waiter);
-          else if (!bj)
-            this.#settle(
-              id,
-              false,
-              new QueueJobFailedError(
-                id,
-                '(unknown)',
-                0,
-                'the job is not in Redis any more (removed, or Redis lost its data)',
-              ),
-              waiter,
-            );
-        },
-        () => {
-          // Redis unreachable for now: the job's end still arrives as an event
-        },
-      );
+      void this.#look(id, waiter);
     });
+  }
+
+  /** Looks at a job that result() waits for: settles it when it ended, or is gone. */
+  async #look(id: string, one?: Waiter): Promise<void> {
+    let found: Awaited<ReturnType<RedisAdmin['state']>>;
+    try {
+      found = await this.#admin.state(id);
+    } catch {
+      return; // Redis unreachable for now: the job's end still arrives as an event
+    }
+    this.#held.delete(id);
+    const { state, bj } = found;
+    if (state === 'completed') this.#settle(id, true, bj?.returnvalue, one);
+    else if (state === 'failed')
+      this.#settle(id, false, failedError(id, bj, bj?.failedReason ?? '', this.#o.errorClasses), one);
+    else if (state === null) this.#settle(id, false, new QueueJobRemovedError(id), one);
+    else if (!bj) this.#holdWatch(id);
+  }
+
+  /**
+   * A group job spindle still holds sends no event when it is removed from
+   * another process: its waiters look at it again every slot check.
+   */
+  #holdWatch(id: string): void {
+    this.#held.add(id);
+    if (this.#heldTimer || this.#closing) return;
+    this.#heldTimer = setTimeout(() => {
+      this.#heldTimer = undefined;
+      const ids = [...this.#held].filter((i) => this.#waiters.has(i)).slice(0, 200);
+      this.#held.clear();
+      for (const i of ids) void this.#look(i);
+    }, this.#checkMs()).unref();
+  }
+
+  #settleRemoved(ids: string[]): void {
+    for (const id of ids) this.#settle(id, false, new QueueJobRemovedError(id));
   }
 
   /** Settles the result() calls of job `id` (or only `one` of them). */
@@ -337,23 +659,58 @@ export class RedisStore implements Store {
   }
 
   /** ERR_QUEUE_JOB_FAILED for a job that failed for good, with what Redis knows of it. */
-  async #failure(id: string, reason: string): Promise<QueueJobFailedError> {
+  async #failure(id: string, reason: string) {
     let bj: BullMQ.Job<JobData> | undefined;
     try {
       bj = await this.#mq.Job.fromId<JobData>(this.#queue, id);
     } catch {
       // Redis unreachable: report what the event said
     }
-    return this.#failedError(id, bj, reason);
+    return failedError(id, bj, reason, this.#o.errorClasses);
   }
 
-  /**
-   * The cause is the last attempt's error, rebuilt as the memory store does:
-   * class (spindle's, and `errorClasses`), name, code, fields.
-   */
-  #failedError(id: string, bj: BullMQ.Job<JobData> | undefined, reason: string): QueueJobFailedError {
-    const cause = decodeFailure(bj?.stacktrace?.at(-1), reason, this.#o.errorClasses);
-    return new QueueJobFailedError(id, bj?.name ?? '(unknown)', bj?.attemptsMade ?? 0, reason, { cause });
+  getJob(id: string): Promise<Job | null> {
+    return this.#bounded('getJob()', (bounded) => bounded(this.#admin.getJob(id)));
+  }
+
+  counts(): Promise<JobCounts> {
+    return this.#bounded('counts()', (bounded) => bounded(this.#admin.counts()));
+  }
+
+  jobs(state: ListedJobState, offset: number, limit: number): Promise<Job[]> {
+    return this.#bounded('jobs()', (bounded) => bounded(this.#admin.jobs(state, offset, limit)));
+  }
+
+  pause(): Promise<void> {
+    return this.#bounded('pause()', (bounded) => bounded(this.#queue.pause()));
+  }
+
+  resume(): Promise<void> {
+    return this.#bounded('resume()', (bounded) => bounded(this.#queue.resume()));
+  }
+
+  isPaused(): Promise<boolean> {
+    return this.#bounded('isPaused()', (bounded) => bounded(this.#queue.isPaused()));
+  }
+
+  removeWaiting(delayed: boolean): Promise<void> {
+    return this.#bounded('removeWaiting()', (bounded) => bounded(this.#admin.removeWaiting(delayed)));
+  }
+
+  clean(state: CleanState, olderThan: number, limit: number): Promise<number> {
+    return this.#bounded('clean()', (bounded) => bounded(this.#admin.clean(state, olderThan, limit)));
+  }
+
+  schedule(key: string, name: string, args: unknown[], spec: ResolvedSpec, opts: ResolvedAdd): Promise<ScheduleInfo> {
+    return this.#bounded('schedule()', (bounded) => bounded(this.#admin.schedule(key, name, args, spec, opts)));
+  }
+
+  unschedule(key: string): Promise<boolean> {
+    return this.#bounded('unschedule()', (bounded) => bounded(this.#queue.removeJobScheduler(key)));
+  }
+
+  schedules(): Promise<ScheduleInfo[]> {
+    return this.#bounded('schedules()', (bounded) => bounded(this.#admin.schedules()));
   }
 
   /**
@@ -365,6 +722,9 @@ export class RedisStore implements Store {
    */
   async close(grace: number): Promise<CloseResult> {
     this.#closing = true;
+    clearTimeout(this.#tick);
+    clearTimeout(this.#heldTimer);
+    if (this.#wake) clearTimeout(this.#wake.timer);
     try {
       await this.#ready;
     } catch {
@@ -383,6 +743,15 @@ export class RedisStore implements Store {
       }
       // a Redis that is away would keep a graceful close waiting forever
       await closeOrDrop(worker, CLOSE_MS);
+      // a heartbeat waiting for a Redis that refuses us would never end
+      if (this.#ticking) await deadline(this.#ticking, CLOSE_MS, () => new Error('heartbeat')).catch(() => {});
+      // slots freed by the last jobs, and this node's capacity out of the window
+      const leave = this.book().then(async (b) => {
+        const handed = this.#takeHanded();
+        await b.call('spindleRelease', Date.now(), 0, handed.length, ...handed, ...this.#toRelease);
+        await b.call('spindleUnregister', this.#nodeId);
+      });
+      await deadline(leave, CLOSE_MS, () => new Error('unregister timed out')).catch(() => {});
     }
     this.#closed = true;
     for (const id of [...this.#waiters.keys()])

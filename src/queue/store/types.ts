@@ -1,6 +1,7 @@
 // What a JobQueue needs from a place that keeps jobs (memory, Redis).
-import type { Job } from '../job.js';
+import type { Job, JobCounts, ListedJobState } from '../job.js';
 import type { CloseResult, ResolvedAdd } from '../options.js';
+import type { ResolvedSpec, ScheduleInfo } from '../schedule.js';
 
 /** Payloads of the JobQueue events. */
 export interface JobQueueEvents {
@@ -18,9 +19,28 @@ export interface JobQueueEvents {
 
 export type Emit = <K extends keyof JobQueueEvents>(event: K, ...args: JobQueueEvents[K]) => void;
 
+/** The states clean() removes from. */
+export type CleanState = 'completed' | 'failed' | 'waiting' | 'delayed';
+
 export interface Store {
   /** stores the job (validated already) and returns its handle */
   add(name: string, args: unknown[], options: ResolvedAdd): Promise<Job>;
+  /** the job as it is now, or null when it is not kept (or never was) */
+  getJob(id: string): Promise<Job | null>;
+  counts(): Promise<JobCounts>;
+  /** jobs in `state`: waiting in the order they run, delayed soonest first, finished newest first */
+  jobs(state: ListedJobState, offset: number, limit: number): Promise<Job[]>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  /** removes every waiting (and paused) job, and the delayed ones too when `delayed` */
+  removeWaiting(delayed: boolean): Promise<void>;
+  /** removes up to `limit` jobs in `state` older than `olderThan` ms; resolves how many */
+  clean(state: CleanState, olderThan: number, limit: number): Promise<number>;
+  /** adds or updates schedule `key`; an identical one is left as it is */
+  schedule(key: string, name: string, args: unknown[], spec: ResolvedSpec, options: ResolvedAdd): Promise<ScheduleInfo>;
+  unschedule(key: string): Promise<boolean>;
+  schedules(): Promise<ScheduleInfo[]>;
   /** stop taking jobs, let running ones finish within `grace` ms, hand the rest back; called once */
   close(grace: number): Promise<CloseResult>;
   /** cut close()'s grace short: running jobs are aborted and handed back now (before or during close()) */
