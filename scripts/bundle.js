@@ -25,6 +25,8 @@ try {
     format: 'esm',
     target: 'node20',
     sourcemap: false,
+    // optional peers, loaded only when installed (never bundled in)
+    external: ['@opentelemetry/api', 'prom-client'],
     logLevel: 'warning',
   });
 } catch (err) {

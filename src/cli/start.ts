@@ -10,7 +10,9 @@ import { supervise } from '../cluster/supervisor.js';
 import type { StickySpec, SuperviseOptions } from '../cluster/types.js';
 import { watchPaths } from '../cluster/watch.js';
 import { checkName, defaultName } from '../control/dirs.js';
+import { serveAdmin } from '../observe/admin.js';
 import { toPath } from '../util/paths.js';
+import { type AdminRequest, adminFlag, adminFlags, forgetAdminToken } from './admin.js';
 import {
   type Command,
   choiceFlag,
@@ -85,6 +87,7 @@ is refused (exit code 2).`,
       help: "reload when a file changes (default: the script's directory); --watch=src,config or repeat it",
     },
     'allow-orphan': { type: 'boolean', help: 'keep running when the launcher exits (nohup … &, setsid)' },
+    ...adminFlags,
   },
   notes: `Durations: 500ms, 10s, 2m, 1h (the unit is required). Sizes: 300K, 512M, 1G.
 --watch skips node_modules and .git; a change that breaks start-up keeps the
@@ -98,6 +101,7 @@ lines) and the last lines of each worker are kept for 'spindle logs NAME'.`,
     'spindle start src/server.ts --probe /healthz --ready-timeout 1m',
     'spindle start server.js --sticky cookie:sid --log-prefix -- --port 8080',
     'kill -HUP <pid>   # rolling reload (<pid>: the "running as pid" line)',
+    'spindle start server.js --admin 9100   # http://127.0.0.1:9100/metrics',
   ],
 } as const satisfies Parameters<typeof defineCommand>[0];
 
@@ -107,6 +111,8 @@ export interface StartRequest {
   allowOrphan: boolean;
   /** --watch: the paths to watch (absolute), or undefined. */
   watch: string[] | undefined;
+  /** --admin: the admin listener's address and token, or undefined. */
+  admin: AdminRequest | undefined;
 }
 
 /** A bare `--watch` (no `=PATH`) means the script's directory: parseArgs needs a value, so it gets an empty one. */
@@ -165,15 +171,33 @@ function fromArgs(args: Parsed): StartRequest {
   };
   for (const key of Object.keys(options) as (keyof SuperviseOptions)[])
     if (options[key] === undefined) delete options[key];
-  return { options, allowOrphan: args.values['allow-orphan'] === true, watch: watchFlag(args, script) };
+  return {
+    options,
+    allowOrphan: args.values['allow-orphan'] === true,
+    watch: watchFlag(args, script),
+    admin: adminFlag(args, process.env),
+  };
 }
 
 async function run(args: Parsed): Promise<number> {
-  const { options, allowOrphan, watch } = fromArgs(args);
+  const { options, allowOrphan, watch, admin } = fromArgs(args);
   configureLog(options.logFormat ?? 'text', options.logTime === true);
+  if (admin) forgetAdminToken();
   return foreground(
     async () => {
       const sup = await supervise({ ...options, logger: log });
+      if (admin) {
+        const control = sup.controlTarget();
+        const server = await serveAdmin(
+          { kind: 'start', status: control.status, metrics: () => sup.metrics(), control },
+          { host: admin.host, port: admin.port, token: admin.token },
+        ).catch(async (err: Error) => {
+          await sup.destroy();
+          throw err;
+        });
+        sup.once('closing', () => void server.close());
+        log(`admin endpoint at ${server.url} (/metrics, /status)${admin.token ? ', token required' : ''}`);
+      }
       log(
         `running as pid ${process.pid}, name '${options.name}' (spindle status|logs|reload|stop ${options.name}; SIGHUP reloads, SIGTERM stops)`,
       );

@@ -9,9 +9,12 @@ import { pathToFileURL } from 'node:url';
 import { checkName, nameOf } from '../control/dirs.js';
 import { ControlServer } from '../control/server.js';
 import { CliUsageError } from '../errors/index.js';
+import { serveAdmin } from '../observe/admin.js';
+import { workMetrics } from '../observe/work.js';
 import { type WorkOptions, work } from '../queue/work.js';
 import { redactUrl } from '../util/redact.js';
 import { invalidSecret } from '../util/validate.js';
+import { type AdminRequest, adminFlag, adminFlags, forgetAdminToken } from './admin.js';
 import {
   choiceFlag,
   configureLog,
@@ -65,6 +68,11 @@ name that is running already is refused (exit code 2).`,
       help: 'pool size (default: auto = CPUs this container may use)',
     },
     runtime: { type: 'string', value: 'thread|process', help: 'run tasks in worker threads (default) or processes' },
+    setup: {
+      type: 'string',
+      value: 'PATH',
+      help: 'a module each worker runs once before <tasks> (e.g. a tracer provider)',
+    },
     grace: { type: 'string', value: 'DURATION', help: 'time running jobs get on stop (default: 10s)' },
     'lock-duration': {
       type: 'string',
@@ -83,6 +91,7 @@ name that is running already is refused (exit code 2).`,
     },
     'log-time': { type: 'boolean', help: 'text: put an ISO time in front of every line' },
     'allow-orphan': { type: 'boolean', help: 'keep running when the launcher exits (nohup … &, setsid)' },
+    ...adminFlags,
   },
   notes: `Durations: 500ms, 10s, 2m, 1h (the unit is required).
 A password in --redis shows in \`ps\`: put the URL in $${REDIS_ENV} instead.`,
@@ -92,6 +101,7 @@ A password in --redis shows in \`ps\`: put the URL in $${REDIS_ENV} instead.`,
     'spindle work tasks.js -q reports --workers 4 --grace 1m',
     'spindle work tasks.js -q emails --name mail --log-format json',
     'spindle status mail; spindle scale mail 8; spindle reload mail',
+    'spindle work tasks.js -q jobs --admin 9101   # http://127.0.0.1:9101/metrics',
   ],
 } as const satisfies Parameters<typeof defineCommand>[0];
 
@@ -103,6 +113,8 @@ export interface WorkRequest {
   name: string;
   logFormat: 'text' | 'json';
   logTime: boolean;
+  /** --admin: the admin listener's address and token, or undefined. */
+  admin: AdminRequest | undefined;
 }
 
 /** `spindle work` argv (and environment) → options (no side effects); undefined for --help. */
@@ -146,6 +158,7 @@ function fromArgs(args: Parsed, env: NodeJS.ProcessEnv): WorkRequest {
     redis: redisUrl(args, env),
     workers: workersFlag(args) ?? 'auto',
     runtime: choiceFlag(args, 'runtime', ['thread', 'process'] as const) ?? 'thread',
+    setup: text(args, 'setup') === undefined ? undefined : pathToFileURL(resolve(text(args, 'setup')!)),
     grace: durationFlag(args, 'grace'),
     lockDuration: durationFlag(args, 'lock-duration'),
     stalledInterval: durationFlag(args, 'stalled-interval'),
@@ -157,17 +170,20 @@ function fromArgs(args: Parsed, env: NodeJS.ProcessEnv): WorkRequest {
     name: name === undefined ? nameOf(queue, 'work') : checkName('--name', name),
     logFormat: choiceFlag(args, 'log-format', ['text', 'json'] as const) ?? 'text',
     logTime: args.values['log-time'] === true,
+    admin: adminFlag(args, env),
   };
 }
 
 export const command = defineCommand(spec, async (args) => {
-  const { options, allowOrphan, name, logFormat, logTime } = fromArgs(args, process.env);
+  const { options, allowOrphan, name, logFormat, logTime, admin } = fromArgs(args, process.env);
+  if (admin) forgetAdminToken();
   // Everything this process writes passes through one output from here on:
   // kept for `spindle logs NAME`, formatted as --log-format/--log-time say.
   const own = captureOwnOutput({ format: logFormat, time: logTime, prefix: false });
   configureLog(logFormat, logTime, (formatted, line) => own.own(formatted, line));
   let node: Awaited<ReturnType<typeof work>> | undefined;
   let server: ControlServer | undefined;
+  let adminServer: Awaited<ReturnType<typeof serveAdmin>> | undefined;
   let closing: Promise<{ clean: boolean }> | undefined;
   let onEnd: (code: number) => void = () => {};
   const ended = new Promise<number>((resolve) => (onEnd = resolve));
@@ -176,6 +192,7 @@ export const command = defineCommand(spec, async (args) => {
     closing ??= node!.close(grace === undefined ? undefined : { grace }).finally(() => {
       // Not awaited: the `stop` reply is still to be written on its connection.
       void server?.close();
+      void adminServer?.close();
     });
     return closing;
   };
@@ -200,6 +217,18 @@ export const command = defineCommand(spec, async (args) => {
           throw err;
         }
         target.node = node;
+        if (admin) {
+          // /status is the control socket's status (the same WorkTarget), /metrics the node's
+          adminServer = await serveAdmin(
+            { kind: 'work', status: () => target.status(), metrics: workMetrics, control: target },
+            { host: admin.host, port: admin.port, token: admin.token },
+          ).catch(async (err: Error) => {
+            await node!.destroy();
+            await server!.close();
+            throw err;
+          });
+          log(`admin endpoint at ${adminServer.url} (/metrics, /status)${admin.token ? ', token required' : ''}`);
+        }
         node.queue.on('error', (err) => log(`${(err as { code?: string }).code ?? 'error'}: ${err.message}`));
         log(
           `working on queue '${options.queue}' at ${redactUrl(options.redis)} with ${node.pool.options.maxWorkers} ${options.runtime} worker(s) (pid ${process.pid}, name '${name}': spindle status|logs|reload|scale|stop ${name})`,

@@ -16,6 +16,7 @@ import {
   type ClusterWorkerNotReadyError,
 } from '../errors/index.js';
 import { toRemote } from '../errors/remote.js';
+import { ClusterMetrics, METRICS_TOPIC, type WorkerMetricsReply } from '../observe/cluster.js';
 import { formatBytes } from '../util/bytes.js';
 import { availableCpus } from '../util/cpus.js';
 import { formatDuration, optionalDuration } from '../util/duration.js';
@@ -97,6 +98,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   #workerHost: WorkerProcessHost;
   #output: WorkerOutput | undefined;
   #control: ControlServer | undefined;
+  #metrics: ClusterMetrics | undefined;
   /** The supervisor's own log: the logger, and the ring `spindle logs` reads. */
   #log: (line: string) => void;
 
@@ -167,7 +169,7 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
     const settings = normalize(options);
     const sup = new Supervisor<P>(settings);
     // The name is claimed before any worker starts: a name in use fails fast and starts nothing.
-    if (settings.name !== undefined) sup.#control = await ControlServer.open(settings.name, sup.#controlTarget());
+    if (settings.name !== undefined) sup.#control = await ControlServer.open(settings.name, sup.controlTarget());
     await sup.#start();
     return sup;
   }
@@ -227,6 +229,31 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
       supervisor: { rss: memory.rss, heapUsed: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 },
       workers: this.#slots.status(now),
     };
+  }
+
+  /**
+   * Every metric of this supervisor in the Prometheus text format: its own,
+   * each worker's stats, the pools and queues in the workers and the app's
+   * prom-client metrics aggregated over workers (docs/observability.md).
+   * What `--admin` serves at /metrics.
+   */
+  metrics(): Promise<string> {
+    this.#metrics ??= new ClusterMetrics({
+      status: () => this.status(),
+      script: this.#settings.script,
+      live: () =>
+        this.#slots.all.flatMap((slot) =>
+          slot.live
+            .filter((h) => h.state === 'ready' || h.state === 'draining')
+            .map((h) => ({
+              id: slot.id,
+              pid: h.pid,
+              ask: (timeout: number) =>
+                h.pending.request(METRICS_TOPIC, null, timeout, (m) => h.post(m)) as Promise<WorkerMetricsReply>,
+            })),
+        ),
+    });
+    return this.#metrics.text();
   }
 
   /** 'starting', 'running', 'closing' or 'closed'. */
@@ -451,8 +478,11 @@ export class Supervisor<P extends ClusterProtocol = ClusterProtocol> extends Eve
   }
 
   // ---- control plane
-  /** What the control socket serves: calls on this supervisor and views of its one status. */
-  #controlTarget(): ControlTarget {
+  /**
+   * What the control socket (and the admin listener of `--admin`) serves:
+   * calls on this supervisor and views of its one status.
+   */
+  controlTarget(): ControlTarget {
     return {
       kind: 'start',
       status: () => this.status(),

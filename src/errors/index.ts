@@ -6,6 +6,7 @@ import type { CliError } from './cli.js';
 import type * as cluster from './cluster.js';
 import type * as control from './control.js';
 import type * as exec from './exec.js';
+import type * as observe from './observe.js';
 import type * as pool from './pool.js';
 import type * as queue from './queue.js';
 import type * as shared from './shared.js';
@@ -15,6 +16,7 @@ export * from './cli.js';
 export * from './cluster.js';
 export * from './control.js';
 export * from './exec.js';
+export * from './observe.js';
 export * from './pool.js';
 export * from './queue.js';
 export * from './shared.js';
@@ -28,6 +30,7 @@ export type AnySpindleError =
   | control.ControlError
   | shared.SharedError
   | queue.QueueError
+  | observe.ObserveError
   | CliError;
 
 /** Every code spindle uses. */
@@ -42,6 +45,8 @@ export type ControlErrorCode = control.ControlError['code'];
 export type SharedErrorCode = shared.SharedError['code'];
 /** Codes of `spindle/queue` and `spindle work`. */
 export type QueueErrorCode = queue.QueueError['code'];
+/** Codes of observability (`--admin`, `spindle/observe`). */
+export type ObserveErrorCode = observe.ObserveError['code'];
 
 /** Every code spindle uses, at run time (the type check below keeps it complete). */
 export const errorCodes = [
@@ -110,6 +115,7 @@ export const errorCodes = [
   'ERR_QUEUE_AUTH_FAILED',
   'ERR_QUEUE_JOB_REMOVED',
   'ERR_QUEUE_JOB_STATE',
+  'ERR_ADMIN_LISTEN',
 ] as const satisfies readonly ErrorCode[];
 
 // A code added to a class but not to the list above fails to compile here.

@@ -17,6 +17,7 @@ import * as cli from './cli.js';
 import * as cluster from './cluster.js';
 import * as control from './control.js';
 import * as exec from './exec.js';
+import * as observe from './observe.js';
 import * as pool from './pool.js';
 import * as queue from './queue.js';
 import * as shared from './shared.js';
@@ -60,7 +61,7 @@ const standard = new Map<string, ErrorConstructor>([
 
 /** spindle's own classes, by name: every class of every subsystem file. */
 const builtin = new Map<string, abstract new (...args: any[]) => Error>();
-for (const mod of [base, cli, cluster, control, exec, pool, queue, shared]) {
+for (const mod of [base, cli, cluster, control, exec, observe, pool, queue, shared]) {
   for (const v of Object.values(mod)) {
     if (typeof v === 'function' && v.prototype instanceof base.SpindleError) builtin.set(v.prototype.name, v);
   }

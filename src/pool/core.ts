@@ -15,6 +15,7 @@ import {
   WorkerLoadError,
   WorkerTeardownError,
 } from '../errors/index.js';
+import { endSpan } from '../observe/context.js';
 import type { ExitInfo, RuntimeFactory, WorkerHandle, WorkerSink } from '../runtime/types.js';
 import { formatDuration } from '../util/duration.js';
 import { CrashPolicy, crashError, exitReason } from './crash.js';
@@ -92,6 +93,8 @@ export class PoolCore implements WorkerSink<Task> {
   private readonly pumpNow = (): void => this.pump();
   /** reload() and scale() run one after the other */
   private ops: Promise<unknown> = Promise.resolve();
+  /** called once every worker has exited (the pool leaves the metrics registry) */
+  onClosed: (() => void) | undefined = undefined;
 
   constructor(
     private readonly o: ResolvedOptions,
@@ -353,13 +356,34 @@ export class PoolCore implements WorkerSink<Task> {
       t.signal!.removeEventListener('abort', t.onAbort);
       t.onAbort = undefined;
     }
+    if (t.span) this.endSpan(t, ok, value);
     if (ok) {
       this.stats.completed++;
       t.resolve(value);
     } else {
-      this.stats.failed++;
+      this.stats.failure(value);
       t.reject(value);
     }
+  }
+
+  private endSpan(t: Task, ok: boolean, value: unknown): void {
+    const code = ok ? undefined : (value as { code?: unknown } | null)?.code;
+    const outcome = ok
+      ? 'completed'
+      : code === 'ERR_TASK_TIMEOUT'
+        ? 'timed_out'
+        : code === 'ERR_WORKER_CRASHED'
+          ? 'crashed'
+          : code === 'ERR_TASK_ABORTED' || code === 'ERR_POOL_DESTROYED' || code === 'ERR_POOL_CLOSED'
+            ? 'aborted'
+            : 'failed';
+    const sent = t.worker !== undefined;
+    endSpan(t.span!, outcome, ok ? undefined : value, {
+      'spindle.worker.id': t.worker?.handle.id,
+      'spindle.wait_ms': sent ? performance.now() - t.enqueuedAt - t.runMs : undefined,
+      'spindle.run_ms': sent ? t.runMs : undefined,
+    });
+    t.span = undefined;
   }
 
   /** A task whose promise already settled (abort, timeout) is off its worker now. */
@@ -477,6 +501,7 @@ export class PoolCore implements WorkerSink<Task> {
     w.settled++;
     this.crashes.delivered();
     if (t.state === State.Sent) {
+      t.runMs = runMs;
       this.stats.record(runMs, performance.now() - t.enqueuedAt - runMs);
       this.settle(t, ok, value);
     } else if (t.state === State.Abandoned) {
@@ -983,6 +1008,7 @@ export class PoolCore implements WorkerSink<Task> {
     for (const r of this.idleWaiters.splice(0)) r();
     this.stopping = Promise.all(exits).then(() => {
       this.phase = Phase.Closed;
+      this.onClosed?.();
     });
     return this.stopping;
   }

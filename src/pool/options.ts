@@ -1,5 +1,6 @@
 // Validates `new Pool()` options once, so the hot path can trust them.
 import { type Stats, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { WorkerNotFoundError } from '../errors/index.js';
@@ -24,6 +25,8 @@ import {
 import type { PoolOptions } from './types.js';
 
 export interface ResolvedOptions {
+  /** the `pool` label of its metrics */
+  name: string;
   /** file URL of the task module (a command pool: the command line, for messages; '' for none: inline functions only) */
   url: string;
   /** filesystem path of the task module (a command pool: the program; '' for none) */
@@ -62,6 +65,7 @@ export interface ResolvedOptions {
 }
 
 const known: ReadonlySet<string> = new Set([
+  'name',
   'worker',
   'command',
   'setup',
@@ -271,6 +275,7 @@ function resolveAll(options: PoolOptions | undefined): ResolvedOptions {
       : resolveWorker(raw.worker);
   const setup = raw.setup === undefined ? '' : resolveWorker(raw.setup, 'setup').url;
   return {
+    name: poolName(raw.name, path),
     url,
     path,
     setup,
@@ -301,6 +306,17 @@ function resolveAll(options: PoolOptions | undefined): ResolvedOptions {
     killGrace: optionalDuration('killGrace', raw.killGrace, DEFAULT_KILL_GRACE),
     errorClasses: errorClasses(raw.errorClasses),
   };
+}
+
+/** The `name` option, or the default: the module's (or program's) base name without extension; 'inline' without one. */
+function poolName(value: unknown, path: string): string {
+  if (value !== undefined) {
+    if (typeof value !== 'string' || value === '' || value.length > 128 || /[\u0000-\u001f]/.test(value))
+      throw invalid('name', 'a non-empty string of at most 128 characters without control characters', value);
+    return value;
+  }
+  if (path === '') return 'inline';
+  return basename(path).replace(/\.(?:[cm]?[jt]s|tsx)$/, '') || 'inline';
 }
 
 /**

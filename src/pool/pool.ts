@@ -4,6 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { TransferListItem } from 'node:worker_threads';
 import { PoolClosedError, PoolQueueFullError, TaskAbortedError, TaskNotFoundError } from '../errors/index.js';
+import { captureMeta, capturing, startSpan } from '../observe/context.js';
+import { addSource } from '../observe/registry.js';
 import { INLINE_PREFIX } from '../runtime/protocol.js';
 import { availableCpus } from '../util/cpus.js';
 import { optionalDuration } from '../util/duration.js';
@@ -12,6 +14,7 @@ import { knownOptions } from '../util/known.js';
 import { checkObject, checkSignal, describe, invalid, MAX_WORKERS, readError, workerCount } from '../util/validate.js';
 import { type CoreEvents, PoolCore } from './core.js';
 import { inline } from './inline.js';
+import { poolSource } from './metrics.js';
 import { type ResolvedOptions, resolveOptions, taskTimeout } from './options.js';
 import { runtimeFactory } from './runtimes.js';
 import { PinnedTask, Task } from './task.js';
@@ -88,6 +91,8 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       error: (err) => emitError(this, err),
     };
     this.#core = new PoolCore(this.#o, runtimeFactory(this.#o), events);
+    const remove = addSource(poolSource(this.#o.name, this.#core));
+    this.#core.onClosed = remove;
     this.#core.ensureMinWorkers();
   }
 
@@ -161,6 +166,10 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       performance.now(),
     );
     if (onProgress !== undefined) task.onProgress = onProgress;
+    if (capturing()) {
+      task.span = startSpan(`spindle.task ${name}`, { 'spindle.pool': this.#o.name, 'spindle.task': name });
+      task.meta = captureMeta(task.span);
+    }
     core.submit(task);
     return promise;
   }

@@ -1,4 +1,5 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { Histogram } from '../observe/metrics.js';
 import type { Percentiles } from './types.js';
 
 function summary(h: RecordableHistogram): Percentiles {
@@ -16,8 +17,18 @@ function summary(h: RecordableHistogram): Percentiles {
 /** Counts and duration histograms; O(1) per task (native histograms). */
 export class StatsRecorder {
   completed = 0;
+  /** every failure, including the three below */
   failed = 0;
+  /** failures that were aborts (signal, close or destroy) */
+  aborted = 0;
+  /** failures that were timeouts */
+  timedOut = 0;
+  /** failures that were crashes of the worker */
+  crashed = 0;
   runTotalMs = 0;
+  /** for metrics: the same durations in Prometheus buckets (a few comparisons per task) */
+  readonly runBuckets = new Histogram();
+  readonly waitBuckets = new Histogram();
   readonly started = performance.now();
   private readonly run = createHistogram();
   private readonly wait = createHistogram();
@@ -25,8 +36,19 @@ export class StatsRecorder {
   /** A task finished on a worker after waiting `waitMs` and running `runMs`. */
   record(runMs: number, waitMs: number): void {
     this.runTotalMs += runMs;
+    this.runBuckets.observe(runMs);
+    this.waitBuckets.observe(waitMs);
     this.run.record(Math.max(1, Math.round(runMs * 1000)));
     this.wait.record(Math.max(1, Math.round(waitMs * 1000)));
+  }
+
+  /** Counts a failure by its code (the `outcome` label of spindle_pool_tasks_total). */
+  failure(error: unknown): void {
+    this.failed++;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_TASK_ABORTED' || code === 'ERR_POOL_DESTROYED' || code === 'ERR_POOL_CLOSED') this.aborted++;
+    else if (code === 'ERR_TASK_TIMEOUT') this.timedOut++;
+    else if (code === 'ERR_WORKER_CRASHED') this.crashed++;
   }
 
   runTime(): Percentiles {

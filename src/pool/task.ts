@@ -1,4 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads';
+import type { OtelSpan, TaskMeta } from '../observe/context.js';
 import type { WireTask } from '../runtime/types.js';
 import type { PoolWorker } from './worker.js';
 
@@ -23,6 +24,12 @@ export class Task implements WireTask {
   timer: NodeJS.Timeout | undefined = undefined;
   graceTimer: NodeJS.Timeout | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** context to restore on the worker (observe/context.ts); set only while capturing */
+  meta: TaskMeta | undefined = undefined;
+  /** spindle's span for this task; set only when OpenTelemetry is in use */
+  span: OtelSpan | undefined = undefined;
+  /** the run time its worker reported (for the span) */
+  runMs = 0;
   /** set only when the caller passed `onProgress` */
   onProgress: ((value: unknown) => void) | undefined = undefined;
 

@@ -124,6 +124,13 @@ export interface CommandPoolOptions extends CommonPoolOptions {
 
 /** Options every pool takes. */
 export interface CommonPoolOptions {
+  /**
+   * the pool's name in metrics (the `pool` label) and traces (default: the task
+   * module's file name without its extension, e.g. 'resize' for './resize.js';
+   * the program's for a command pool; 'inline' for a pool of inline functions).
+   * Pools of one name in one process add up in metrics.
+   */
+  name?: string;
   /** workers kept alive even when idle (default 0) */
   minWorkers?: number;
   /** upper bound, 1 to 1024; 'auto' = CPUs available to this process, container quota included (default) */

@@ -2,10 +2,13 @@
 // hands jobs to its store (memory or Redis). Owns the lifecycle and events.
 import { EventEmitter } from 'node:events';
 import { QueueClosedError, TaskNotFoundError } from '../errors/index.js';
+import { captureMeta, capturing } from '../observe/context.js';
+import { addSource } from '../observe/registry.js';
 import type { AnyModule, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
 import { emitError } from '../util/events.js';
 import { invalid } from '../util/validate.js';
 import type { Job, JobCounts } from './job.js';
+import { QueueMetrics, queueSource } from './metrics.js';
 import {
   type AddOptions,
   type CleanOptions,
@@ -46,6 +49,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
   #closing: Promise<CloseResult> | undefined;
   #destroying: Promise<void> | undefined;
   #unfollow: (() => void) | undefined;
+  #unregister: (() => void) | undefined;
 
   constructor(options: JobQueueOptions) {
     super();
@@ -54,8 +58,12 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
       if (event === 'error') emitError(this, args[0] as Error);
       else this.emit(event, ...(args as [never]));
     };
-    this.#store = this.#o.redis === undefined ? new EmbeddedStore(this.#o, emit) : new RedisStore(this.#o, emit);
-    const store = this.#store;
+    const metrics = new QueueMetrics();
+    const store: Store =
+      this.#o.redis === undefined ? new EmbeddedStore(this.#o, emit, metrics) : new RedisStore(this.#o, emit, metrics);
+    this.#store = store;
+    // a queue with a pool runs jobs here: it reports them (a queue that only adds jobs has no node metrics)
+    if (this.#o.pool) this.#unregister = addSource(queueSource(this.#o.name, metrics, () => store.counts()));
     const pool = this.#o.pool;
     if (pool && options.concurrency === undefined) {
       // the default concurrency is the pool's capacity, and follows it when the pool is scaled
@@ -104,9 +112,11 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
     options?: AddOptions,
   ): Promise<Job<Awaited<TaskResult<M, K>>>> {
     if (this.#state !== 'running') throw new QueueClosedError();
+    // the context of the caller, stored with the job and restored on whichever node runs it
+    const meta = capturing() ? captureMeta() : undefined;
     const opts = resolveAdd(this.#o, name, args, options);
     await this.#checkTask(name);
-    return (await this.#store.add(name, args as unknown[], opts)) as Job<Awaited<TaskResult<M, K>>>;
+    return (await this.#store.add(name, args as unknown[], opts, meta)) as Job<Awaited<TaskResult<M, K>>>;
   }
 
   /** With a pool, a task its module does not export is refused (ERR_TASK_NOT_FOUND). */
@@ -242,6 +252,7 @@ export class JobQueue<M = AnyModule> extends EventEmitter<JobQueueEvents> {
     this.#unfollow?.();
     this.#closing = this.#store.close(grace).finally(() => {
       this.#state = 'closed';
+      this.#unregister?.();
     });
     return this.#closing;
   }

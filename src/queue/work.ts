@@ -30,6 +30,8 @@ export interface WorkOptions extends Omit<JobQueueOptions, 'name' | 'pool' | 'st
   workers?: number | 'auto';
   /** 'thread' (default) or 'process' */
   runtime?: 'thread' | 'process';
+  /** a module each pool worker runs once before the task module (a tracer provider, see docs/observability.md) */
+  setup?: string | URL;
 }
 
 /** One worker of a node's pool, as `status()` shows it. */
@@ -89,7 +91,7 @@ export interface WorkHandle {
 export async function work(options: WorkOptions): Promise<WorkHandle> {
   const o = knownOptions('options', options, WORK_OPTIONS);
   if (!o) throw invalid('options', 'an object with at least `tasks`, `queue` and `redis`', options);
-  const { tasks, queue: rawName, redis: rawRedis, workers = 'auto', runtime = 'thread', ...rest } = o;
+  const { tasks, queue: rawName, redis: rawRedis, workers = 'auto', runtime = 'thread', setup, ...rest } = o;
   checkTasks(tasks);
   const name = checkQueueName('queue', rawName);
   const redis = checkRedisUrl('redis', rawRedis);
@@ -103,6 +105,7 @@ export async function work(options: WorkOptions): Promise<WorkHandle> {
     maxWorkers: workers as number | 'auto',
     minWorkers: workers === 'auto' ? undefined : (workers as number),
     idleTimeout: Number.POSITIVE_INFINITY,
+    ...(setup === undefined ? {} : { setup: setup as string | URL }),
     errorClasses: rest.errorClasses as WorkOptions['errorClasses'],
   });
   let queue: JobQueue;
@@ -126,6 +129,7 @@ const WORK_OPTIONS: ReadonlySet<string> = new Set([
   'redis',
   'workers',
   'runtime',
+  'setup',
   'concurrency',
   'lockDuration',
   'stalledInterval',

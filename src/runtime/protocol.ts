@@ -5,7 +5,12 @@
 
 /** Message kinds. Parent→child and child→parent share one numbering. */
 export const enum Kind {
-  /** parent→child: run tasks. Layout: [Tasks, slot, id, name, args, slot, id, name, args, ...] */
+  /**
+   * parent→child: run tasks. Layout: [Tasks, slot, id, name, args, slot, id, name, args, ...], and
+   * when a task of the batch carries context (its WireTask.meta, observe/context.ts) one more element
+   * at the end: the metas, one per task in order (null for a task without). The length tells:
+   * (length - 1) % TASK_FIELDS === 1. A batch without context costs nothing more.
+   */
   Tasks = 0,
   /** parent→child: abort a task cooperatively: [Abort, slot, id, reason] */
   Abort = 1,
@@ -32,6 +37,17 @@ export const enum Kind {
   Progress = 10,
   /** child→parent: the setup module's teardown threw while the worker stopped: [TeardownError, wireError] */
   TeardownError = 11,
+}
+
+/** Appends the metas of `tasks` to their Tasks message when one of them has context; returns the message. */
+export function withMeta(message: unknown[], tasks: readonly { readonly meta?: unknown }[]): unknown[] {
+  if (tasks.some((t) => t.meta !== undefined)) message.push(tasks.map((t) => t.meta ?? null));
+  return message;
+}
+
+/** The metas of a Tasks message, or undefined when it carries none (see Kind.Tasks). */
+export function taskMetas(m: readonly unknown[]): readonly unknown[] | undefined {
+  return (m.length - 1) % TASK_FIELDS === 1 ? (m[m.length - 1] as unknown[]) : undefined;
 }
 
 /** Fields per task in a Tasks message, and per result in a Result message. */

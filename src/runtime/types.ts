@@ -3,6 +3,7 @@ import type { TransferListItem } from 'node:worker_threads';
 // The pool only ever talks to a WorkerHandle; a handle only ever reports to
 // its WorkerSink. Nothing above this file knows what a worker is made of.
 import type { CrashReason } from '../errors/index.js';
+import type { TaskMeta } from '../observe/context.js';
 
 /** What the pool hands a runtime for each task it sends. */
 export interface WireTask {
@@ -10,6 +11,8 @@ export interface WireTask {
   readonly name: string;
   readonly args: unknown[];
   readonly transfer: readonly TransferListItem[] | undefined;
+  /** trace context and AsyncLocalStorage values to restore around the task (observe/context.ts), if any */
+  readonly meta: TaskMeta | undefined;
   /** set by the handle while the task is in flight on it */
   slot: number;
 }

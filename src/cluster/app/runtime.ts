@@ -4,6 +4,7 @@
 // the supervisor: readiness, heartbeat, drain, sticky connections, messages.
 import { ClusterContextError, ClusterPeerGoneError } from '../../errors/index.js';
 import { toRemote } from '../../errors/remote.js';
+import { METRICS_TOPIC } from '../../observe/topic.js';
 import {
   type Dispatch,
   dispatch,
@@ -58,6 +59,9 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
   const pending = new PendingRequests();
   const listeners = new Listeners();
   const handlers = new Map<string, (data: any) => unknown>();
+  const internal = new Map<string, (data: any) => unknown>([
+    [METRICS_TOPIC, () => import('../../observe/cluster.js').then((m) => m.workerMetrics(process.argv[1]))],
+  ]);
   const holder = new Holder(config.sticky, post, config.sockets ?? '');
   let readyState: 'no' | 'sent' = 'no';
   let draining = false;
@@ -113,7 +117,8 @@ export function installRuntime(config: WorkerConfig): WorkerRuntime {
     conn: (m, handle) => holder.connection(m, handle),
     'sticky-listening': (m) => holder.stickyListening(m),
     msg: (m) => listeners.emit(m.topic, m.data),
-    req: (m) => void serveRequest(handlers, m, post),
+    // The supervisor's metrics scrape has its own topic, answered here (never by an app's handler).
+    req: (m) => void serveRequest(m.topic === METRICS_TOPIC ? internal : handlers, m, post),
     res: (m) => pending.answer(m),
   };
   const onMessage = (m: unknown, handle: unknown) => {

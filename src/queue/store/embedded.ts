@@ -5,12 +5,14 @@
 // process ends is gone.
 import { QueueClosedError, QueueJobFailedError, QueueJobRemovedError, QueueJobStateError } from '../../errors/index.js';
 import { rebuildError, toRemote } from '../../errors/remote.js';
+import { runWithMeta, type TaskMeta } from '../../observe/context.js';
 import type { Pool } from '../../pool/pool.js';
 import { MAX_DURATION } from '../../util/duration.js';
 import { backoffDelay } from '../backoff.js';
 import { Job, type JobActions, type JobCounts, type JobRecord, type ListedJobState } from '../job.js';
 import type { ResolvedKeepRule } from '../keep.js';
 import { windowWait } from '../limits.js';
+import type { QueueMetrics } from '../metrics.js';
 import type { CloseResult, ResolvedAdd, ResolvedQueueOptions } from '../options.js';
 import { loadCron, nextEvery, nextRun, type ResolvedSpec, runJobId, type ScheduleInfo } from '../schedule.js';
 import { IdleWait } from './idle.js';
@@ -43,6 +45,10 @@ interface Entry {
   schedule: string | null;
   timer: NodeJS.Timeout | undefined;
   abort: AbortController | undefined;
+  /** when it last became ready to run (performance.now()), for the wait histogram */
+  readyAt: number;
+  /** the context of the add() call, restored around each attempt (observe/context.ts) */
+  meta: TaskMeta | undefined;
   /** result(): settles at the job's end for good */
   settled: Promise<unknown>;
   resolve: (v: unknown) => void;
@@ -92,7 +98,11 @@ export class EmbeddedStore implements Store {
   /** close() waits on this for the running jobs to end */
   readonly #idle = new IdleWait();
 
-  constructor(o: ResolvedQueueOptions, emit: Emit) {
+  constructor(
+    o: ResolvedQueueOptions,
+    emit: Emit,
+    readonly metrics: QueueMetrics,
+  ) {
     this.#o = o;
     this.#pool = o.pool!;
     this.#emit = emit;
@@ -127,8 +137,8 @@ export class EmbeddedStore implements Store {
     };
   }
 
-  async add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
-    return new Job(this.#add(name, args, opts, null), this.#actions);
+  async add(name: string, args: unknown[], opts: ResolvedAdd, meta?: TaskMeta): Promise<Job> {
+    return new Job(this.#add(name, args, opts, null, meta), this.#actions);
   }
 
   /**
@@ -136,7 +146,7 @@ export class EmbeddedStore implements Store {
    * have started); an existing jobId gives that job, a remembered one a
    * record in state 'removed' (its job is gone, nothing is added).
    */
-  #add(name: string, args: unknown[], opts: ResolvedAdd, schedule: string | null): JobRecord {
+  #add(name: string, args: unknown[], opts: ResolvedAdd, schedule: string | null, meta?: TaskMeta): JobRecord {
     const now = Date.now();
     if (opts.jobId !== undefined) {
       const existing = this.#jobs.get(opts.jobId);
@@ -148,6 +158,7 @@ export class EmbeddedStore implements Store {
     }
     const id = opts.jobId ?? String(this.#nextId++);
     const e = this.#entry(id, name, args, opts, now, schedule);
+    e.meta = meta;
     this.#jobs.set(id, e);
     const record = { ...this.#record(e), state: opts.delay > 0 ? ('delayed' as const) : ('waiting' as const) };
     if (opts.delay > 0) this.#later(e, now + opts.delay);
@@ -177,6 +188,8 @@ export class EmbeddedStore implements Store {
       schedule,
       timer: undefined,
       abort: undefined,
+      readyAt: 0,
+      meta: undefined,
     } as unknown as Entry;
     this.#arm(e);
     return e;
@@ -221,6 +234,7 @@ export class EmbeddedStore implements Store {
 
   #enqueue(e: Entry): void {
     e.state = 'waiting';
+    e.readyAt = performance.now();
     if (e.group !== null && !e.slot) this.#groups.add(e);
     else {
       const w = this.#ready;
@@ -294,18 +308,27 @@ export class EmbeddedStore implements Store {
     e.abort = new AbortController();
     this.#active.add(e);
     if (e.schedule !== null) this.#nextRunOf(e);
-    this.#pool
-      .run(e.name, e.args, {
-        signal: e.abort.signal,
+    const started = performance.now();
+    this.metrics.wait.observe(started - e.readyAt);
+    const signal = e.abort.signal;
+    runWithMeta(e.meta, () =>
+      this.#pool.run(e.name, e.args, {
+        signal,
         onProgress: (progress: unknown) => {
           e.progress = progress;
           this.#emit('progress', { jobId: e.id, progress });
         },
-      })
-      .then(
-        (result) => this.#done(e, true, result),
-        (err) => this.#done(e, false, err),
-      );
+      }),
+    ).then(
+      (result) => {
+        this.metrics.run.observe(performance.now() - started);
+        this.#done(e, true, result);
+      },
+      (err) => {
+        this.metrics.run.observe(performance.now() - started);
+        this.#done(e, false, err);
+      },
+    );
   }
 
   #done(e: Entry, ok: boolean, value: unknown): void {
@@ -328,6 +351,7 @@ export class EmbeddedStore implements Store {
       );
     } else if (e.attemptsMade < e.opts.attempts) {
       const delay = backoffDelay(e.opts.backoff, e.attemptsMade);
+      this.metrics.retries++;
       this.#emit('retrying', { jobId: id, error: value as Error, attemptsMade: e.attemptsMade, delay });
       if (delay > 0) this.#later(e, Date.now() + delay);
       else this.#enqueue(e);

@@ -1,8 +1,10 @@
 // A BullMQ job (or a group job spindle still holds) as spindle's JobRecord:
 // state names, timestamps, and a failed job's error rebuilt from Redis.
+
 import type * as BullMQ from 'bullmq';
 import { QueueJobFailedError } from '../../errors/index.js';
 import type { ErrorClasses } from '../../errors/remote.js';
+import type { TaskMeta } from '../../observe/context.js';
 import type { ResolvedBackoff } from '../backoff.js';
 import type { JobRecord, JobState } from '../job.js';
 import { decodeFailure } from './failure.js';
@@ -16,6 +18,8 @@ export interface JobData {
   group?: string;
   /** a schedule's template: what makes two schedule() calls the same */
   print?: string;
+  /** the context of the add() call (observe/context.ts TaskMeta), restored on the node that runs it */
+  meta?: TaskMeta;
 }
 
 /** BullMQ's state names as spindle's; null for a job BullMQ does not have. */

@@ -15,10 +15,12 @@ import {
   QueueUnreachableError,
   TaskNotFoundError,
 } from '../../errors/index.js';
+import { runWithMeta, type TaskMeta } from '../../observe/context.js';
 import type { Pool } from '../../pool/pool.js';
 import { backoffDelay } from '../backoff.js';
 import { Job, type JobActions, type JobCounts, type JobRecord, type ListedJobState } from '../job.js';
 import { bullKeep } from '../keep.js';
+import type { QueueMetrics } from '../metrics.js';
 import { type CloseResult, MAX_PRIORITY, type ResolvedAdd, type ResolvedQueueOptions } from '../options.js';
 import { loadCron, nextRun, type ResolvedSpec, type ScheduleInfo } from '../schedule.js';
 import { connectionOptions, MAX_RECONNECT_MS, safeUrl } from './connection.js';
@@ -113,7 +115,11 @@ export class RedisStore implements Store {
   #concurrency: number;
   readonly #actions: JobActions;
 
-  constructor(o: ResolvedQueueOptions, emit: Emit) {
+  constructor(
+    o: ResolvedQueueOptions,
+    emit: Emit,
+    readonly metrics: QueueMetrics,
+  ) {
     this.#o = o;
     this.#emit = emit;
     this.#concurrency = o.concurrency;
@@ -251,13 +257,19 @@ export class RedisStore implements Store {
       }
       const abort = new AbortController();
       this.#running.set(job.id!, { abort, job, token });
+      const started = performance.now();
+      // ready to run: when added, or when its delay (or a retry's backoff) ended
+      const readyAt = Math.max(job.timestamp + (job.delay ?? 0), job.finishedOn ?? 0);
+      this.metrics.wait.observe(Math.max(0, Date.now() - readyAt));
       try {
-        return await pool.run(job.name, job.data.args, {
-          signal: abort.signal,
-          onProgress: (p: unknown) => {
-            job.updateProgress(p as BullMQ.JobProgress).catch(this.#onError);
-          },
-        });
+        return await runWithMeta(job.data.meta, () =>
+          pool.run(job.name, job.data.args, {
+            signal: abort.signal,
+            onProgress: (p: unknown) => {
+              job.updateProgress(p as BullMQ.JobProgress).catch(this.#onError);
+            },
+          }),
+        );
       } catch (err) {
         if (this.#handingBack && abort.signal.aborted) {
           // close() ran out of grace: give the job back to the queue under our
@@ -269,6 +281,7 @@ export class RedisStore implements Store {
         if (err instanceof TaskNotFoundError) throw encodeFailure(err, (m) => new mq.UnrecoverableError(m));
         throw encodeFailure(err, (m) => new Error(m));
       } finally {
+        this.metrics.run.observe(performance.now() - started);
         this.#running.delete(job.id!);
         if (this.#running.size === 0) this.#idle.notify();
       }
@@ -310,6 +323,7 @@ export class RedisStore implements Store {
       // a retry keeps its group slot, but waits outside the window of jobs handed to BullMQ
       if (grouped) void this.book().then((b) => b.call('spindleBackoff', job.id!).catch(() => {}));
       const error = originalOf(err) as Error;
+      this.metrics.retries++;
       this.#emit('retrying', { jobId: job.id, error, attemptsMade: job.attemptsMade, delay });
     });
     return worker;
@@ -509,11 +523,11 @@ export class RedisStore implements Store {
     }
   }
 
-  add(name: string, args: unknown[], opts: ResolvedAdd): Promise<Job> {
+  add(name: string, args: unknown[], opts: ResolvedAdd, meta?: TaskMeta): Promise<Job> {
     return this.#bounded('add()', async (bounded) => {
       // a watched queue must see the events of the job it is about to add
       if (this.#eventsReady) await bounded(this.#eventsReady);
-      return new Job(await this.#add(name, args, opts, bounded), this.#actions);
+      return new Job(await this.#add(name, args, opts, bounded, meta), this.#actions);
     });
   }
 
@@ -522,9 +536,15 @@ export class RedisStore implements Store {
     args: unknown[],
     opts: ResolvedAdd,
     bounded: <U>(p: Promise<U>) => Promise<U>,
+    meta?: TaskMeta,
   ): Promise<JobRecord> {
     const now = Date.now();
-    const data: JobData = { args, backoff: opts.backoff, ...(opts.group === undefined ? {} : { group: opts.group }) };
+    const data: JobData = {
+      args,
+      backoff: opts.backoff,
+      ...(opts.group === undefined ? {} : { group: opts.group }),
+      ...(meta === undefined ? {} : { meta }),
+    };
     const bullOpts: BullMQ.JobsOptions = {
       attempts: opts.attempts,
       backoff: { type: 'spindle' },

@@ -1,4 +1,5 @@
 // What a JobQueue needs from a place that keeps jobs (memory, Redis).
+import type { TaskMeta } from '../../observe/context.js';
 import type { Job, JobCounts, ListedJobState } from '../job.js';
 import type { CloseResult, ResolvedAdd } from '../options.js';
 import type { ResolvedSpec, ScheduleInfo } from '../schedule.js';
@@ -24,7 +25,7 @@ export type CleanState = 'completed' | 'failed' | 'waiting' | 'delayed';
 
 export interface Store {
   /** stores the job (validated already) and returns its handle */
-  add(name: string, args: unknown[], options: ResolvedAdd): Promise<Job>;
+  add(name: string, args: unknown[], options: ResolvedAdd, meta?: TaskMeta): Promise<Job>;
   /** the job as it is now, or null when it is not kept (or never was) */
   getJob(id: string): Promise<Job | null>;
   counts(): Promise<JobCounts>;

@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import { toRemote } from '../../errors/remote.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
-import { type ChildMessage, Kind, PROCESS_BOOT_ENV, RESULT_FIELDS } from '../protocol.js';
+import { type ChildMessage, Kind, PROCESS_BOOT_ENV, RESULT_FIELDS, withMeta } from '../protocol.js';
 import type { WireTask, WorkerSink } from '../types.js';
 import { type ProcessCommon, ProcessHandle } from './base.js';
 import type { ProcessBoot } from './entry.js';
@@ -92,10 +92,13 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
     // its channel is gone, it is dying: these never reach it, and its exit puts them back
     if (!child.connected) this.flight.seal();
     const message: unknown[] = [Kind.Tasks];
+    let metas = false;
     for (const t of tasks) {
       this.added(t);
       message.push(t.slot, t.id, t.name, t.args);
+      if (t.meta !== undefined) metas = true;
     }
+    if (metas) message.push(tasks.map((t) => t.meta ?? null));
     if (!child.connected) return;
     try {
       child.send(encode(message));
@@ -104,7 +107,7 @@ export class NodeProcessHandle<T extends WireTask> extends ProcessHandle<T> {
       // send them one by one so only the culprit is reported.
       for (const t of tasks) {
         try {
-          child.send(encode([Kind.Tasks, t.slot, t.id, t.name, t.args]));
+          child.send(encode(withMeta([Kind.Tasks, t.slot, t.id, t.name, t.args], [t])));
         } catch (err) {
           this.unsent(t, err);
         }

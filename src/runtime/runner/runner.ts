@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import { TaskAbortedError, TaskNotFoundError, TaskResultNotCloneableError } from '../../errors/index.js';
 import { rebuild, toRemote } from '../../errors/remote.js';
-import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS } from '../protocol.js';
+import { runWithMeta, type TaskMeta } from '../../observe/context.js';
+import { type ChildInit, Kind, type ParentMessage, TASK_FIELDS, taskMetas } from '../protocol.js';
 import { RunningTask, TaskContext } from './context.js';
 import { compileInline, isInline } from './inline.js';
 import type { TaskFn } from './load.js';
@@ -44,6 +45,7 @@ interface Pending {
   id: number;
   name: string;
   args: unknown[];
+  meta: TaskMeta | null | undefined;
 }
 
 const HEAP_CHECK_MS = 100;
@@ -103,12 +105,15 @@ export class Runner {
   }
 
   private receive(m: ParentMessage): void {
-    for (let i = 1; i < m.length; i += TASK_FIELDS) {
+    const metas = taskMetas(m);
+    const end = metas === undefined ? m.length : m.length - 1;
+    for (let i = 1, k = 0; i < end; i += TASK_FIELDS, k++) {
       this.queue.push({
         slot: m[i] as number,
         id: m[i + 1] as number,
         name: m[i + 2] as string,
         args: m[i + 3] as unknown[],
+        meta: metas === undefined ? undefined : (metas[k] as TaskMeta | null),
       });
     }
     this.drive();
@@ -165,7 +170,10 @@ export class Runner {
     let result: unknown;
     let then: unknown;
     try {
-      result = this.context.call(task, fn, args);
+      const call = fn;
+      result = p.meta
+        ? runWithMeta(p.meta, () => this.context.call(task, call, args))
+        : this.context.call(task, fn, args);
       // a thenable's `then` is user code too: a getter or a call that throws fails this task only
       then =
         result !== null && (typeof result === 'object' || typeof result === 'function')

@@ -13,7 +13,7 @@ import { type ErrorClasses, toRemote } from '../../errors/remote.js';
 import { BLOCKING_WORDS } from '../../shared/blocking.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
-import { type ChildMessage, Kind, RESULT_FIELDS, tagOf } from '../protocol.js';
+import { type ChildMessage, Kind, RESULT_FIELDS, tagOf, withMeta } from '../protocol.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
 import { Claims, createClaimBuffer } from './claims.js';
 import type { ThreadBoot } from './entry.js';
@@ -187,12 +187,15 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
 
   send(tasks: readonly T[]): void {
     const message: unknown[] = [Kind.Tasks];
+    let metas = false;
     let transfer: TransferListItem[] | undefined;
     for (const t of tasks) {
       this.place(t);
       message.push(t.slot, t.id, t.name, t.args);
+      if (t.meta !== undefined) metas = true;
       if (t.transfer) (transfer ??= []).push(...t.transfer);
     }
+    if (metas) message.push(tasks.map((t) => t.meta ?? null));
     try {
       this.port.postMessage(message, transfer);
     } catch {
@@ -201,7 +204,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       for (const t of tasks) {
         try {
           this.port.postMessage(
-            [Kind.Tasks, t.slot, t.id, t.name, t.args],
+            withMeta([Kind.Tasks, t.slot, t.id, t.name, t.args], [t]),
             t.transfer as TransferListItem[] | undefined,
           );
         } catch (err) {
