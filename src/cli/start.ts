@@ -10,6 +10,9 @@ import { supervise } from '../cluster/supervisor.js';
 import type { StickySpec, SuperviseOptions } from '../cluster/types.js';
 import { watchPaths } from '../cluster/watch.js';
 import { checkName, defaultName } from '../control/dirs.js';
+import { Feed } from '../dashboard/feed.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
+import { supervisorSource } from '../dashboard/sources.js';
 import { serveAdmin } from '../observe/admin.js';
 import { toPath } from '../util/paths.js';
 import { type AdminRequest, adminFlag, adminFlags, forgetAdminToken } from './admin.js';
@@ -188,15 +191,21 @@ async function run(args: Parsed): Promise<number> {
       const sup = await supervise({ ...options, logger: log });
       if (admin) {
         const control = sup.controlTarget();
+        // The dashboard's history starts now, with the admin listener.
+        const feed = new Feed(supervisorSource(sup));
         const server = await serveAdmin(
           { kind: 'start', status: control.status, metrics: () => sup.metrics(), control },
-          { host: admin.host, port: admin.port, token: admin.token },
+          { host: admin.host, port: admin.port, token: admin.token, routes: dashboardRoutes(feed) },
         ).catch(async (err: Error) => {
+          feed.close();
           await sup.destroy();
           throw err;
         });
-        sup.once('closing', () => void server.close());
-        log(`admin endpoint at ${server.url} (/metrics, /status)${admin.token ? ', token required' : ''}`);
+        sup.once('closed', () => {
+          feed.close(); // the pages get the final state, then their streams end
+          void server.close();
+        });
+        log(`admin endpoint at ${server.url} (dashboard, /metrics, /status)${admin.token ? ', token required' : ''}`);
       }
       log(
         `running as pid ${process.pid}, name '${options.name}' (spindle status|logs|reload|stop ${options.name}; SIGHUP reloads, SIGTERM stops)`,

@@ -8,6 +8,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkName, nameOf } from '../control/dirs.js';
 import { ControlServer } from '../control/server.js';
+import { Feed } from '../dashboard/feed.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
+import { workSource } from '../dashboard/sources.js';
 import { CliUsageError } from '../errors/index.js';
 import { serveAdmin } from '../observe/admin.js';
 import { workMetrics } from '../observe/work.js';
@@ -184,6 +187,7 @@ export const command = defineCommand(spec, async (args) => {
   let node: Awaited<ReturnType<typeof work>> | undefined;
   let server: ControlServer | undefined;
   let adminServer: Awaited<ReturnType<typeof serveAdmin>> | undefined;
+  let feed: Feed | undefined;
   let closing: Promise<{ clean: boolean }> | undefined;
   let onEnd: (code: number) => void = () => {};
   const ended = new Promise<number>((resolve) => (onEnd = resolve));
@@ -192,6 +196,7 @@ export const command = defineCommand(spec, async (args) => {
     closing ??= node!.close(grace === undefined ? undefined : { grace }).finally(() => {
       // Not awaited: the `stop` reply is still to be written on its connection.
       void server?.close();
+      feed?.close(); // the dashboard's pages get the final state, then their streams end
       void adminServer?.close();
     });
     return closing;
@@ -219,15 +224,20 @@ export const command = defineCommand(spec, async (args) => {
         target.node = node;
         if (admin) {
           // /status is the control socket's status (the same WorkTarget), /metrics the node's
+          // The dashboard's history starts now, with the admin listener.
+          feed = new Feed(workSource(node, () => target.status()));
           adminServer = await serveAdmin(
             { kind: 'work', status: () => target.status(), metrics: workMetrics, control: target },
-            { host: admin.host, port: admin.port, token: admin.token },
+            { host: admin.host, port: admin.port, token: admin.token, routes: dashboardRoutes(feed) },
           ).catch(async (err: Error) => {
+            feed?.close();
             await node!.destroy();
             await server!.close();
             throw err;
           });
-          log(`admin endpoint at ${adminServer.url} (/metrics, /status)${admin.token ? ', token required' : ''}`);
+          log(
+            `admin endpoint at ${adminServer.url} (dashboard, /metrics, /status)${admin.token ? ', token required' : ''}`,
+          );
         }
         node.queue.on('error', (err) => log(`${(err as { code?: string }).code ?? 'error'}: ${err.message}`));
         log(

@@ -3,6 +3,7 @@
 // confused with the app's own `process.send()` messages; both sides dispatch
 // through a table keyed by kind.
 
+import type { SourcesSummary } from '../dashboard/summary.js';
 import type { RemoteError, RemoteThrown } from '../errors/remote.js';
 import type { ShutdownReason } from './types.js';
 
@@ -65,6 +66,8 @@ export interface StatsMessage {
   delayP99: number;
   delayMax: number;
   elu: number;
+  /** The pools and queues of the worker process (dashboard/summary.ts), when it has any. */
+  sources?: SourcesSummary;
 }
 /** Sticky mode: the app wants connections for this address (the primary binds it). */
 export interface StickyListenMessage {

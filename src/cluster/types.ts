@@ -2,6 +2,7 @@
 // typed message protocol shared by the primary and the workers.
 
 import type { ControlStatusCommon } from '../control/types.js';
+import type { PoolSummary, QueueSummary } from '../dashboard/summary.js';
 import type { Duration } from '../util/duration.js';
 
 export type { Duration };
@@ -165,6 +166,10 @@ export interface ClusterWorkerStats {
   eventLoopDelay: { p50: number; p99: number; max: number };
   /** Share of the last interval the event loop was busy, 0 … 1. */
   eventLoopUtilization: number;
+  /** The spindle pools in the worker process (those it runs now), when it has any. */
+  pools?: PoolSummary[];
+  /** The job queues in the worker process, when it has any. */
+  queues?: QueueSummary[];
   /** When the supervisor received it (ms since the epoch). */
   at: number;
 }

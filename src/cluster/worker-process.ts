@@ -65,6 +65,7 @@ const fromWorker: Dispatch<ToPrimaryMessage, WorkerProcess> = {
       eventLoopDelay: { p50: m.delayP50, p99: m.delayP99, max: m.delayMax },
       eventLoopUtilization: m.elu,
       at: Date.now(),
+      ...(m.sources ? { pools: m.sources.pools, queues: m.sources.queues } : {}),
     };
   },
   'sticky-listen': (m, w) => w.host.stickyListen(w, m),

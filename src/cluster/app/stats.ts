@@ -4,6 +4,8 @@
 // process keeps anyway (cpuUsage, memoryUsage, event-loop utilisation) plus
 // one histogram timer for the event-loop delay, sampled every 20 ms.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { type SourcesSummary, summarize } from '../../dashboard/summary.js';
+import { allSources, collectSources } from '../../observe/registry.js';
 import type { StatsMessage, ToPrimaryMessage } from '../protocol.js';
 
 /** The event-loop delay histogram's sampling period (ms): it records each period's actual length. */
@@ -39,7 +41,25 @@ export function startStats(post: (m: ToPrimaryMessage) => boolean, interval: num
     cpu = nextCpu;
     at = now;
     delay.reset();
+    // Only a process with pools or queues pays for this: a read of their
+    // counters (and, for a Redis queue, one round trip for its job counts).
+    // The report carries the summary of the previous interval, so it never waits.
+    if (summary) m.sources = summary;
     post(m);
+    const sources = allSources();
+    if (sources.length === 0) summary = undefined;
+    else if (!collecting) {
+      collecting = true;
+      collectSources(sources).then(
+        (families) => {
+          summary = summarize(families);
+          collecting = false;
+        },
+        () => (collecting = false),
+      );
+    }
   };
+  let summary: SourcesSummary | undefined;
+  let collecting = false;
   setInterval(report, interval).unref();
 }
