@@ -160,7 +160,10 @@ test('fuzz: Channel options are accepted and work, or are refused naming the opt
   await check(
     fc.asyncProperty(optionsOf(['capacity', 'maxRecordSize']), async (options) => {
       // Valid sizes past 16 MiB would only test the allocator.
-      const { capacity = 128, maxRecordSize = 1024 } = typeof options === 'object' ? options : {};
+      // null means "the default", as undefined does (a destructuring default only replaces undefined)
+      const given = typeof options === 'object' && options !== null ? options : {};
+      const capacity = given.capacity ?? 128;
+      const maxRecordSize = given.maxRecordSize ?? 1024;
       fc.pre(
         !(typeof capacity === 'number' && typeof maxRecordSize === 'number' && capacity * maxRecordSize > 2 ** 24),
       );
