@@ -102,11 +102,11 @@ test('bad scripts: missing, exiting at once, never ready — clear errors, non-z
   assert.deepEqual(allDead(pids).alive, []);
 
   const pids2 = tempDir('pids-');
-  const never = cli(t, ['start', join(fixtures, 'never.mjs'), '-w', '2', '--ready-timeout', '1s'], {
+  const never = cli(t, ['start', join(fixtures, 'never.mjs'), '-w', '2', '--ready-timeout', '3s'], {
     env: { PID_DIR: pids2 },
   });
   assert.equal((await never.exit()).code, 1);
-  assert.match(never.out.stderr, /worker \d \(pid \d+\) was not ready within 1s/);
+  assert.match(never.out.stderr, /worker \d \(pid \d+\) was not ready within 3s/);
   assert.equal(allDead(pids2).pids.length, 2);
   assert.deepEqual(allDead(pids2).alive, []);
 });
