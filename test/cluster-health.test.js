@@ -44,7 +44,7 @@ test('a worker whose event loop blocks is replaced through the rolling path', { 
 });
 
 test('a worker above the memory limit is replaced', { timeout: 60_000 }, async (t) => {
-  const options = { maxMemory: '160M', heartbeat: { interval: '100ms', timeout: '5s' } };
+  const options = { maxMemory: '160M', heartbeat: { interval: '100ms', timeout: '30s' } };
   const { report, exit } = await unhealthyReplaced(t, options, '/grow?mb=250');
   assert.equal(report.reason, 'memory');
   assert.match(report.detail, /above the limit of 160 MiB/);
