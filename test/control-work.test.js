@@ -124,6 +124,7 @@ test('spindle work --name: status, ls, logs, scale, a second start refused, stop
   const busy = st.workers.filter((w) => w.job !== null);
   assert.equal(busy.length, 1);
   assert.equal(busy[0].job.name, 'hold');
+  assert.equal(busy[0].job.id, held.id, 'the job it runs, by id');
   assert.equal(busy[0].state, 'busy');
   assert.ok(busy[0].job.since <= Date.now());
   assert.equal(
@@ -136,7 +137,7 @@ test('spindle work --name: status, ls, logs, scale, a second start refused, stop
   assert.equal(human.code, 0);
   assert.match(human.stdout, /^mail\.v2 \(work\): running, pid \d+/);
   assert.match(human.stdout, /jobs: 1 active, 3 completed, 1 failed/);
-  assert.match(human.stdout, /hold \(\d+s\)/);
+  assert.ok(human.stdout.includes(`hold #${held.id} (`), human.stdout);
   for (const line of human.stdout.split('\n')) assert.ok(line.length <= 80, `wider than 80: ${line}`);
 
   const ls = await spindle(t, dir, ['ls', '--json']);

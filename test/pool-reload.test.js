@@ -209,12 +209,13 @@ test('pool.workers: state, tasks settled and the task each one runs', T, async (
   await pool.run('version');
   const gate = shared(2);
   const started = Date.now();
-  const running = pool.run('gated', [gate]);
+  const running = pool.run('gated', [gate], { label: 'job-7' });
   await waitAtLeast(gate, 1, 1);
   const busy = pool.workers.find((w) => w.state === 'busy');
   assert.ok(busy, JSON.stringify(pool.workers));
   assert.equal(busy.running.length, 1);
   assert.equal(busy.running[0].name, 'gated');
+  assert.equal(busy.running[0].label, 'job-7');
   assert.ok(busy.running[0].since >= started - 1000 && busy.running[0].since <= Date.now() + 1000);
   assert.equal(busy.pid, null);
   const idle = pool.workers.find((w) => w !== busy && w.id !== busy.id);
@@ -226,6 +227,12 @@ test('pool.workers: state, tasks settled and the task each one runs', T, async (
   Atomics.store(gate, 0, 1);
   Atomics.notify(gate, 0);
   assert.equal(await running, 'gated');
+  for (const label of [7, 'x'.repeat(201), null]) {
+    await assert.rejects(
+      pool.run('version', [], { label }),
+      (e) => e.code === 'ERR_INVALID_OPTION' && e.option === 'options.label',
+    );
+  }
   assert.equal(
     pool.workers.reduce((n, w) => n + w.tasks, 0),
     2,

@@ -116,7 +116,7 @@ export function renderWork(s: WorkStatus, color: boolean, width: number): string
         w.pid === null ? '-' : String(w.pid),
         { text: w.state, style: stateStyle(w.state === 'idle' || w.state === 'busy' ? 'ready' : w.state) },
         String(w.tasks),
-        w.job ? `${w.job.name} (${age(now - w.job.since)})` : '-',
+        w.job ? `${w.job.name}${w.job.id === null ? '' : ` #${w.job.id}`} (${age(now - w.job.since)})` : '-',
       ]),
       { color, width },
     ),

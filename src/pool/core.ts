@@ -888,10 +888,10 @@ export class PoolCore implements WorkerSink<Task> {
     const c = this.o.concurrency;
     return this.workers
       .map((w): PoolWorkerInfo => {
-        const running: { name: string; since: number }[] = [];
+        const running: PoolWorkerInfo['running'] = [];
         for (const t of w.handle.tasks()) {
           const since = t.state === State.Sent ? w.handle.startedAt(t) : 0;
-          if (since > 0) running.push({ name: t.name, since: Math.round(since) });
+          if (since > 0) running.push({ name: t.name, since: Math.round(since), label: t.label });
         }
         const state = w.dead
           ? 'stopping'

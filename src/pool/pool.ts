@@ -121,6 +121,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
     let transfer: readonly TransferListItem[] | undefined;
     let priority = 0;
     let onProgress: ((value: unknown) => void) | undefined;
+    let label: string | null = null;
     if (options !== noOptions) {
       try {
         checkObject('options', options);
@@ -140,6 +141,11 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
           if (typeof options.onProgress !== 'function')
             throw invalid('options.onProgress', 'a function', options.onProgress);
           onProgress = options.onProgress;
+        }
+        if (options.label !== undefined) {
+          if (typeof options.label !== 'string' || options.label.length > 200)
+            throw invalid('options.label', 'a string of at most 200 characters', options.label);
+          label = options.label;
         }
       } catch (err) {
         return Promise.reject(readError('options', options, err));
@@ -166,6 +172,7 @@ export class Pool<M = AnyModule> extends EventEmitter<PoolEvents> {
       performance.now(),
     );
     if (onProgress !== undefined) task.onProgress = onProgress;
+    task.label = label;
     if (capturing()) {
       task.span = startSpan(`spindle.task ${name}`, { 'spindle.pool': this.#o.name, 'spindle.task': name });
       task.meta = captureMeta(task.span);

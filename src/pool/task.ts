@@ -30,6 +30,8 @@ export class Task implements WireTask {
   span: OtelSpan | undefined = undefined;
   /** the run time its worker reported (for the span) */
   runMs = 0;
+  /** the caller's `label` option: what status output names the task by */
+  label: string | null = null;
   /** set only when the caller passed `onProgress` */
   onProgress: ((value: unknown) => void) | undefined = undefined;
 

@@ -50,6 +50,8 @@ export interface RunOptions {
   priority?: number;
   /** called with each value the task passes to `progress()` from spindle/worker (thread and process runtimes) */
   onProgress?: (value: unknown) => void;
+  /** a short text naming this call (e.g. a job id), shown with the task in `pool.workers` and `spindle status`; at most 200 characters */
+  label?: string;
 }
 
 /** A typed function per task: `await proxy.add(1, 2)`. */
@@ -266,8 +268,8 @@ export interface PoolWorkerInfo {
   state: 'starting' | 'idle' | 'busy' | 'retiring' | 'stopping';
   /** tasks it delivered a result or an error for, in its life */
   tasks: number;
-  /** the tasks it runs now: name and start time (ms since the epoch) */
-  running: { name: string; since: number }[];
+  /** the tasks it runs now: name, start time (ms since the epoch) and the `label` given to run(), or null */
+  running: { name: string; since: number; label: string | null }[];
   /** tasks sent ahead to it that it has not started */
   queued: number;
 }

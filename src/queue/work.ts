@@ -43,8 +43,8 @@ export interface WorkWorkerStatus {
   state: string;
   /** jobs (attempts) it ran to a result or an error */
   tasks: number;
-  /** the job it runs now: its task name and start time (ms since the epoch), or null */
-  job: { name: string; since: number } | null;
+  /** the job it runs now: its id, task name and start time (ms since the epoch), or null */
+  job: { id: string | null; name: string; since: number } | null;
 }
 
 /** The one snapshot of a node (`spindle status NAME` of a `spindle work`, the control socket's `status`). */
@@ -214,7 +214,7 @@ class Node implements WorkHandle {
         pid: w.pid,
         state: w.state,
         tasks: w.tasks,
-        job: w.running[0] ? { name: w.running[0].name, since: w.running[0].since } : null,
+        job: w.running[0] ? { id: w.running[0].label, name: w.running[0].name, since: w.running[0].since } : null,
       })),
     };
   }

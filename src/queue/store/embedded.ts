@@ -313,6 +313,7 @@ export class EmbeddedStore implements Store {
     const signal = e.abort.signal;
     runWithMeta(e.meta, () =>
       this.#pool.run(e.name, e.args, {
+        label: e.id,
         signal,
         onProgress: (progress: unknown) => {
           e.progress = progress;

@@ -264,6 +264,7 @@ export class RedisStore implements Store {
       try {
         return await runWithMeta(job.data.meta, () =>
           pool.run(job.name, job.data.args, {
+            label: job.id!,
             signal: abort.signal,
             onProgress: (p: unknown) => {
               job.updateProgress(p as BullMQ.JobProgress).catch(this.#onError);
