@@ -77,6 +77,14 @@ export class ResultRing {
     return true;
   }
 
+  /**
+   * Rings the bell for a record published elsewhere (ring.ts): one Bell per
+   * burst for both rings, and the pool clears it before it reads either.
+   */
+  ring(ring: () => void): void {
+    if (Atomics.exchange(this.header, BELL, 1) === 0) ring();
+  }
+
   // ---- pool side
 
   /** Reads every published record, oldest first. */
