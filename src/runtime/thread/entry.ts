@@ -245,8 +245,10 @@ try {
     receive(m);
     settle();
   });
-  if (taskRing !== undefined) park(taskRing);
   port.postMessage([Kind.Ready, [...tasks.keys()], teardown !== undefined]);
+  // Tasks sent ahead while it loaded start only now, after Ready (as port
+  // messages do: they wait for the listener, which runs them a turn later).
+  if (taskRing !== undefined) park(taskRing);
 } catch (err) {
   port.postMessage(loadErrorMessage(err));
   process.exit(1);
