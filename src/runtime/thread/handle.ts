@@ -89,6 +89,9 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   private readonly record: RingRecord = { a: 0, b: 0, x: 0, y: 0, value: undefined };
   /** shared path: the sequence number of the next task sent, whichever way (ring.ts, ORDER OF TASKS) */
   private sendSeq = 0;
+  /** tasks sent through the task ring, and results read from the record ring (tests check the path taken) */
+  ringTasks = 0;
+  ringResults = 0;
   private readonly fromRing = (slot: number, tag: number, value: unknown, runMs: number): void => {
     const t = this.bySlot[slot];
     if (t === undefined || tagOf(t.id) !== tag) return;
@@ -261,6 +264,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
         }
         if (ring.put(this.sendSeq, t.slot, t.id, 0)) {
           this.sendSeq = (this.sendSeq + 1) | 0;
+          this.ringTasks++;
           wrote = true;
           continue;
         }
@@ -424,6 +428,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       const slot = r.a;
       const t = this.bySlot[slot];
       if (t === undefined || t.id !== r.x) continue;
+      this.ringResults++;
       this.release(slot);
       if (!ok && wire) value = decodeError(t.name, value, this.classes);
       this.sink.result(this, t, ok, value, r.y);
