@@ -15,7 +15,7 @@ import { type ErrorClasses, toRemote } from '../../errors/remote.js';
 import { BLOCKING_WORDS } from '../../shared/blocking.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
-import { type ChildMessage, Kind, RESULT_FIELDS, tagOf, withMeta } from '../protocol.js';
+import { type ChildMessage, Kind, RESULT_FIELDS, TASK_FIELDS, tagOf, withMeta } from '../protocol.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
 import { Claims, createClaimBuffer } from './claims.js';
 import type { ThreadBoot } from './entry.js';
@@ -280,7 +280,8 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     const message: unknown[] = [Kind.TasksAt, this.sendSeq];
     let transfer: TransferListItem[] | undefined;
     for (const t of tasks) {
-      message.push(t.slot, t.id, t.name, t.args);
+      message.push(t.slot, t.id);
+      pushFields(message, t);
       if (t.transfer) (transfer ??= []).push(...t.transfer);
     }
     try {
@@ -292,10 +293,9 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     }
     for (const t of tasks) {
       try {
-        this.port.postMessage(
-          [Kind.TasksAt, this.sendSeq, t.slot, t.id, t.name, t.args],
-          t.transfer as TransferListItem[] | undefined,
-        );
+        const one: unknown[] = [Kind.TasksAt, this.sendSeq, t.slot, t.id];
+        pushFields(one, t);
+        this.port.postMessage(one, t.transfer as TransferListItem[] | undefined);
         this.sendSeq = (this.sendSeq + 1) | 0;
       } catch (err) {
         this.release(t.slot);
@@ -485,4 +485,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
 function fieldsOf(t: WireTask): unknown[] {
   const meta = (t as { meta?: unknown }).meta;
   return meta === undefined ? [t.name, t.args] : [t.name, t.args, meta];
+}
+
+/**
+ * A task's fields after its slot and id in a TasksAt message: as many as a
+ * Tasks message holds (TASK_FIELDS), the optional metadata last.
+ */
+function pushFields(message: unknown[], t: WireTask): void {
+  message.push(t.name, t.args);
+  if (TASK_FIELDS > 4) message.push((t as { meta?: unknown }).meta);
 }
