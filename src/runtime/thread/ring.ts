@@ -63,12 +63,36 @@
 // it, so a worker that finds the ring ahead of its next number can take the
 // missing batch from its port synchronously (receiveMessageOnPort).
 //
-// CRASHES. The claim words (claims.ts) decide what a dead worker had started;
-// the rings only carry data. The pool offers a task's claim word before it
-// writes its record, so a worker never sees a record whose word is not yet
-// PENDING; a worker that dies before its TAIL store loses only results of
-// tasks whose words say RUNNING (they fail as crashed, as with postMessage).
-// A result published before the worker died is read before its exit is handled.
+// CRASHES. The claim words (claims.ts) decide what a dead worker had
+// started; the rings only carry data, and die with the worker. A task's
+// life on the shared path, and what a crash (or terminate(), which can stop
+// the worker's JavaScript anywhere) at each step means:
+//   1. pool: place(): claim word = tag|PENDING (Atomics.store), then the
+//      record is written, then TAIL is stored. The word is PENDING before any
+//      worker can see the record.
+//   2. worker dies before it reads the record, or after reading it but
+//      before its claim: the word is PENDING; the pool's exit handling
+//      finds startedAt() == 0 and puts the task back at the front of the
+//      queue: it runs once, elsewhere.
+//   3. worker: claim = CAS tag|PENDING -> tag|RUNNING (start time written
+//      first). It loses to a take-back (CAS PENDING -> REVOKED by steal(),
+//      abort() or recycle()): the task is skipped here, it runs elsewhere
+//      or not at all. A record whose slot was since reused carries the old
+//      tag and loses too. Exactly one CAS wins.
+//   4. worker dies while the task runs, or after it finished but before the
+//      result's TAIL store: the word says RUNNING (or ABORTED); the task
+//      fails with ERR_WORKER_CRASHED and is never run again; an unpublished
+//      record is never read.
+//   5. worker publishes the result (TAIL store, then the bell) before it
+//      claims its next task (runner.ts). Dying after that, the result is in
+//      shared memory: the pool reads both result rings when the worker's
+//      'exit' arrives, before it sorts out the claims, so the task settles
+//      with its result and is not counted as crashed.
+//   6. pool reads a result: the slot is released only then, so a late or
+//      stale record (its task taken back, its slot reused: the id differs)
+//      settles nothing.
+// Aborts and timeouts of running tasks still go by port message (and the
+// ABORTED word); an abort of a task still in the ring is a take-back (3).
 import { Decoder, encodeExact } from '../../shared/codec.js';
 
 const HEAD = 0;
