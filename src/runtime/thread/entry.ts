@@ -81,6 +81,10 @@ const postRecord =
   records === undefined
     ? undefined
     : (slot: number, id: number, ok: boolean, value: unknown, runMs: number): boolean => {
+        // The first result after the pool last read goes by message, which
+        // wakes it as a Bell would; those that follow before it reads go in
+        // the ring with no message at all (ring.ts, WAKING).
+        if (results.claimBell()) return false;
         if (!records.write(slot, ok ? 1 : 0, id, runMs, value)) return false;
         records.publish();
         results.ring(bell);

@@ -125,7 +125,11 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       this.sink.loadFailed(this, decodeError('(load)', m[1], this.classes), m[2] as string | undefined);
     },
     [Kind.TeardownError]: (m) => this.sink.teardownFailed(this, decodeError('(teardown)', m[1], this.classes)),
-    [Kind.Result]: (m) => this.results(m),
+    [Kind.Result]: (m) => {
+      this.results(m);
+      // on the shared path the first result of a burst is a message that rings the bell too (ring.ts)
+      if (this.records !== undefined) this.readRings();
+    },
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
     [Kind.Bell]: () => this.readRings(),
     [Kind.Progress]: (m) => {
@@ -253,6 +257,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
    * published. Every task takes the next sequence number either way.
    */
   private sendShared(ring: ByteRing, tasks: readonly T[]): void {
+    if (tasks.length === 1 && this.inflight === 0) {
+      // A lone task for an idle worker: a message costs no more than a record
+      // here, and wakes a sleeping worker without a notify.
+      this.place(tasks[0]!);
+      this.post([tasks[0]!]);
+      return;
+    }
     let batch: T[] | undefined;
     let wrote = false;
     for (const t of tasks) {

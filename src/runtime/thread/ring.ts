@@ -52,8 +52,15 @@
 //   pending waitAsync does not hold its thread open; its port does.
 //
 // WAKING (record ring; the pool is the consumer): the worker rings the result
-// ring's bell (results.ts): exchange(bell, 1) == 0 posts one Bell message per
-// burst, and the pool stores bell = 0 before it reads either ring.
+// ring's bell (results.ts): exchange(bell, 1) == 0 after its TAIL store posts
+// one Bell message per burst, and the pool stores bell = 0 before it reads
+// either ring. A result that finds the bell clear before it is written goes
+// by Result message instead and sets the bell: the pool reads both rings
+// after every Result message, so that message is the burst's wake-up, and
+// a record written after it either finds the bell set (the pool has not
+// cleared it yet, and will read the record after clearing it) or clear
+// (its own exchange then posts a Bell). A lone result thus costs one
+// message, as before, and a burst one message in all.
 //
 // ORDER OF TASKS. Every task a worker is sent gets the next sequence number,
 // whichever path it takes: a ring record carries it, a port batch carries
