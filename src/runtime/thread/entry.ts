@@ -147,7 +147,6 @@ try {
   let nextSeq = 0;
   const portTasks: ParentMessage[] = []; // TasksAt messages not yet due
   const record: RingRecord = { a: 0, b: 0, x: 0, y: 0, value: undefined };
-  const extra = TASK_FIELDS - 2; // fields after slot and id
   /** Hands the runner every task that is due; true when it took any message. */
   const intake = (ring: ByteRing): boolean => {
     let took = false;
@@ -155,7 +154,8 @@ try {
       const m = portTasks[0];
       if (m !== undefined && m[1] === nextSeq) {
         portTasks.shift();
-        nextSeq = (nextSeq + (m.length - 2) / TASK_FIELDS) | 0;
+        // [TasksAt, seq, ...TASK_FIELDS per task, (metas)]: as many tasks as whole groups
+        nextSeq = (nextSeq + Math.floor((m.length - 2) / TASK_FIELDS)) | 0;
         (m as unknown[]).splice(0, 2, Kind.Tasks);
         deliver(m);
         took = true;
@@ -172,13 +172,20 @@ try {
         route(r.message as ParentMessage);
         continue;
       }
+      // A record holds [name, args] or [name, args, meta]; the metas go at the
+      // end of the Tasks message, one per task, only when a task has one.
       const tasks: unknown[] = [Kind.Tasks];
+      let metas: unknown[] | undefined;
+      let n = 0;
       while (ring.peekA() === nextSeq && ring.read(record)) {
-        tasks.push(record.b, record.x);
         const fields = record.value as unknown[];
-        for (let i = 0; i < extra; i++) tasks.push(fields[i]);
+        tasks.push(record.b, record.x, fields[0], fields[1]);
+        if (fields.length > 2) (metas ??= new Array(n).fill(null))[n] = fields[2];
+        else if (metas !== undefined) metas[n] = null;
+        n++;
         nextSeq = (nextSeq + 1) | 0;
       }
+      if (metas !== undefined) tasks.push(metas);
       deliver(tasks as ParentMessage);
       took = true;
     }

@@ -15,7 +15,7 @@ import { type ErrorClasses, toRemote } from '../../errors/remote.js';
 import { BLOCKING_WORDS } from '../../shared/blocking.js';
 import { decodeError } from '../decode.js';
 import { inheritedExecArgv } from '../exec-argv.js';
-import { type ChildMessage, Kind, RESULT_FIELDS, TASK_FIELDS, tagOf, withMeta } from '../protocol.js';
+import { type ChildMessage, Kind, RESULT_FIELDS, tagOf, withMeta } from '../protocol.js';
 import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
 import { Claims, createClaimBuffer } from './claims.js';
 import type { ThreadBoot } from './entry.js';
@@ -291,10 +291,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     const message: unknown[] = [Kind.TasksAt, this.sendSeq];
     let transfer: TransferListItem[] | undefined;
     for (const t of tasks) {
-      message.push(t.slot, t.id);
-      pushFields(message, t);
+      message.push(t.slot, t.id, t.name, t.args);
       if (t.transfer) (transfer ??= []).push(...t.transfer);
     }
+    pushMetas(message, tasks);
     try {
       this.port.postMessage(message, transfer);
       this.sendSeq = (this.sendSeq + tasks.length) | 0;
@@ -304,8 +304,8 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     }
     for (const t of tasks) {
       try {
-        const one: unknown[] = [Kind.TasksAt, this.sendSeq, t.slot, t.id];
-        pushFields(one, t);
+        const one: unknown[] = [Kind.TasksAt, this.sendSeq, t.slot, t.id, t.name, t.args];
+        pushMetas(one, [t]);
         this.port.postMessage(one, t.transfer as TransferListItem[] | undefined);
         this.sendSeq = (this.sendSeq + 1) | 0;
       } catch (err) {
@@ -499,10 +499,12 @@ function fieldsOf(t: WireTask): unknown[] {
 }
 
 /**
- * A task's fields after its slot and id in a TasksAt message: as many as a
- * Tasks message holds (TASK_FIELDS), the optional metadata last.
+ * The observability metadata of a batch, as a Tasks message carries it: when
+ * any task has some, one more element at the end, one meta per task (null
+ * for none); else nothing.
  */
-function pushFields(message: unknown[], t: WireTask): void {
-  message.push(t.name, t.args);
-  if (TASK_FIELDS > 4) message.push((t as { meta?: unknown }).meta);
+function pushMetas(message: unknown[], tasks: readonly WireTask[]): void {
+  let any = false;
+  for (const t of tasks) if ((t as { meta?: unknown }).meta !== undefined) any = true;
+  if (any) message.push(tasks.map((t) => (t as { meta?: unknown }).meta ?? null));
 }
