@@ -40,7 +40,9 @@
 //   worker, going back to its event loop:  b = load(BELL); store(SLEEP, 1);
 //              if load(TAIL) != HEAD: store(SLEEP, 0) and read on
 //              else Atomics.waitAsync(BELL, b) (one at a time), and on wake-up
-//              store(SLEEP, 0) and read on.
+//              store(SLEEP, 0) and read on. If waitAsync finds BELL != b (a
+//              notify for a record it already read), start over: never go
+//              back to the event loop with SLEEP 0 and no wait armed.
 //   pool, after its TAIL store:  if load(SLEEP) == 1 and exchange(SLEEP, 0) == 1:
 //              add(BELL, 1); notify(BELL).
 //   All of these are seq-cst, so of "the worker's load of TAIL" and "the
@@ -277,33 +279,42 @@ export class ByteRing {
   /**
    * Task ring, worker side, before it goes back to its event loop: true when
    * a record is already there (read on); else it will be woken (`onWake`, once)
-   * when the pool publishes one.
+   * when the pool publishes one. True always means a record is pending: when
+   * BELL moved since it was loaded (the notify for a record already taken),
+   * the wait is armed again on the new value, never reported as a wake-up.
    */
   sleep(onWake: () => void): boolean {
     const ctl = this.ctl;
-    const bell = Atomics.load(ctl, BELL);
-    Atomics.store(ctl, SLEEP, 1);
-    if (this.pending) {
-      Atomics.store(ctl, SLEEP, 0);
-      return true;
-    }
-    if (this.waiting) return false;
-    const r = (
-      Atomics as unknown as {
-        waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string };
+    for (;;) {
+      const bell = Atomics.load(ctl, BELL);
+      Atomics.store(ctl, SLEEP, 1);
+      if (this.pending) {
+        Atomics.store(ctl, SLEEP, 0);
+        return true;
       }
-    ).waitAsync(ctl, BELL, bell);
-    if (!r.async) {
-      Atomics.store(ctl, SLEEP, 0);
-      return true;
+      if (this.waiting) return false;
+      const r = (
+        Atomics as unknown as {
+          waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string };
+        }
+      ).waitAsync(ctl, BELL, bell);
+      if (r.async) {
+        this.waiting = true;
+        (r.value as Promise<unknown>).then(() => {
+          this.waiting = false;
+          Atomics.store(ctl, SLEEP, 0);
+          onWake();
+        });
+        return false;
+      }
+      // "not-equal": BELL moved after our load, rung for a record published
+      // earlier (perhaps already read). Returning true here without a record
+      // left SLEEP at 0 and no wait armed: the pool, seeing SLEEP 0, never
+      // notified again and every later record was stranded. Go round: SLEEP
+      // is 1 again before `pending` is checked, so the next record is seen or
+      // notified. BELL moves once per 1 -> 0 exchange of SLEEP by the pool,
+      // which needs our store of 1: the loop ends.
     }
-    this.waiting = true;
-    (r.value as Promise<unknown>).then(() => {
-      this.waiting = false;
-      Atomics.store(ctl, SLEEP, 0);
-      onWake();
-    });
-    return false;
   }
 
   /** Worker side: watching the ring (reading, or spinning): the pool need not notify. */
