@@ -238,6 +238,49 @@ test('the pool chooses per task: ring for plain values, postMessage for the rest
   assert.equal(h.ringResults - before, 2, 'the error and the second object took the record ring');
 });
 
+for (const target of ['another worker', 'the same worker']) {
+  test(`a getter that sends tasks (to ${target}) while a batch is posted does not change the ring records around it`, async (t) => {
+    // post() runs structured clone, and with it user getters, between the
+    // encoding of a ring task and the writing of its record. A getter that
+    // sends tasks encodes into the same scratch memory (another worker) or
+    // takes sequence numbers the batch being posted holds (the same one).
+    const one = await handle(t);
+    const two = target === 'the same worker' ? one : await handle(t);
+    const inner = [];
+    let fired = false;
+    const trap = {
+      map: new Map([[1, 2]]), // not for the ring: this task goes by postMessage
+      get g() {
+        if (!fired) {
+          fired = true;
+          inner.push(two.run('echo', [{ v: 901 }]), two.run('echo', [{ v: 902 }]));
+          two.h.send(inner.map((c) => c.task));
+        }
+        return 'g';
+      },
+    };
+    const calls = [
+      one.run('echo', [{ v: 0 }]),
+      one.run('echo', [trap]),
+      one.run('echo', [{ v: 1 }]),
+      one.run('echo', [{ v: 2 }]),
+    ];
+    one.h.send(calls.map((c) => c.task));
+    const out = await within(Promise.all(calls.map((c) => c.done)), 20_000, 'results');
+    assert.ok(fired, 'the getter ran');
+    assert.deepEqual(
+      out.map((r) => r.value),
+      [{ v: 0 }, { map: new Map([[1, 2]]), g: 'g' }, { v: 1 }, { v: 2 }],
+      'the record written after the getter ran holds its own task',
+    );
+    const got = await within(Promise.all(inner.map((c) => c.done)), 20_000, 'inner results');
+    assert.deepEqual(
+      got.map((r) => r.value),
+      [{ v: 901 }, { v: 902 }],
+    );
+  });
+}
+
 test('with the shared path off, nothing takes the rings', async (t) => {
   const { h, run } = await handle(t, false);
   const a = run('echo', [{ v: 1 }]);

@@ -89,6 +89,8 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   private readonly record: RingRecord = { a: 0, b: 0, x: 0, y: 0, value: undefined };
   /** shared path: the sequence number of the next task sent, whichever way (ring.ts, ORDER OF TASKS) */
   private sendSeq = 0;
+  /** shared path: a send() is under way; tasks sent from inside it wait here */
+  private sending: T[] | undefined;
   /** tasks sent through the task ring, and results read from the record ring (tests check the path taken) */
   ringTasks = 0;
   ringResults = 0;
@@ -257,6 +259,24 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
    * published. Every task takes the next sequence number either way.
    */
   private sendShared(ring: ByteRing, tasks: readonly T[]): void {
+    if (this.sending !== undefined) {
+      // Sent from inside this send (a getter that structured clone ran in
+      // post() called the pool): after the tasks this send is placing, in
+      // order; sent at once it would take sequence numbers that the batch
+      // being posted already holds.
+      this.sending.push(...tasks);
+      return;
+    }
+    this.sending = [];
+    try {
+      this.sendRing(ring, tasks);
+      while (this.sending.length > 0) this.sendRing(ring, this.sending.splice(0));
+    } finally {
+      this.sending = undefined;
+    }
+  }
+
+  private sendRing(ring: ByteRing, tasks: readonly T[]): void {
     if (tasks.length === 1 && this.inflight === 0) {
       // A lone task for an idle worker: a message costs no more than a record
       // here, and wakes a sleeping worker without a notify.
@@ -268,17 +288,20 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     let wrote = false;
     for (const t of tasks) {
       this.place(t);
-      if (t.transfer === undefined && ring.encode(fieldsOf(t))) {
+      // put() right after encode(): the encoder's bytes are scratch memory
+      // that post() below may overwrite (a getter run by its structured
+      // clone can send a task to another worker). The record's sequence
+      // number is set once the tasks before it have taken theirs.
+      if (t.transfer === undefined && ring.encode(fieldsOf(t)) && ring.put(0, t.slot, t.id, 0)) {
         if (batch !== undefined) {
           this.post(batch);
           batch = undefined;
         }
-        if (ring.put(this.sendSeq, t.slot, t.id, 0)) {
-          this.sendSeq = (this.sendSeq + 1) | 0;
-          this.ringTasks++;
-          wrote = true;
-          continue;
-        }
+        ring.setA(this.sendSeq);
+        this.sendSeq = (this.sendSeq + 1) | 0;
+        this.ringTasks++;
+        wrote = true;
+        continue;
       }
       (batch ??= []).push(t);
     }

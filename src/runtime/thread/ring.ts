@@ -142,6 +142,8 @@ export class ByteRing {
   /** producer: the value encode() accepted last */
   private bytes = new Uint8Array(0);
   private length = 0;
+  /** producer: where put() wrote its last record */
+  private last = 0;
   /** consumer: decoding a record (a reentrant read is refused) */
   private reading = false;
 
@@ -160,6 +162,9 @@ export class ByteRing {
   /**
    * Encodes `value` for the next put(); false when it is not exactly
    * encodable within MAX_RECORD (the caller takes the postMessage path).
+   * The bytes are the codec's scratch memory, shared by every ring of this
+   * thread: put() must follow before any other code runs (a structured clone
+   * runs user getters, which may send other tasks).
    */
   encode(value: unknown): boolean {
     const enc = encodeExact(value, MAX_RECORD);
@@ -188,6 +193,7 @@ export class ByteRing {
       at = 0;
     }
     const i = at >> 2;
+    this.last = i;
     this.i32[i] = len;
     this.i32[i + 1] = a;
     this.i32[i + 2] = b;
@@ -196,6 +202,11 @@ export class ByteRing {
     this.u8.set(this.bytes.subarray(0, len), at + RECORD_HEADER);
     this.tail = (t + need) | 0;
     return true;
+  }
+
+  /** Sets field a of the record put() wrote last; only before publish(). */
+  setA(a: number): void {
+    this.i32[this.last + 1] = a;
   }
 
   /** encode() and put() in one. */
