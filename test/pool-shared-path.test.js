@@ -13,6 +13,7 @@ import { check, fc } from './helpers/fuzz.js';
 import { fixture, track, within } from './helpers.js';
 
 const worker = fixture('pool/shared-path.js');
+const TASKS_AT = 12; // Kind.TasksAt of runtime/protocol.ts (a const enum: not in dist)
 
 function roundTrip(value) {
   const enc = encodeExact(value, MAX_RECORD);
@@ -280,6 +281,42 @@ for (const target of ['another worker', 'the same worker']) {
     );
   });
 }
+
+test('a send that fills the ring sends the rest as one message, and publishes as it goes', async (t) => {
+  const { h, run } = await handle(t);
+  let messages = 0;
+  const port = h.port;
+  const postMessage = port.postMessage;
+  port.postMessage = function (m, transfer) {
+    if (m[0] === TASKS_AT) messages++;
+    return postMessage.call(this, m, transfer);
+  };
+  let publishes = 0;
+  const ring = h.taskRing;
+  const publish = ring.publish;
+  ring.publish = function () {
+    const shown = publish.call(this);
+    if (shown) publishes++;
+    return shown;
+  };
+  // ~56-byte records: 8,194 tasks are ~450 KiB, the ring holds 256 KiB
+  const n = 8194;
+  const calls = Array.from({ length: n }, (_, i) => run('order', [i, { v: 1 }]));
+  h.send(calls.map((c) => c.task));
+  assert.ok(messages <= 1, `${messages} messages: what did not fit went as one`);
+  assert.ok(publishes >= 3, `${publishes} publishes: the worker saw records while the send went on`);
+  const out = await within(Promise.all(calls.map((c) => c.done)), 60_000, 'burst');
+  assert.deepEqual(
+    out.map((r) => r.value),
+    calls.map((_, i) => i),
+  );
+  const log = run('orderLog', []);
+  h.send([log.task]);
+  assert.deepEqual(
+    (await within(log.done, 20_000, 'log')).value,
+    calls.map((_, i) => i),
+  );
+});
 
 test('with the shared path off, nothing takes the rings', async (t) => {
   const { h, run } = await handle(t, false);

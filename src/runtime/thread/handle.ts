@@ -23,6 +23,8 @@ import { createResultBuffer, ResultRing } from './results.js';
 import { ByteRing, createRingBuffer, type RingRecord } from './ring.js';
 
 const entry = new URL('./entry.js', import.meta.url);
+/** Shared path: a send publishes (and wakes the worker) every this many bytes of records. */
+const PUBLISH_BYTES = 64 * 1024;
 
 export interface ThreadOptions {
   url: string;
@@ -285,28 +287,35 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       return;
     }
     let batch: T[] | undefined;
-    let wrote = false;
+    let full = false;
     for (const t of tasks) {
       this.place(t);
       // put() right after encode(): the encoder's bytes are scratch memory
       // that post() below may overwrite (a getter run by its structured
       // clone can send a task to another worker). The record's sequence
       // number is set once the tasks before it have taken theirs.
-      if (t.transfer === undefined && ring.encode(fieldsOf(t)) && ring.put(0, t.slot, t.id, 0)) {
-        if (batch !== undefined) {
-          this.post(batch);
-          batch = undefined;
+      if (!full && t.transfer === undefined && ring.encode(fieldsOf(t))) {
+        if (ring.put(0, t.slot, t.id, 0)) {
+          if (batch !== undefined) {
+            this.post(batch);
+            batch = undefined;
+          }
+          ring.setA(this.sendSeq);
+          this.sendSeq = (this.sendSeq + 1) | 0;
+          this.ringTasks++;
+          // A long send shows the worker what it wrote as it goes, so that
+          // the worker drains the ring while the rest is written.
+          if (ring.unpublished >= PUBLISH_BYTES && ring.publish()) ring.wake();
+          continue;
         }
-        ring.setA(this.sendSeq);
-        this.sendSeq = (this.sendSeq + 1) | 0;
-        this.ringTasks++;
-        wrote = true;
-        continue;
+        // The ring is full: the rest of this send goes as one message (one
+        // per task, each encoded in vain, was the cost of trying on).
+        full = true;
       }
       (batch ??= []).push(t);
     }
     if (batch !== undefined) this.post(batch);
-    if (wrote && ring.publish()) ring.wake();
+    if (ring.publish()) ring.wake();
   }
 
   /** Shared path: one TasksAt message for `tasks` (one by one if one cannot be cloned). */

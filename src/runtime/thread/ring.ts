@@ -142,6 +142,8 @@ export class ByteRing {
   /** producer: the value encode() accepted last */
   private bytes = new Uint8Array(0);
   private length = 0;
+  /** producer: the TAIL it published last */
+  private shown: number;
   /** producer: where put() wrote its last record */
   private last = 0;
   /** consumer: decoding a record (a reentrant read is refused) */
@@ -155,6 +157,7 @@ export class ByteRing {
     this.u8 = new Uint8Array(buffer, HEADER_BYTES);
     this.decoder = new Decoder(buffer);
     this.tail = Atomics.load(this.ctl, TAIL);
+    this.shown = this.tail;
   }
 
   // ---------------------------------------------------------------- producer
@@ -216,9 +219,15 @@ export class ByteRing {
 
   /** Makes every record written so far visible to the consumer. */
   publish(): boolean {
-    if (this.tail === Atomics.load(this.ctl, TAIL)) return false;
+    if (this.tail === this.shown) return false;
     Atomics.store(this.ctl, TAIL, this.tail);
+    this.shown = this.tail;
     return true;
+  }
+
+  /** Producer: bytes written and not yet published. */
+  get unpublished(): number {
+    return (this.tail - this.shown) | 0;
   }
 
   /** Task ring, pool side, after publish(): wakes the worker if it sleeps. */
