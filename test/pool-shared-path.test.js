@@ -3,8 +3,9 @@
 // clone would deliver, or else postMessage), that the choice is made per task
 // with order kept, and that results and errors come back identical either way.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test } from 'node:test';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { Pool } from '../dist/index.js';
 import { runtimeFactory } from '../dist/pool/runtimes.js';
 import { MAX_RECORD } from '../dist/runtime/thread/ring.js';
@@ -66,7 +67,19 @@ test('values the rings carry come back exactly as structured clone delivers them
   }
 });
 
-test('values the rings cannot reproduce fall back to postMessage', () => {
+/** { a, b } whose getter a deletes b: structured clone gives { a: 1 }. */
+function deletesLater() {
+  const o = {
+    get a() {
+      delete o.b;
+      return 1;
+    },
+    b: 2,
+  };
+  return o;
+}
+
+test('values the rings cannot reproduce fall back to postMessage', async () => {
   const { port1, port2 } = new MessageChannel();
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
@@ -108,12 +121,72 @@ test('values the rings cannot reproduce fall back to postMessage', () => {
       },
     },
     'nested fallback': { ok: 1, deep: [{ port: port2 }] },
+    // structured clone throws on these two
+    'arguments object': (function () {
+      // biome-ignore lint/complexity/noArguments: the value under test
+      return arguments;
+    })(1, 2),
+    'module namespace': await import('./helpers.js'),
   };
   for (const [what, v] of Object.entries(fallbacks)) {
     assert.deepEqual(roundTrip(v), { fallback: true }, `${what} must fall back`);
     assert.deepEqual(roundTrip([v]), { fallback: true }, `${what} inside an array must fall back`);
   }
+  // a getter that deletes a later key (structured clone leaves the key out)
+  assert.deepEqual(structuredClone(deletesLater()), { a: 1 });
+  assert.deepEqual(roundTrip(deletesLater()), { fallback: true }, 'a getter deleting a later key must fall back');
+  assert.deepEqual(roundTrip([deletesLater()]), { fallback: true }, 'inside an array too');
   port1.close();
+});
+
+test('decoded objects get their keys as own data whatever Object.prototype holds', async () => {
+  // a setter on the prototype chain does not run, and does not swallow the key
+  let ran = 0;
+  Object.defineProperty(Object.prototype, 'spindleTrap', {
+    set() {
+      ran++;
+    },
+    configurable: true,
+  });
+  try {
+    const { value } = roundTrip({ spindleTrap: 1, toString: 2 });
+    assert.equal(ran, 0, 'the setter did not run');
+    assert.deepEqual(Object.getOwnPropertyDescriptor(value, 'spindleTrap'), {
+      value: 1,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    assert.equal(value.toString, 2);
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+  } finally {
+    delete Object.prototype.spindleTrap;
+  }
+  // a frozen Object.prototype (a hardened program): the decoder does not throw
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.codec).then(({ Decoder, encodeExact }) => {
+      Object.freeze(Object.prototype);
+      const enc = encodeExact({ toString: 1, constructor: 2, valueOf: [3] }, 1024);
+      const copy = new Uint8Array(enc.bytes.subarray(0, enc.length));
+      try {
+        const v = new Decoder(copy.buffer).decode(0, copy.length);
+        parentPort.postMessage({ keys: Object.keys(v), toString: v.toString, valueOf: v.valueOf });
+      } catch (err) {
+        parentPort.postMessage({ error: String(err) });
+      }
+    });
+  `;
+  const w = new Worker(code, {
+    eval: true,
+    workerData: { codec: new URL('../dist/shared/codec.js', import.meta.url).href },
+  });
+  try {
+    const [got] = await within(once(w, 'message'), 20_000, 'the frozen-prototype worker');
+    assert.deepEqual(got, { keys: ['toString', 'constructor', 'valueOf'], toString: 1, valueOf: [3] });
+  } finally {
+    await w.terminate();
+  }
 });
 
 test('fuzz: whatever the rings accept decodes to what structured clone gives', () => {

@@ -265,6 +265,8 @@ class Writer {
     }
     const proto = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
+      // structured clone refuses an arguments object and a module namespace
+      if (this.exact && (types.isArgumentsObject(v) || types.isModuleNamespaceObject(v))) throw FALLBACK;
       if (++this.depth > MAX_DEPTH) throw FALLBACK;
       const keys = Object.keys(v);
       this.byte(OBJECT);
@@ -272,7 +274,12 @@ class Writer {
       for (const key of keys) {
         if (key === '__spindleShared') throw this.exact ? FALLBACK : sharedPrimitive();
         this.string(key);
-        this.value((v as Record<string, unknown>)[key]);
+        const item = (v as Record<string, unknown>)[key];
+        // A key a getter deleted on the way: structured clone skips it, this
+        // format has already counted it (only user code deletes, and only a
+        // getter runs it here: a value read as undefined is checked).
+        if (item === undefined && this.exact && !Object.hasOwn(v, key)) throw FALLBACK;
+        this.value(item);
       }
       this.depth--;
       return;
@@ -638,8 +645,11 @@ export class Decoder {
         for (let i = 0; i < n; i++) {
           const key = this.#key();
           const value = this.#value();
-          // An own "__proto__" key must stay data, not become the prototype.
-          if (key === '__proto__')
+          // An own "__proto__" key must stay data, not become the prototype;
+          // a key the prototype chain has (toString, or one with a setter)
+          // must become an own property whatever Object.prototype holds
+          // (frozen: an assignment would throw; a setter would run).
+          if (key === '__proto__' || key in out)
             Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
           else out[key] = value;
         }
