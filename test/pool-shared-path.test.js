@@ -448,3 +448,21 @@ for (const shared of [true, false]) {
     assert.ok(out.every((r, i) => r.v === i));
   });
 }
+
+for (const shared of [true, false]) {
+  test(`a message that does not deserialize in the worker ends it, and its unstarted tasks run elsewhere [shared ${shared ? 'on' : 'off'}]`, async (t) => {
+    const previous = process.env.SPINDLE_POOL_SHARED;
+    process.env.SPINDLE_POOL_SHARED = shared ? '1' : '0';
+    const pool = track(t, new Pool({ worker: fixture('pool/messageerror.js'), maxWorkers: 1 }));
+    if (previous === undefined) delete process.env.SPINDLE_POOL_SHARED;
+    else process.env.SPINDLE_POOL_SHARED = previous;
+    assert.equal(await pool.run('whoami', []), 1);
+    // one worker: the tasks behind breakPort are sent to it ahead, unstarted
+    const broken = pool.run('breakPort', []).catch((e) => e);
+    const after = Array.from({ length: 20 }, () => pool.run('whoami', []));
+    const e = await within(broken, 20_000, 'breakPort');
+    assert.equal(e.code, 'ERR_WORKER_CRASHED');
+    const ids = await within(Promise.all(after), 20_000, 'the tasks behind it');
+    assert.deepEqual(ids, Array(20).fill(2), 'they ran on the next worker');
+  });
+}

@@ -30,6 +30,13 @@ export interface ThreadBoot {
 
 const boot = workerData as ThreadBoot;
 const { port, init } = boot;
+// A message from the pool that does not deserialize here is lost: its tasks
+// would never start (nor their timeouts), and on the shared path every later
+// task would wait for its sequence number. End the worker instead: the claim
+// words show which tasks it had not started, and the pool runs them
+// elsewhere (a message that fails every time ends each new worker before
+// it delivers anything, and the pool stops after a few: BARREN_EXITS_LIMIT).
+port.on('messageerror', () => process.exit(1));
 setWorkerId(init.workerId);
 installBlockingCounters(new Int32Array(boot.blocking));
 
