@@ -33,7 +33,8 @@
 //   freed      then Atomics.store(HEAD, p + size): the producer, which
 //              Atomics.loads HEAD before it writes, never overwrites a record
 //              that is being read. A producer may write several records and
-//              publish them with one TAIL store (one per send() batch).
+//              publish them with one TAIL store (one per send() batch, and
+//              one per 64 KiB of records in a long batch: handle.ts).
 //
 // WAKING (task ring; the worker is the consumer)
 //
