@@ -326,7 +326,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       message.push(t.slot, t.id, t.name, t.args);
       if (t.transfer) (transfer ??= []).push(...t.transfer);
     }
-    pushMetas(message, tasks);
+    withMeta(message, tasks);
     try {
       this.port.postMessage(message, transfer);
       this.sendSeq = (this.sendSeq + tasks.length) | 0;
@@ -337,7 +337,7 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     for (const t of tasks) {
       try {
         const one: unknown[] = [Kind.TasksAt, this.sendSeq, t.slot, t.id, t.name, t.args];
-        pushMetas(one, [t]);
+        withMeta(one, [t]);
         this.port.postMessage(one, t.transfer as TransferListItem[] | undefined);
         this.sendSeq = (this.sendSeq + 1) | 0;
       } catch (err) {
@@ -526,17 +526,6 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
  * into the fields of a Tasks message.
  */
 function fieldsOf(t: WireTask): unknown[] {
-  const meta = (t as { meta?: unknown }).meta;
+  const meta = t.meta;
   return meta === undefined ? [t.name, t.args] : [t.name, t.args, meta];
-}
-
-/**
- * The observability metadata of a batch, as a Tasks message carries it: when
- * any task has some, one more element at the end, one meta per task (null
- * for none); else nothing.
- */
-function pushMetas(message: unknown[], tasks: readonly WireTask[]): void {
-  let any = false;
-  for (const t of tasks) if ((t as { meta?: unknown }).meta !== undefined) any = true;
-  if (any) message.push(tasks.map((t) => (t as { meta?: unknown }).meta ?? null));
 }
