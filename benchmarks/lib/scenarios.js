@@ -1,21 +1,21 @@
 // Scenarios shared by the pool benchmarks (threads and processes): each takes
 // an adapter { run(name, arg) } and returns one measurement.
 
-/** `n` tiny tasks submitted at once; tasks/s. */
-export async function burst(pool, n) {
+/** `n` tiny tasks submitted at once; tasks/s. `arg(i)` makes each argument (default: the integer i). */
+export async function burst(pool, n, arg = (i) => i) {
   const t0 = performance.now();
   const ps = new Array(n);
-  for (let i = 0; i < n; i++) ps[i] = pool.run('echo', i);
+  for (let i = 0; i < n; i++) ps[i] = pool.run('echo', arg(i));
   await Promise.all(ps);
   return n / ((performance.now() - t0) / 1000);
 }
 
 /** `n` tiny tasks, each awaited before the next; median µs per task. */
-export async function sequential(pool, n) {
+export async function sequential(pool, n, arg = (i) => i) {
   const times = new Array(n);
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await pool.run('echo', i);
+    await pool.run('echo', arg(i));
     times[i] = performance.now() - t0;
   }
   times.sort((a, b) => a - b);

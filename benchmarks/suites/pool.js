@@ -71,5 +71,50 @@ export async function run(flags) {
     },
   ]);
 
+  // 6. object arguments ({ v: i }): spindle's shared-memory rings vs raw postMessage (issue 18)
+  const vs = ['spindle', 'raw'];
+  const seqObj = collectCases(caseFile, vs, 'sequential-obj', { passes, rounds, nodeArgs: ['--expose-gc'] });
+  const burstObj = collectCases(caseFile, vs, 'burst-obj', { passes, rounds, nodeArgs: ['--expose-gc'] });
+  results.objects = { sequential: seqObj, burst: burstObj, cpu: cpu.spindle / cpu.raw };
+  table('6. object arguments { v: i }: spindle vs raw postMessage in the same run', [
+    {
+      scenario: 'sequential (median µs)',
+      spindle: seqObj.spindle,
+      raw: seqObj.raw,
+      'spindle / raw': seqObj.spindle / seqObj.raw,
+      bar: '<= 0.3',
+    },
+    {
+      scenario: 'burst of 100k (tasks/s)',
+      spindle: burstObj.spindle,
+      raw: burstObj.raw,
+      'spindle / raw': burstObj.spindle / burstObj.raw,
+      bar: '>= 2',
+    },
+    {
+      scenario: '2 ms CPU-bound (share of ideal, from 3.)',
+      spindle: cpu.spindle,
+      raw: cpu.raw,
+      'spindle / raw': cpu.spindle / cpu.raw,
+      bar: '>= 0.99',
+    },
+  ]);
+
+  // 7. idle CPU after the watch window, and memory over 1M object tasks (spindle only)
+  const [idleCpu] = runCase(caseFile, 'spindle', 'idle', 1, ['--expose-gc']);
+  const [memObj] = runCase(caseFile, 'spindle', 'memory-obj', 1, ['--expose-gc']);
+  results.idle = idleCpu;
+  results.memoryObj = memObj;
+  table('7. idle pool (share of one core, 2 s from 1 s after the last task; bar <= 0.01) and 1M { v: i } tasks (MiB)', [
+    {
+      'idle CPU': idleCpu,
+      'RSS before': memObj.before,
+      'RSS after': memObj.after,
+      'RSS growth': memObj.growth,
+      'main heap before': memObj.heapBefore,
+      'main heap after': memObj.heapAfter,
+    },
+  ]);
+
   writeJson('pool', results);
 }

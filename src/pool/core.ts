@@ -422,6 +422,11 @@ export class PoolCore implements WorkerSink<Task> {
     t.graceTimer = undefined;
     const w = t.worker;
     if (t.state !== State.Abandoned || !w || w.dead) return;
+    // Its result may be written already, behind this timer in the event loop
+    // (timers run before messages are read): a task that stopped in time
+    // must not take down the worker, and the task it started next, with it.
+    w.handle.flush?.();
+    if (t.state !== State.Abandoned) return;
     w.stopDetail = `was stopped because task '${t.name}' kept running ${this.o.abortGrace} ms after it was aborted`;
     this.stop(w);
   };

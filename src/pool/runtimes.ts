@@ -19,6 +19,16 @@ function envOf(o: ResolvedOptions): NodeJS.ProcessEnv | undefined {
   return o.env === undefined && o.extendEnv ? undefined : buildEnv(o.env, o.extendEnv);
 }
 
+/**
+ * Whether thread workers take tasks and give results through shared-memory
+ * rings where the values allow it (runtime/thread/ring.ts; docs/pool.md).
+ * On unless SPINDLE_POOL_SHARED=0: a testing knob only (the test suite runs
+ * the pool scenarios both ways), read when a pool is created.
+ */
+function sharedPath(): boolean {
+  return process.env.SPINDLE_POOL_SHARED !== '0';
+}
+
 export function runtimeFactory(o: ResolvedOptions): RuntimeFactory<Task> {
   const limits = {
     concurrency: o.concurrency,
@@ -46,6 +56,6 @@ export function runtimeFactory(o: ResolvedOptions): RuntimeFactory<Task> {
     const options = { ...shared, cwd: o.cwd, stdio: o.stdio };
     return (id, sink) => new NodeProcessHandle<Task>(id, sink, { ...options, workerData: dataOf(id), env: envOf(o) });
   }
-  const options = { ...shared, resourceLimits: o.resourceLimits };
+  const options = { ...shared, resourceLimits: o.resourceLimits, shared: sharedPath() };
   return (id, sink) => new ThreadHandle<Task>(id, sink, { ...options, workerData: dataOf(id), env: envOf(o) });
 }

@@ -37,6 +37,12 @@ export const enum Kind {
   Progress = 10,
   /** child→parent: the setup module's teardown threw while the worker stopped: [TeardownError, wireError] */
   TeardownError = 11,
+  /**
+   * parent→child: run tasks, when the worker also takes tasks from its shared
+   * task ring (thread runtime): [TasksAt, seq, slot, id, name, args, ...];
+   * `seq` is the first task's sequence number (thread/ring.ts, ORDER OF TASKS)
+   */
+  TasksAt = 12,
 }
 
 /** Appends the metas of `tasks` to their Tasks message when one of them has context; returns the message. */
@@ -55,10 +61,11 @@ export const TASK_FIELDS = 4;
 export const RESULT_FIELDS = 5;
 
 export type TasksMessage = [Kind.Tasks, ...unknown[]];
+export type TasksAtMessage = [Kind.TasksAt, number, ...unknown[]];
 export type AbortMessage = [Kind.Abort, number, number, unknown];
 export type CloseMessage = [Kind.Close];
 export type InitMessage = [Kind.Init, unknown];
-export type ParentMessage = TasksMessage | AbortMessage | CloseMessage | InitMessage;
+export type ParentMessage = TasksMessage | TasksAtMessage | AbortMessage | CloseMessage | InitMessage;
 
 export type ReadyMessage = [Kind.Ready, string[], boolean];
 export type LoadErrorMessage = [Kind.LoadError, unknown, string | undefined];

@@ -23,6 +23,7 @@
 // the record, every count against the bytes left, nesting is bounded, and any
 // inconsistency is ERR_SHARED_MALFORMED_RECORD, never a raw error or a hang.
 import { Buffer } from 'node:buffer';
+import { types } from 'node:util';
 import v8 from 'node:v8';
 import { SharedMalformedRecordError, SharedRecordTooLargeError, SharedUnsupportedValueError } from '../errors/index.js';
 import { describe } from '../util/validate.js';
@@ -68,6 +69,7 @@ const VIEW_KIND = new Map<string, number>(VIEW_TYPES.map((type, kind) => [type.n
 const DATA_VIEW = VIEW_TYPES.length - 1;
 
 const fromCharCode = String.fromCharCode;
+const isProxy = types.isProxy;
 // String.prototype.isWellFormed (Node 20+) is in lib.es2024, past this project's lib list.
 type WellFormed = { isWellFormed(): boolean };
 const KEY_CACHE_SIZE = 256;
@@ -86,6 +88,12 @@ class Writer {
   limit = 0;
   depth = 0;
   busy = false;
+  /**
+   * Exact mode (encodeExact, for pool calls): anything this format would not
+   * reproduce exactly as structured clone does (see encodeExact) throws
+   * FALLBACK instead of taking the v8 path or failing.
+   */
+  exact = false;
   // Objects met so far in this value: a short list, then a Set for big values.
   readonly seenList: (object | undefined)[] = [];
   seenCount = 0;
@@ -219,6 +227,7 @@ class Writer {
       }
     }
     if (!(s as unknown as WellFormed).isWellFormed()) {
+      if (this.exact) throw FALLBACK;
       // A lone surrogate: UTF-8 would turn it into U+FFFD, UTF-16 keeps it.
       this.room(5 + 2 * n);
       buf[this.pos] = UTF16;
@@ -237,8 +246,12 @@ class Writer {
   object(v: object): void {
     // An object met twice (a shared reference or a cycle): let v8 keep the identity.
     if (this.metBefore(v)) throw FALLBACK;
+    if (this.exact && isProxy(v)) throw FALLBACK; // structured clone refuses a Proxy
     if (Array.isArray(v)) {
       if (++this.depth > MAX_DEPTH) throw FALLBACK;
+      // structured clone also copies an array's own non-index properties
+      if (this.exact && (Object.getPrototypeOf(v) !== Array.prototype || Object.keys(v).length !== v.length))
+        throw FALLBACK;
       const n = v.length;
       this.byte(ARRAY);
       this.varint(n);
@@ -252,18 +265,26 @@ class Writer {
     }
     const proto = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
+      // structured clone refuses an arguments object and a module namespace
+      if (this.exact && (types.isArgumentsObject(v) || types.isModuleNamespaceObject(v))) throw FALLBACK;
       if (++this.depth > MAX_DEPTH) throw FALLBACK;
       const keys = Object.keys(v);
       this.byte(OBJECT);
       this.varint(keys.length);
       for (const key of keys) {
-        if (key === '__spindleShared') throw sharedPrimitive();
+        if (key === '__spindleShared') throw this.exact ? FALLBACK : sharedPrimitive();
         this.string(key);
-        this.value((v as Record<string, unknown>)[key]);
+        const item = (v as Record<string, unknown>)[key];
+        // A key a getter deleted on the way: structured clone skips it, this
+        // format has already counted it (only user code deletes, and only a
+        // getter runs it here: a value read as undefined is checked).
+        if (item === undefined && this.exact && !Object.hasOwn(v, key)) throw FALLBACK;
+        this.value(item);
       }
       this.depth--;
       return;
     }
+    if (this.exact) this.exactOther(v);
     if (sharedTag(v) !== undefined) throw sharedPrimitive();
     if (ArrayBuffer.isView(v)) {
       if (v.buffer instanceof SharedArrayBuffer) throw sharedMemory();
@@ -288,6 +309,19 @@ class Writer {
       return;
     }
     throw FALLBACK; // Map, Set, RegExp, Error, class instances...: v8.serialize
+  }
+
+  // Exact mode, a value that is neither an array nor a plain object: only an
+  // ArrayBuffer (not resizable, not detached) and a Date travel; a typed array
+  // or DataView would lose the rest of its buffer and its offset.
+  exactOther(v: object): void {
+    const proto = Object.getPrototypeOf(v);
+    if (proto === ArrayBuffer.prototype) {
+      const ab = v as ArrayBuffer & { resizable?: boolean };
+      if (ab.resizable === true || ab.byteLength === 0) throw FALLBACK;
+      return;
+    }
+    if (proto !== Date.prototype) throw FALLBACK;
   }
 
   v8(value: unknown): void {
@@ -411,6 +445,39 @@ export function encode(value: unknown, limit: number): typeof encoded {
     encoded.bytes = w.buf;
     encoded.length = w.pos;
     return encoded;
+  } finally {
+    w.forget();
+    w.busy = false;
+  }
+}
+
+const exactWriter = new Writer();
+exactWriter.exact = true;
+
+/**
+ * Encodes `value` only if decoding gives back exactly what structured clone
+ * (postMessage) would deliver: numbers, bigints, booleans, null, undefined,
+ * strings without a lone surrogate, dense arrays without extra properties,
+ * plain objects, non-resizable ArrayBuffers and Dates, nested in a tree (no
+ * object met twice), within `limit` bytes. Anything else returns undefined:
+ * typed arrays and DataViews (structured clone keeps their whole buffer and
+ * offset), shared memory, Proxies, class instances, Map, Set, Error, cycles,
+ * functions; a getter that throws also returns undefined (the caller takes
+ * the structured-clone path, which runs it again). The pool's shared-memory
+ * path uses this to choose, per task, between its rings and postMessage.
+ */
+export function encodeExact(value: unknown, limit: number): typeof encoded | undefined {
+  const w = exactWriter.busy ? new Writer() : exactWriter;
+  w.exact = true;
+  w.busy = true;
+  try {
+    w.reset(limit);
+    w.value(value);
+    encoded.bytes = w.buf;
+    encoded.length = w.pos;
+    return encoded;
+  } catch {
+    return undefined;
   } finally {
     w.forget();
     w.busy = false;
@@ -578,8 +645,11 @@ export class Decoder {
         for (let i = 0; i < n; i++) {
           const key = this.#key();
           const value = this.#value();
-          // An own "__proto__" key must stay data, not become the prototype.
-          if (key === '__proto__')
+          // An own "__proto__" key must stay data, not become the prototype;
+          // a key the prototype chain has (toString, or one with a setter)
+          // must become an own property whatever Object.prototype holds
+          // (frozen: an assignment would throw; a setter would run).
+          if (key === '__proto__' || key in out)
             Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
           else out[key] = value;
         }

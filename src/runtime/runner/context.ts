@@ -10,6 +10,8 @@ export class RunningTask {
   reason: unknown = undefined;
   /** its result was posted (a misbehaving thenable cannot settle it twice) */
   finished = false;
+  /** it posted progress: its result follows by the same port, after it */
+  progressed = false;
   constructor(
     readonly slot: number,
     readonly id: number,

@@ -38,6 +38,12 @@ export interface Transport {
    * ring takes numbers, booleans, null and undefined).
    */
   postValue?(slot: number, id: number, value: unknown, runMs: number): boolean;
+  /**
+   * Optional path for any other result without a transfer list (ok or the
+   * wire error): true when the transport delivered it (the thread runtime's
+   * shared record ring takes what the codec reproduces exactly).
+   */
+  postRecord?(slot: number, id: number, ok: boolean, value: unknown, runMs: number): boolean;
 }
 
 interface Pending {
@@ -84,7 +90,9 @@ export class Runner {
       als,
       (t) => transport.abortedNow(t),
       (t, value) => {
-        if (this.running.get(t.slot) === t) transport.post([Kind.Progress, t.slot, t.id, value]);
+        if (this.running.get(t.slot) !== t) return;
+        t.progressed = true;
+        transport.post([Kind.Progress, t.slot, t.id, value]);
       },
     );
   }
@@ -219,7 +227,12 @@ export class Runner {
       transfer = marked.transferList;
       value = marked.value;
     }
-    if (ok && transfer === undefined && this.transport.postValue?.(task.slot, task.id, value, runMs)) return;
+    // A task that posted progress posts its result the same way, so the
+    // progress cannot arrive after it (and be dropped).
+    if (transfer === undefined && !task.progressed) {
+      if (ok && this.transport.postValue?.(task.slot, task.id, value, runMs)) return;
+      if (this.transport.postRecord?.(task.slot, task.id, ok, value, runMs)) return;
+    }
     try {
       this.transport.post([Kind.Result, task.slot, task.id, ok, value, runMs], transfer);
     } catch (err) {

@@ -11,6 +11,7 @@ import { Runner } from '../runner/runner.js';
 import { runTeardown } from '../runner/setup.js';
 import { Claims } from './claims.js';
 import { ResultRing } from './results.js';
+import { ByteRing, type RingRecord } from './ring.js';
 
 /** What the parent puts in the Worker's workerData. */
 export interface ThreadBoot {
@@ -18,6 +19,9 @@ export interface ThreadBoot {
   port: MessagePort;
   claims: SharedArrayBuffer;
   results: SharedArrayBuffer;
+  /** shared path (ring.ts): tasks from the pool, and results that are not primitives back */
+  tasks: SharedArrayBuffer | undefined;
+  records: SharedArrayBuffer | undefined;
   /** counters of tasks blocked on spindle/shared primitives (shared/blocking.ts), read by the pool */
   blocking: SharedArrayBuffer;
   slots: number;
@@ -26,6 +30,13 @@ export interface ThreadBoot {
 
 const boot = workerData as ThreadBoot;
 const { port, init } = boot;
+// A message from the pool that does not deserialize here is lost: its tasks
+// would never start (nor their timeouts), and on the shared path every later
+// task would wait for its sequence number. End the worker instead: the claim
+// words show which tasks it had not started, and the pool runs them
+// elsewhere (a message that fails every time ends each new worker before
+// it delivers anything, and the pool stops after a few: BARREN_EXITS_LIMIT).
+port.on('messageerror', () => process.exit(1));
 setWorkerId(init.workerId);
 installBlockingCounters(new Int32Array(boot.blocking));
 
@@ -71,6 +82,21 @@ const SPIN_MS = 0.3;
 const SPIN_AFTER_MS = 0.5;
 const results = new ResultRing(boot.results);
 const bell = (): void => port.postMessage([Kind.Bell]);
+const taskRing = boot.tasks === undefined ? undefined : new ByteRing(boot.tasks);
+const records = boot.records === undefined ? undefined : new ByteRing(boot.records);
+const postRecord =
+  records === undefined
+    ? undefined
+    : (slot: number, id: number, ok: boolean, value: unknown, runMs: number): boolean => {
+        // The first result after the pool last read goes by message, which
+        // wakes it as a Bell would; those that follow before it reads go in
+        // the ring with no message at all (ring.ts, WAKING).
+        if (results.claimBell()) return false;
+        if (!records.write(slot, ok ? 1 : 0, id, runMs, value)) return false;
+        records.publish();
+        results.ring(bell);
+        return true;
+      };
 
 try {
   const { tasks, teardown } = await loadWorker(init.url, init.setup, {
@@ -95,46 +121,17 @@ try {
       });
     },
     postValue: (slot, id, value, runMs) => results.write(slot, tagOf(id), value, runMs, bell),
+    postRecord,
   });
   const held: ParentMessage[] = []; // arrived while the reviver loads; order is kept
   const dispatch = (m: ParentMessage): void => {
     if (revive && m[0] === Kind.Tasks) reviveArgs(m);
     runner.dispatch(m);
   };
-  // Spin, then park: a worker that just ran out of work polls its port for
-  // a moment before going back to sleep in the event loop. The next task of
-  // a caller that awaits one task at a time usually arrives within that
-  // moment and is picked up without a thread wake-up. Only while nothing is
-  // running (no task's timer or I/O is held back), and adaptively: after a
-  // spin that caught nothing, the next ones are skipped (1, 2, 4, … up to 64
-  // idle spells), so a worker that idles for real burns next to no CPU. And
-  // only after a short task (SPIN_AFTER_MS).
-  let spinning = false;
-  let misses = 0;
-  let skip = 0;
-  const spin = (): void => {
-    if (spinning || !runner.idle || runner.lastRunMs > SPIN_AFTER_MS) return;
-    if (skip > 0) {
-      skip--;
-      return;
-    }
-    spinning = true;
-    let caught = false;
-    const until = performance.now() + SPIN_MS;
-    while (runner.idle && performance.now() < until) {
-      const next = receiveMessageOnPort(port);
-      if (next === undefined) continue;
-      caught = true;
-      onMessage(next.message as ParentMessage);
-    }
-    spinning = false;
-    if (caught) misses = 0;
-    else skip = Math.min(64, 2 ** misses++);
-  };
-  const onMessage = (m: ParentMessage): void => {
+  /** Every message for the runner goes through here, in order. */
+  const deliver = (m: ParentMessage): void => {
     if (held.length === 0 && (revive || !hasTaggedArgs(m))) {
       dispatch(m);
-      spin();
       return;
     }
     held.push(m);
@@ -150,8 +147,126 @@ try {
       },
     );
   };
-  port.on('message', onMessage);
+
+  // The shared path (ring.ts): tasks come from the task ring and, those the
+  // ring cannot carry, as TasksAt messages; both carry sequence numbers and
+  // the runner gets them strictly in that order.
+  let nextSeq = 0;
+  const portTasks: ParentMessage[] = []; // TasksAt messages not yet due
+  const record: RingRecord = { a: 0, b: 0, x: 0, y: 0, value: undefined };
+  /** Hands the runner every task that is due; true when it took any message. */
+  const intake = (ring: ByteRing): boolean => {
+    let took = false;
+    for (;;) {
+      const m = portTasks[0];
+      if (m !== undefined && m[1] === nextSeq) {
+        portTasks.shift();
+        // [TasksAt, seq, ...TASK_FIELDS per task, (metas)]: as many tasks as whole groups
+        nextSeq = (nextSeq + Math.floor((m.length - 2) / TASK_FIELDS)) | 0;
+        (m as unknown[]).splice(0, 2, Kind.Tasks);
+        deliver(m);
+        took = true;
+        continue;
+      }
+      const seq = ring.peekA();
+      if (seq === undefined) return took;
+      if (seq !== nextSeq) {
+        // Tasks before it came by port, posted before this record was
+        // published: they are in the port's queue (or portTasks) already.
+        const r = receiveMessageOnPort(port);
+        if (r === undefined) return took; // not there (cannot happen): its 'message' event resumes
+        took = true;
+        route(r.message as ParentMessage);
+        continue;
+      }
+      // A record holds [name, args] or [name, args, meta]; the metas go at the
+      // end of the Tasks message, one per task, only when a task has one.
+      const tasks: unknown[] = [Kind.Tasks];
+      let metas: unknown[] | undefined;
+      let n = 0;
+      while (ring.peekA() === nextSeq && ring.read(record)) {
+        const fields = record.value as unknown[];
+        tasks.push(record.b, record.x, fields[0], fields[1]);
+        if (fields.length > 2) (metas ??= new Array(n).fill(null))[n] = fields[2];
+        else if (metas !== undefined) metas[n] = null;
+        n++;
+        nextSeq = (nextSeq + 1) | 0;
+      }
+      if (metas !== undefined) tasks.push(metas);
+      deliver(tasks as ParentMessage);
+      took = true;
+    }
+  };
+  /** A message from the port, on the shared path: task batches wait their turn. */
+  const route = (m: ParentMessage): void => {
+    if (m[0] === Kind.TasksAt) portTasks.push(m);
+    else deliver(m);
+  };
+  /** Before going back to the event loop: arrange to be woken by the next record. */
+  const park = (ring: ByteRing): void => {
+    while (ring.sleep(onWake)) if (!intake(ring)) return;
+  };
+  const onWake = (): void => {
+    intake(taskRing!);
+    settle();
+  };
+
+  // Spin, then park: a worker that just ran out of work watches its port
+  // (and its task ring) for a moment before going back to sleep in the
+  // event loop. The next task of a caller that awaits one task at a time
+  // usually arrives within that moment and is picked up without a thread
+  // wake-up. Only while nothing is running (no task's timer or I/O is held
+  // back), and adaptively: after a spin that caught nothing, the next ones
+  // are skipped (1, 2, 4, … up to 64 idle spells), so a worker that idles
+  // for real burns next to no CPU. And only after a short task (SPIN_AFTER_MS).
+  let spinning = false;
+  let misses = 0;
+  let skip = 0;
+  const spin = (): void => {
+    if (spinning || !runner.idle || runner.lastRunMs > SPIN_AFTER_MS) return;
+    if (skip > 0) {
+      skip--;
+      return;
+    }
+    spinning = true;
+    taskRing?.awake(); // watching: the pool need not notify
+    let caught = false;
+    const until = performance.now() + SPIN_MS;
+    while (runner.idle && performance.now() < until) {
+      if (taskRing?.pending && intake(taskRing)) {
+        caught = true;
+        continue;
+      }
+      const next = receiveMessageOnPort(port);
+      if (next === undefined) continue;
+      caught = true;
+      receive(next.message as ParentMessage);
+    }
+    spinning = false;
+    if (caught) misses = 0;
+    else skip = Math.min(64, 2 ** misses++);
+  };
+  /** After any burst of work: spin, then (shared path) park. */
+  const settle = (): void => {
+    spin();
+    if (taskRing !== undefined) park(taskRing);
+  };
+  const receive = (m: ParentMessage): void => {
+    if (taskRing === undefined) {
+      deliver(m);
+      return;
+    }
+    route(m);
+    intake(taskRing);
+  };
+  port.on('message', (m: ParentMessage) => {
+    receive(m);
+    settle();
+  });
   port.postMessage([Kind.Ready, [...tasks.keys()], teardown !== undefined]);
+  // Tasks sent ahead while it loaded start only now, after Ready (as port
+  // messages do: they wait for the listener, which runs them a turn later).
+  if (taskRing !== undefined) park(taskRing);
 } catch (err) {
   port.postMessage(loadErrorMessage(err));
   process.exit(1);

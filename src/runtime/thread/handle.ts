@@ -1,5 +1,7 @@
 // Parent side of the thread runtime: one worker_threads Worker, a private
-// MessageChannel for tasks and results, and shared claim words (claims.ts).
+// MessageChannel for tasks and results, shared claim words (claims.ts), a
+// shared ring for primitive results (results.ts) and, on the shared path,
+// rings for tasks and other results (ring.ts).
 import {
   MessageChannel,
   type MessagePort,
@@ -18,8 +20,11 @@ import type { ExitInfo, WireTask, WorkerHandle, WorkerSink } from '../types.js';
 import { Claims, createClaimBuffer } from './claims.js';
 import type { ThreadBoot } from './entry.js';
 import { createResultBuffer, ResultRing } from './results.js';
+import { ByteRing, createRingBuffer, type RingRecord } from './ring.js';
 
 const entry = new URL('./entry.js', import.meta.url);
+/** Shared path: a send publishes (and wakes the worker) every this many bytes of records. */
+const PUBLISH_BYTES = 64 * 1024;
 
 export interface ThreadOptions {
   url: string;
@@ -36,6 +41,11 @@ export interface ThreadOptions {
   resourceLimits: ResourceLimits | undefined;
   /** the user's error classes, rebuilt as themselves */
   errorClasses: ErrorClasses | undefined;
+  /**
+   * tasks and results whose values the codec reproduces exactly travel
+   * through shared rings (ring.ts) rather than postMessage
+   */
+  shared: boolean;
 }
 
 /**
@@ -75,6 +85,17 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   private readonly port: MessagePort;
   private readonly claims: Claims;
   private readonly ring: ResultRing;
+  /** shared path: tasks to the worker, and results that are not primitives back */
+  private readonly taskRing: ByteRing | undefined;
+  private readonly records: ByteRing | undefined;
+  private readonly record: RingRecord = { a: 0, b: 0, x: 0, y: 0, value: undefined };
+  /** shared path: the sequence number of the next task sent, whichever way (ring.ts, ORDER OF TASKS) */
+  private sendSeq = 0;
+  /** shared path: a send() is under way; tasks sent from inside it wait here */
+  private sending: T[] | undefined;
+  /** tasks sent through the task ring, and results read from the record ring (tests check the path taken) */
+  ringTasks = 0;
+  ringResults = 0;
   private readonly fromRing = (slot: number, tag: number, value: unknown, runMs: number): void => {
     const t = this.bySlot[slot];
     if (t === undefined || tagOf(t.id) !== tag) return;
@@ -108,9 +129,13 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       this.sink.loadFailed(this, decodeError('(load)', m[1], this.classes), m[2] as string | undefined);
     },
     [Kind.TeardownError]: (m) => this.sink.teardownFailed(this, decodeError('(teardown)', m[1], this.classes)),
-    [Kind.Result]: (m) => this.results(m),
+    [Kind.Result]: (m) => {
+      this.results(m);
+      // on the shared path the first result of a burst is a message that rings the bell too (ring.ts)
+      if (this.records !== undefined) this.readRings();
+    },
     [Kind.Recycle]: (m) => this.sink.recycle(this, m[1] as number),
-    [Kind.Bell]: () => this.ring.read(this.fromRing),
+    [Kind.Bell]: () => this.readRings(),
     [Kind.Progress]: (m) => {
       const t = this.bySlot[m[1] as number];
       if (t !== undefined && t.id === m[2]) this.sink.progress(this, t, m[3]);
@@ -130,6 +155,14 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
     this.claims = new Claims(buffer, slots);
     const ringBuffer = createResultBuffer();
     this.ring = new ResultRing(ringBuffer);
+    let taskBuffer: SharedArrayBuffer | undefined;
+    let recordBuffer: SharedArrayBuffer | undefined;
+    if (options.shared) {
+      taskBuffer = createRingBuffer();
+      recordBuffer = createRingBuffer();
+      this.taskRing = new ByteRing(taskBuffer);
+      this.records = new ByteRing(recordBuffer);
+    }
     const blocking = new SharedArrayBuffer(BLOCKING_WORDS * 4);
     this.blocking = new Int32Array(blocking);
     const { port1, port2 } = new MessageChannel();
@@ -145,6 +178,8 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       port: port2,
       claims: buffer,
       results: ringBuffer,
+      tasks: taskBuffer,
+      records: recordBuffer,
       blocking,
       slots,
       workerData: options.workerData,
@@ -186,6 +221,10 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   }
 
   send(tasks: readonly T[]): void {
+    if (this.taskRing !== undefined) {
+      this.sendShared(this.taskRing, tasks);
+      return;
+    }
     const message: unknown[] = [Kind.Tasks];
     let metas = false;
     let transfer: TransferListItem[] | undefined;
@@ -213,6 +252,100 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
         }
       }
     }
+  }
+
+  /**
+   * The shared path: each task whose fields the codec reproduces exactly
+   * (no transfer list) goes into the task ring; runs of the others go by
+   * postMessage, posted before any ring record sent after them is
+   * published. Every task takes the next sequence number either way.
+   */
+  private sendShared(ring: ByteRing, tasks: readonly T[]): void {
+    if (this.sending !== undefined) {
+      // Sent from inside this send (a getter that structured clone ran in
+      // post() called the pool): after the tasks this send is placing, in
+      // order; sent at once it would take sequence numbers that the batch
+      // being posted already holds.
+      this.sending.push(...tasks);
+      return;
+    }
+    this.sending = [];
+    try {
+      this.sendRing(ring, tasks);
+      while (this.sending.length > 0) this.sendRing(ring, this.sending.splice(0));
+    } finally {
+      this.sending = undefined;
+    }
+  }
+
+  private sendRing(ring: ByteRing, tasks: readonly T[]): void {
+    if (tasks.length === 1 && this.inflight === 0) {
+      // A lone task for an idle worker: a message costs no more than a record
+      // here, and wakes a sleeping worker without a notify.
+      this.place(tasks[0]!);
+      this.post([tasks[0]!]);
+      return;
+    }
+    let batch: T[] | undefined;
+    let full = false;
+    for (const t of tasks) {
+      this.place(t);
+      // put() right after encode(): the encoder's bytes are scratch memory
+      // that post() below may overwrite (a getter run by its structured
+      // clone can send a task to another worker). The record's sequence
+      // number is set once the tasks before it have taken theirs.
+      if (!full && t.transfer === undefined && ring.encode(fieldsOf(t))) {
+        if (ring.put(0, t.slot, t.id, 0)) {
+          if (batch !== undefined) {
+            this.post(batch);
+            batch = undefined;
+          }
+          ring.setA(this.sendSeq);
+          this.sendSeq = (this.sendSeq + 1) | 0;
+          this.ringTasks++;
+          // A long send shows the worker what it wrote as it goes, so that
+          // the worker drains the ring while the rest is written.
+          if (ring.unpublished >= PUBLISH_BYTES && ring.publish()) ring.wake();
+          continue;
+        }
+        // The ring is full: the rest of this send goes as one message (one
+        // per task, each encoded in vain, was the cost of trying on).
+        full = true;
+      }
+      (batch ??= []).push(t);
+    }
+    if (batch !== undefined) this.post(batch);
+    if (ring.publish()) ring.wake();
+  }
+
+  /** Shared path: one TasksAt message for `tasks` (one by one if one cannot be cloned). */
+  private post(tasks: T[]): void {
+    const message: unknown[] = [Kind.TasksAt, this.sendSeq];
+    let transfer: TransferListItem[] | undefined;
+    for (const t of tasks) {
+      message.push(t.slot, t.id, t.name, t.args);
+      if (t.transfer) (transfer ??= []).push(...t.transfer);
+    }
+    withMeta(message, tasks);
+    try {
+      this.port.postMessage(message, transfer);
+      this.sendSeq = (this.sendSeq + tasks.length) | 0;
+      return;
+    } catch {
+      // as in send(): the others still go, only the culprit is reported
+    }
+    for (const t of tasks) {
+      try {
+        const one: unknown[] = [Kind.TasksAt, this.sendSeq, t.slot, t.id, t.name, t.args];
+        withMeta(one, [t]);
+        this.port.postMessage(one, t.transfer as TransferListItem[] | undefined);
+        this.sendSeq = (this.sendSeq + 1) | 0;
+      } catch (err) {
+        this.release(t.slot);
+        this.sink.unsendable(this, t, err);
+      }
+    }
+    // a sequence number is taken only by a task that was sent: the worker sees no gap
   }
 
   revoke(task: T): boolean {
@@ -312,7 +445,37 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
   /** Delivers what the worker posted before it exited ('exit' can overtake it). */
   private drainAll(): void {
     this.drain();
+    this.readRings();
+  }
+
+  /** On a Bell: the result ring (which clears the bell first), then the record ring. */
+  private readRings(): void {
     this.ring.read(this.fromRing);
+    const records = this.records;
+    if (records === undefined) return;
+    const r = this.record;
+    for (;;) {
+      let ok: boolean;
+      let value: unknown;
+      let wire = true;
+      try {
+        if (!records.read(r)) return;
+        ok = r.b === 1;
+        value = r.value;
+      } catch (err) {
+        // a record that does not decode (shared memory scribbled on) fails its task with the coded error
+        ok = false;
+        value = err;
+        wire = false;
+      }
+      const slot = r.a;
+      const t = this.bySlot[slot];
+      if (t === undefined || t.id !== r.x) continue;
+      this.ringResults++;
+      this.release(slot);
+      if (!ok && wire) value = decodeError(t.name, value, this.classes);
+      this.sink.result(this, t, ok, value, r.y);
+    }
   }
 
   private drain(): void {
@@ -354,4 +517,15 @@ export class ThreadHandle<T extends WireTask> implements WorkerHandle<T> {
       expected: this.expected,
     };
   }
+}
+
+/**
+ * What a task's ring record carries after its slot and id: its name and
+ * arguments, and the observability metadata when the task carries some
+ * (absent: nothing is added, nothing is encoded). The worker turns it back
+ * into the fields of a Tasks message.
+ */
+function fieldsOf(t: WireTask): unknown[] {
+  const meta = t.meta;
+  return meta === undefined ? [t.name, t.args] : [t.name, t.args, meta];
 }

@@ -77,6 +77,25 @@ export class ResultRing {
     return true;
   }
 
+  /**
+   * Rings the bell for a record published elsewhere (ring.ts): one Bell per
+   * burst for both rings, and the pool clears it before it reads either.
+   */
+  ring(ring: () => void): void {
+    if (Atomics.exchange(this.header, BELL, 1) === 0) ring();
+  }
+
+  /**
+   * Worker side, shared path: true when the pool is not about to read the
+   * rings (the bell is clear); the bell is then set, and the caller's Result
+   * message rings it (the pool reads the rings after each Result message).
+   */
+  claimBell(): boolean {
+    if (Atomics.load(this.header, BELL) !== 0) return false;
+    Atomics.store(this.header, BELL, 1);
+    return true;
+  }
+
   // ---- pool side
 
   /** Reads every published record, oldest first. */
