@@ -6,19 +6,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { shown } from './helpers/migrating.js';
 
 const T = { timeout: 60_000 };
 const root = fileURLToPath(new URL('..', import.meta.url));
-const doc = readFileSync(new URL('../docs/migrating.md', import.meta.url), 'utf8');
-
-/** The ```js block that follows the link to `file` in the doc. */
-function shown(file) {
-  const link = doc.indexOf(`](../${file})`);
-  assert.notEqual(link, -1, `docs/migrating.md links to ${file}`);
-  const start = doc.indexOf('```js\n', link);
-  const end = doc.indexOf('```\n', start + 6);
-  return doc.slice(start + 6, end);
-}
 
 for (const peer of ['execa', 'tinyexec', 'zx']) {
   const file = `test/fixtures/migrating/${peer}.js`;

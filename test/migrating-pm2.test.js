@@ -10,19 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { cli } from './helpers/cli.js';
 import { home, spindle } from './helpers/control.js';
 import { freePort, request } from './helpers/load.js';
+import { doc, shown } from './helpers/migrating.js';
 import { within } from './helpers.js';
 
 const T = { timeout: 90_000 };
-const doc = readFileSync(new URL('../docs/migrating.md', import.meta.url), 'utf8');
-
-/** The ```js block that follows the link to `file` in the doc. */
-function shown(file) {
-  const link = doc.indexOf(`](../${file})`);
-  assert.notEqual(link, -1, `docs/migrating.md links to ${file}`);
-  const start = doc.indexOf('```js\n', link);
-  const end = doc.indexOf('```\n', start + 6);
-  return doc.slice(start + 6, end);
-}
 
 test('docs/migrating.md shows the PM2 "after" files as they are, after poolifier and before execa', () => {
   for (const f of ['pm2.js', 'pm2-server.js']) {

@@ -5,20 +5,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { shown } from './helpers/migrating.js';
 import { within } from './helpers.js';
 
 const T = { timeout: 60_000 };
 const load = (name) => import(new URL(`./fixtures/migrating/${name}.js`, import.meta.url).href);
-const doc = readFileSync(new URL('../docs/migrating.md', import.meta.url), 'utf8');
-
-/** The ```js block that follows the link to `file` in the doc. */
-function shown(file) {
-  const link = doc.indexOf(`](../${file})`);
-  assert.notEqual(link, -1, `docs/migrating.md links to ${file}`);
-  const start = doc.indexOf('```js\n', link);
-  const end = doc.indexOf('```\n', start + 6);
-  return doc.slice(start + 6, end);
-}
 
 const pools = ['piscina', 'tinypool', 'workerpool', 'poolifier'];
 const files = readdirSync(new URL('./fixtures/migrating/', import.meta.url)).filter((f) =>

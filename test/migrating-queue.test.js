@@ -7,19 +7,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { doc, shown } from './helpers/migrating.js';
 import { startRedis } from './helpers/redis.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const doc = readFileSync(new URL('../docs/migrating.md', import.meta.url), 'utf8');
-
-/** The ```js block that follows the link to `file` in the doc. */
-function shown(file) {
-  const link = doc.indexOf(`](../${file})`);
-  assert.notEqual(link, -1, `docs/migrating.md links to ${file}`);
-  const start = doc.indexOf('```js\n', link);
-  const end = doc.indexOf('```\n', start + 6);
-  return doc.slice(start + 6, end);
-}
 
 const files = ['test/fixtures/migrating/bullmq.js', 'test/fixtures/migrating/bullmq-tasks.js'];
 
