@@ -6,11 +6,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { flag, freePort, rssOf } from '../lib/proc.js';
 import { median, table, writeJson } from '../lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,21 +19,6 @@ const hello = join(fixtures, 'hello.cjs');
 const spindleBin = join(here, '..', '..', 'dist', 'cli', 'index.js');
 const pm2Bin = join(here, '..', 'node_modules', 'pm2', 'bin', 'pm2');
 const WORKERS = 2;
-
-function flag(flags, name, fallback) {
-  const f = flags.find((x) => x.startsWith(`--${name}=`));
-  return f ? Number(f.split('=')[1]) : fallback;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function getPid(port) {
   return new Promise((resolve) => {
@@ -57,11 +42,6 @@ async function allUp(port, timeout = 30_000) {
     if (pid) seen.add(pid);
     else await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function rssOf(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
 function stopChild(child) {

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuOf, flag, freePort, rssOf } from '../lib/proc.js';
 import { median, table, writeJson } from '../lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,35 +28,7 @@ const spindleBin = join(root, 'dist', 'cli', 'index.js');
 const pm2Bin = join(here, '..', 'node_modules', 'pm2', 'bin', 'pm2');
 const { ControlClient } = await import(pathToFileURL(join(root, 'dist', 'control', 'client.js')).href);
 
-function flag(flags, name, fallback) {
-  const f = flags.find((x) => x.startsWith(`--${name}=`));
-  return f ? Number(f.split('=')[1]) : fallback;
-}
-
-async function freePort() {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function rssOf(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : Number.NaN;
-}
-
 const MiB = (b) => b / 1024 / 1024;
-
-/** CPU time (user + system) a process has used, in seconds, from /proc. */
-function cpuOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
-}
 
 async function getPid(port) {
   const http = await import('node:http');

@@ -9,10 +9,11 @@
 // under 10 MiB (page open vs no page). Also: the heap a full history takes
 // (900 samples of 8 workers, plus MAX_EVENTS events), measured in-process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cpuOf, flag, freePort, rssOf } from '../lib/proc.js';
 import { median, table, writeJson } from '../lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,34 +25,6 @@ const { History, MAX_EVENTS } = await import(pathToFileURL(join(root, 'dist', 'd
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const MiB = (b) => b / 1024 / 1024;
-
-function flag(flags, name, fallback) {
-  const f = flags.find((x) => x.startsWith(`--${name}=`));
-  return f ? Number(f.split('=')[1]) : fallback;
-}
-
-async function freePort() {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function rssOf(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : Number.NaN;
-}
-
-/** CPU seconds (user + system) of a process, from /proc (clock ticks at 100 Hz). */
-function cpuOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Starts spindle start (with --admin when `admin`); resolves { pid, adminPort, stop }. */
 async function start(admin) {

@@ -1,5 +1,5 @@
 // BullMQ sandboxed processor (useWorkerThreads) doing what workers/queue/tasks.js does.
-module.exports = async function (job) {
+module.exports = async (job) => {
   if (job.name === 'tiny') return job.data.args[0];
   const ms = job.data.args[0];
   const end = performance.now() + ms;
